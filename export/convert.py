@@ -1,0 +1,240 @@
+"""`export.to_tflite`: Keras model -> `.tflite` file in one of five modes.
+
+Modes (`quantize=`):
+
+* `"float32"`: no quantization.
+* `"float16"`: float16 weights, float compute (GPU-friendly).
+* `"dynamic"`: int8 weights, activations quantized on the fly.
+* `"int8"`: full integer: int8 weights and activations, calibrated on
+  `representative_data`; only builtin int8 kernels (float interface).
+* `"int16x8"`: int16 activations, int8 weights (more accurate full integer).
+
+Recurrent layers are exported with the stepped rewrite of
+`export.stepped` (no `WHILE` loop: quantizes fully, each weight stored once,
+size independent of the sequence length). `recurrent="keras"` keeps the
+converter's own `WHILE` lowering, for comparison; its full-integer modes are
+refused because they crash the converter (segmentation fault, measured with
+TF 2.21).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+
+import numpy as np
+
+from export import stepped
+from export.errors import ExportError
+from export.flatbuffer import add_metadata
+from export.report import ExportReport, describe
+from zoo.files import atomic_write_bytes
+
+MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
+CALIBRATION_EXAMPLES = 100
+CALIBRATION_SAMPLES_PER_SIGNATURE = 1000
+
+
+def _check_mode(quantize, representative_data):
+    if quantize not in MODES:
+        raise ExportError(f"`quantize` must be one of {', '.join(MODES)}; got {quantize!r}")
+    if quantize in ("int8", "int16x8") and representative_data is None:
+        raise ExportError(
+            f"quantize={quantize!r} needs `representative_data` (a few hundred real "
+            "inputs, shaped like the model input) to calibrate activation ranges")
+
+
+def as_input_list(model, data, argument="representative_data"):
+    """Normalise `data` to a list of float32 arrays, one per model input,
+    each `(n, *input_shape[1:])`, checking shapes."""
+    inputs = model.inputs
+    if isinstance(data, dict):
+        missing = [t.name for t in inputs if t.name not in data]
+        if missing:
+            raise ExportError(f"`{argument}` lacks input(s) {missing}; model inputs are "
+                              f"{[t.name for t in inputs]}")
+        data = [data[t.name] for t in inputs]
+    elif not isinstance(data, (list, tuple)):
+        data = [data]
+    if len(data) != len(inputs):
+        raise ExportError(f"`{argument}` must hold {len(inputs)} array(s), one per model "
+                          f"input; got {len(data)}")
+    out = []
+    for t, arr in zip(inputs, data):
+        try:
+            arr = np.asarray(arr, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise ExportError(f"`{argument}` for input {t.name!r} is not numeric ({exc})") from None
+        want = tuple(t.shape[1:])
+        if arr.ndim != len(want) + 1 or any(w is not None and w != g
+                                            for w, g in zip(want, arr.shape[1:])):
+            raise ExportError(
+                f"`{argument}` for input {t.name!r} must have shape (n, "
+                f"{', '.join(str(w) for w in want)}); got {arr.shape}")
+        if arr.shape[0] == 0:
+            raise ExportError(f"`{argument}` for input {t.name!r} is empty")
+        if not np.all(np.isfinite(arr)):
+            raise ExportError(f"`{argument}` for input {t.name!r} contains NaN or Inf")
+        out.append(arr)
+    if len({a.shape[0] for a in out}) != 1:
+        raise ExportError(f"`{argument}` arrays have different lengths")
+    return out
+
+
+def _keras_caller(functions):
+    def call(signature, feed):
+        fn = functions[signature]
+        args = [feed[spec.name] for spec in fn.input_signature]
+        return {k: v.numpy() for k, v in fn(*args).items()}
+
+    return call
+
+
+def _frozen(tf, fn):
+    """A variable-free copy of a tf.function (multi-signature conversion needs it)."""
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    concrete = fn.get_concrete_function()
+    names = sorted(concrete.structured_outputs)
+    frozen = convert_variables_to_constants_v2(concrete)
+
+    @tf.function(input_signature=fn.input_signature)
+    def wrapper(*args):
+        outs = frozen(*args)
+        outs = outs if isinstance(outs, (list, tuple)) else [outs]
+        return dict(zip(names, outs))
+
+    return wrapper.get_concrete_function()
+
+
+def _configure(tf, converter, quantize, samples):
+    if quantize == "float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantize == "dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif quantize in ("int8", "int16x8"):
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: iter(samples)
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.TFLITE_BUILTINS_INT8 if quantize == "int8" else
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+        ]
+
+
+def _calibration_samples(plan, call, data, rng):
+    """(signature, feed) pairs recorded while running the float plan."""
+    per_signature = {}
+    n = data[0].shape[0]
+    for i in rng.permutation(n)[:CALIBRATION_EXAMPLES]:
+        stepped.run_plan(plan, call, [d[i:i + 1] for d in data],
+                         record=lambda sig, feed: per_signature.setdefault(sig, []).append(
+                             {k: np.array(v, np.float32) for k, v in feed.items()}))
+    samples = []
+    for sig, feeds in per_signature.items():
+        if len(feeds) > CALIBRATION_SAMPLES_PER_SIGNATURE:
+            keep = rng.choice(len(feeds), CALIBRATION_SAMPLES_PER_SIGNATURE, replace=False)
+            feeds = [feeds[k] for k in sorted(keep)]
+        samples.extend((sig, f) for f in feeds)
+    return samples
+
+
+def convert_bytes(model, quantize="float32", representative_data=None, recurrent="stepped",
+                  seed=0):
+    """Convert and return `(tflite_bytes, plan)`; see `to_tflite`."""
+    _check_mode(quantize, representative_data)
+    if recurrent not in ("stepped", "keras"):
+        raise ExportError(f"`recurrent` must be 'stepped' or 'keras'; got {recurrent!r}")
+    data = None if representative_data is None else as_input_list(model, representative_data)
+    import tensorflow as tf
+
+    if recurrent == "keras":
+        return _convert_keras_native(tf, model, quantize, data), None
+    plan, stages = stepped.build_plan(model)
+    functions = stepped.signature_functions(stages)
+    samples = []
+    if quantize in ("int8", "int16x8"):
+        samples = _calibration_samples(plan, _keras_caller(functions), data,
+                                       np.random.default_rng(seed))
+    workdir = tempfile.mkdtemp(prefix="zoo-export-")
+    try:
+        frozen = {k: _frozen(tf, f) for k, f in functions.items()}
+        tf.saved_model.save(tf.Module(), workdir, signatures=frozen)
+        converter = tf.lite.TFLiteConverter.from_saved_model(workdir, signature_keys=list(frozen))
+        _configure(tf, converter, quantize, samples)
+        flatbuffer = converter.convert()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    flatbuffer = add_metadata(flatbuffer, stepped.PLAN_METADATA_NAME,
+                              json.dumps(plan, sort_keys=True).encode())
+    if quantize in ("int8", "int16x8"):
+        _smoke_test(flatbuffer, [d[:1] for d in data])
+    return flatbuffer, plan
+
+
+def _smoke_test(flatbuffer, example):
+    from export.smoke import check_file_runs
+
+    with tempfile.TemporaryDirectory(prefix="zoo-smoke-") as tmp:
+        path = os.path.join(tmp, "model.tflite")
+        with open(path, "wb") as f:
+            f.write(flatbuffer)
+        check_file_runs(path, example)
+
+
+def _convert_keras_native(tf, model, quantize, data):
+    has_rnn = any(stepped.is_recurrent(op) for op in model.operations)
+    if has_rnn and quantize in ("int8", "int16x8"):
+        raise ExportError(
+            f"quantize={quantize!r} with recurrent='keras' would crash the TFLite converter "
+            "(full-integer quantization of a WHILE loop segfaults in TF 2.21); use "
+            "recurrent='stepped' (the default)")
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    samples = []
+    if data is not None:
+        n = min(CALIBRATION_EXAMPLES, data[0].shape[0])
+        samples = [[d[i:i + 1] for d in data] for i in range(n)]
+    _configure(tf, converter, quantize, samples)
+    return converter.convert()
+
+
+def to_tflite(model, path, quantize="float32", representative_data=None, validate=True,
+              validation_data=None, recurrent="stepped", threads=1):
+    """Export a Keras model to a `.tflite` file and return an `ExportReport`.
+
+    Args:
+        model: a built functional or Sequential Keras model with fixed
+            feature and time sizes (the batch size may be left open).
+        path: output file; written atomically (never half-written).
+        quantize: one of `MODES`.
+        representative_data: array (or list/dict of arrays, one per input)
+            of real inputs `(n, ...)`, needed for "int8" and "int16x8";
+            also the default validation data.
+        validate: run the file against the Keras model and put the errors
+            in the report.
+        validation_data: inputs for validation (defaults to
+            `representative_data`).
+        recurrent: "stepped" (default, see `export.stepped`) or "keras".
+        threads: interpreter threads used for validation.
+    """
+    start = time.perf_counter()
+    flatbuffer, plan = convert_bytes(model, quantize, representative_data, recurrent)
+    convert_seconds = time.perf_counter() - start
+    atomic_write_bytes(path, flatbuffer)
+    report = describe(flatbuffer, path=str(path), quantize=quantize, recurrent=recurrent)
+    report.convert_seconds = round(convert_seconds, 2)
+    if validate:
+        data = validation_data if validation_data is not None else representative_data
+        if data is not None:
+            from export.validate import validate as run_validation
+
+            report.validation = run_validation(path, model, data, threads=threads)
+    return report
+
+
+__all__ = ["MODES", "to_tflite", "convert_bytes", "ExportReport"]

@@ -1,0 +1,214 @@
+"""Run our `.tflite` files on an edge runtime, float arrays in and out.
+
+    rt = export.runtime.load("model.tflite", threads=1)
+    probs = rt(x)                 # x: (batch, ...) float32
+    rt.input_names, rt.output_names, rt.signatures, rt.backend
+
+The interpreter comes from `ai-edge-litert` when installed, else
+`tflite-runtime`, else TensorFlow's `tf.lite.Interpreter`. Files made by
+`export.to_tflite` carry a plan (see `export.stepped`) that this wrapper
+executes: it calls the file's signatures in order and runs the recurrent
+loops on the host. Plain single-signature files (from any converter) work
+too. Inputs and outputs are float; where a signature's tensors are integer
+(int8 / int16 interface) the wrapper quantizes and dequantizes with the
+tensor's own scale and zero point.
+
+A `Runtime` serialises its calls with a lock, so it is safe (not parallel)
+to share between threads; use one `Runtime` per thread for parallelism.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from export import stepped
+from export.errors import RuntimeLoadError
+from export.flatbuffer import FlatbufferError, read_metadata
+
+BACKENDS = ("ai_edge_litert", "tflite_runtime", "tensorflow")
+
+
+def _interpreter_class(backend=None):
+    errors = []
+    for name in [backend] if backend else BACKENDS:
+        try:
+            if name == "ai_edge_litert":
+                from ai_edge_litert.interpreter import Interpreter
+            elif name == "tflite_runtime":
+                from tflite_runtime.interpreter import Interpreter
+            elif name == "tensorflow":
+                import warnings
+
+                warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated.*")
+                from tensorflow.lite.python.interpreter import Interpreter
+            else:
+                raise RuntimeLoadError(f"`backend` must be one of {BACKENDS}; got {name!r}")
+            return name, Interpreter
+        except ImportError as exc:
+            errors.append(f"{name}: {exc}")
+    raise RuntimeLoadError("no TFLite runtime found; install ai-edge-litert "
+                           f"(pip install ai-edge-litert). Tried: {'; '.join(errors)}")
+
+
+def read_plan(data: bytes):
+    """The stepped-export plan stored in a `.tflite` file, or None."""
+    meta = read_metadata(data)
+    raw = meta.get(stepped.PLAN_METADATA_NAME)
+    if raw is None:
+        return None
+    try:
+        plan = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RuntimeLoadError(f"corrupt export plan in the file's metadata ({exc})") from None
+    if plan.get("version") != stepped.PLAN_VERSION:
+        raise RuntimeLoadError(
+            f"export plan version {plan.get('version')} is not supported by this "
+            f"runtime (expects {stepped.PLAN_VERSION}); re-export the model")
+    return plan
+
+
+class Runtime:
+    """A loaded `.tflite` file; call it with float arrays (see module doc)."""
+
+    def __init__(self, data: bytes, threads=None, backend=None, source="<bytes>"):
+        self.source = source
+        try:
+            self.plan = read_plan(data)
+        except FlatbufferError as exc:
+            raise RuntimeLoadError(f"{source}: {exc}") from None
+        self.backend, Interpreter = _interpreter_class(backend)
+        kwargs = {"model_content": bytes(data)}
+        if threads is not None:
+            if int(threads) < 1:
+                raise RuntimeLoadError(f"`threads` must be >= 1; got {threads}")
+            kwargs["num_threads"] = int(threads)
+        try:
+            self.interpreter = Interpreter(**kwargs)
+            self.signatures = sorted(self.interpreter.get_signature_list())
+            self._runners = {k: self.interpreter.get_signature_runner(k) for k in self.signatures}
+        except (ValueError, RuntimeError) as exc:
+            raise RuntimeLoadError(f"{source}: the TFLite runtime cannot load this file ({exc})") from None
+        if not self.signatures:
+            raise RuntimeLoadError(f"{source}: the file has no signatures; convert it "
+                                   "with signatures (export.to_tflite does)")
+        self._lock = threading.Lock()
+        self._details = {}
+        for key, runner in self._runners.items():
+            self._details[key] = (
+                {n: d for n, d in runner.get_input_details().items()},
+                {n: d for n, d in runner.get_output_details().items()},
+            )
+        if self.plan is None:
+            if len(self.signatures) != 1:
+                raise RuntimeLoadError(f"{source}: {len(self.signatures)} signatures but no "
+                                       "export plan; cannot tell how to run them")
+            key = self.signatures[0]
+            ins, outs = self._details[key]
+            self.plan = {
+                "version": stepped.PLAN_VERSION,
+                "inputs": sorted(ins), "outputs": sorted(outs),
+                "input_shapes": [list(ins[n]["shape"]) for n in sorted(ins)],
+                "stages": [{"kind": "segment", "name": key, "inputs": sorted(ins),
+                            "outputs": sorted(outs)}],
+            }
+
+    # ------------------------------------------------------------------ info
+    @property
+    def input_names(self):
+        return list(self.plan["inputs"])
+
+    @property
+    def output_names(self):
+        return list(self.plan["outputs"])
+
+    @property
+    def input_shapes(self):
+        return [tuple(s) for s in self.plan["input_shapes"]]
+
+    def signature_details(self, key):
+        """`(inputs, outputs)` tensor details of one signature."""
+        return self._details[key]
+
+    # --------------------------------------------------------------- running
+    def _call_signature(self, key, feed):
+        ins, outs = self._details[key]
+        prepared = {}
+        for name, value in feed.items():
+            d = ins[name]
+            value = np.asarray(value, np.float32)
+            if np.dtype(d["dtype"]) != np.float32:
+                scale, zero = d["quantization"]
+                info = np.iinfo(d["dtype"])
+                value = np.clip(np.round(value / scale + zero), info.min, info.max)
+            prepared[name] = value.astype(d["dtype"]).reshape(d["shape"])
+        result = self._runners[key](**prepared)
+        out = {}
+        for name, value in result.items():
+            d = outs[name]
+            if np.dtype(d["dtype"]) != np.float32:
+                scale, zero = d["quantization"]
+                value = (value.astype(np.float32) - zero) * scale
+            out[name] = value
+        return out
+
+    def _check_inputs(self, args, kwargs):
+        names = self.input_names
+        if kwargs:
+            unknown = set(kwargs) - set(names)
+            if unknown:
+                raise ValueError(f"unknown input name(s) {sorted(unknown)}; inputs are {names}")
+            if args:
+                raise ValueError("pass inputs either positionally or by name, not both")
+            args = [kwargs.get(n) for n in names]
+        if len(args) != len(names) or any(a is None for a in args):
+            raise ValueError(f"expected {len(names)} input(s) {names}; got {len(args)}")
+        arrays = []
+        for name, value, shape in zip(names, args, self.input_shapes):
+            value = np.asarray(value, np.float32)
+            if value.shape[1:] != tuple(shape[1:]) and value.shape != tuple(shape[1:]):
+                raise ValueError(
+                    f"input `{name}` must have shape (batch, {', '.join(map(str, shape[1:]))}); "
+                    f"got {value.shape}")
+            if value.shape == tuple(shape[1:]) and value.ndim < len(shape):
+                value = value[None]
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"input `{name}` contains NaN or Inf values")
+            arrays.append(value)
+        batch = {a.shape[0] for a in arrays}
+        if len(batch) != 1:
+            raise ValueError(f"inputs have different batch sizes {sorted(batch)}")
+        return arrays, batch.pop()
+
+    def __call__(self, *args, **kwargs):
+        """Run the model on a batch; returns one array or a list (several outputs)."""
+        arrays, batch = self._check_inputs(args, kwargs)
+        results = []
+        with self._lock:
+            for i in range(batch):
+                results.append(stepped.run_plan(self.plan, self._call_signature,
+                                                [a[i:i + 1] for a in arrays]))
+        outputs = [np.concatenate([r[k] for r in results], axis=0)
+                   for k in range(len(self.output_names))]
+        return outputs[0] if len(outputs) == 1 else outputs
+
+
+def load(path, threads=None, backend=None):
+    """Load a `.tflite` file (see module doc). Raises `FileNotFoundError` for a
+    missing file and `RuntimeLoadError` (a `ValueError`) for anything that is
+    not a usable TFLite model."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"TFLite file {str(path)!r} does not exist")
+    data = path.read_bytes()
+    if not data:
+        raise RuntimeLoadError(f"{path}: the file is empty")
+    return Runtime(data, threads=threads, backend=backend, source=str(path))
+
+
+def default_threads():
+    return max(1, min(4, os.cpu_count() or 1))

@@ -1,0 +1,328 @@
+"""The recurrent rewrite behind our TFLite export: a "stepped" program.
+
+Keras 3 `LSTM`/`GRU` convert to a TFLite `WHILE` loop, which full-integer
+quantization cannot handle (the converter crashes), and `unroll=True` grows
+the file with every time step. So we cut a functional model at its recurrent
+layers instead:
+
+* every stretch of non-recurrent layers becomes one TFLite **signature**
+  (`seg0`, `seg1`, ...) computing whole tensors at once;
+* every recurrent layer becomes a **step signature** (`rnn1_fw`, `rnn1_bw`
+  for a `Bidirectional`): its own Keras cell applied to one time step,
+  `(x_t, states) -> (y_t, states')`;
+* a tiny **plan** (JSON stored in the file's metadata under `zoo_plan`)
+  tells a host loop in which order to call them.
+
+The file then holds each weight once, contains only plain builtin ops
+(no `WHILE`, so it quantizes to int8/int16x8 and suits GPU delegates), and
+its size does not depend on the sequence length. `export.runtime` runs the
+plan; the same loop is a few lines in Kotlin or JavaScript and is the
+streaming form a phone needs anyway.
+
+Host-side work between signatures is limited to: slicing time step `t`,
+stacking step outputs, reversing a sequence, and merging the two directions
+of a `Bidirectional` (concat/sum/mul/ave).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+
+from export.errors import ExportError
+
+PLAN_METADATA_NAME = "zoo_plan"
+PLAN_VERSION = 1
+
+
+def is_recurrent(op):
+    return isinstance(op, (keras.layers.RNN, keras.layers.Bidirectional))
+
+
+# --------------------------------------------------------------------- graph
+
+
+def _producer(tensor):
+    history = getattr(tensor, "_keras_history", None)
+    if history is None:
+        return None, None
+    return history.operation, history.node_index
+
+
+def _needed_inputs(targets, available):
+    """Tensors from `available` (dict id -> tensor) that `targets` depend on."""
+    needed, seen, stack = {}, set(), list(targets)
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if id(t) in available:
+            needed[id(t)] = t
+            continue
+        op, node_index = _producer(t)
+        if op is None:
+            raise ExportError(f"tensor {t.name} is not reachable from the model inputs")
+        if is_recurrent(op):
+            raise ExportError(f"internal: recurrent layer '{op.name}' output not yet available")
+        stack.extend(op._inbound_nodes[node_index].input_tensors)
+    return list(needed.values())
+
+
+@dataclasses.dataclass
+class Stage:
+    """One step of the plan: a segment signature or a recurrent layer."""
+
+    kind: str  # "segment" | "recurrent"
+    name: str
+    inputs: list  # tensor names (plan-level)
+    outputs: list
+    # segment: the Keras sub-model; recurrent: the layer and its call details
+    model: object = None
+    layer: object = None
+    directions: list = dataclasses.field(default_factory=list)
+    merge_mode: str | None = None
+    return_sequences: bool = True
+    return_state: bool = False
+
+
+class _Names:
+    def __init__(self):
+        self._names = {}
+
+    def __call__(self, tensor):
+        return self._names.setdefault(id(tensor), f"t{len(self._names)}")
+
+
+def _rnn_directions(layer):
+    if isinstance(layer, keras.layers.Bidirectional):
+        return [("fw", layer.forward_layer), ("bw", layer.backward_layer)], layer.merge_mode
+    return [("fw", layer)], None
+
+
+def build_plan(model):
+    """Cut `model` (functional, static shapes) into segments and recurrent steps."""
+    if not isinstance(model, keras.Model) or not hasattr(model, "operations"):
+        raise ExportError("`model` must be a Keras functional or Sequential model")
+    try:
+        inputs, outputs = list(model.inputs), list(model.outputs)
+    except (AttributeError, ValueError) as exc:
+        raise ExportError(
+            "`model` must be a built functional/Sequential Keras model with defined "
+            f"inputs and outputs (got {type(model).__name__}: {exc})"
+        ) from None
+    names = _Names()
+    available = {id(t): t for t in inputs}
+    for t in inputs:
+        names(t)
+    stages = []
+
+    def add_segment(targets):
+        missing = [t for t in targets if id(t) not in available]
+        if not missing:
+            return
+        seg_inputs = _needed_inputs(missing, available)
+        sub = keras.Model(seg_inputs, missing, name=f"seg{len(stages)}")
+        stages.append(Stage("segment", f"seg{len(stages)}", [names(t) for t in seg_inputs],
+                            [names(t) for t in missing], model=sub))
+        for t in missing:
+            available[id(t)] = t
+
+    for op in model.operations:
+        if not is_recurrent(op):
+            continue
+        if len(op._inbound_nodes) != 1:
+            raise ExportError(f"recurrent layer '{op.name}' is called {len(op._inbound_nodes)} "
+                              "times; export supports one call per recurrent layer")
+        node = op._inbound_nodes[0]
+        kwargs = node.arguments.kwargs
+        if kwargs.get("mask") is not None:
+            raise ExportError(
+                f"recurrent layer '{op.name}' receives a mask; the edge export needs "
+                "fixed-length inputs. Remove Masking/mask_zero for the exported model "
+                "(pad to a fixed length) or export with recurrent='keras'."
+            )
+        if kwargs.get("initial_state") is not None:
+            raise ExportError(f"recurrent layer '{op.name}' has an initial_state input; "
+                              "not supported by the stepped export yet")
+        sequence = node.input_tensors[0]
+        if None in tuple(sequence.shape)[1:]:
+            raise ExportError(
+                f"recurrent layer '{op.name}' input has shape {tuple(sequence.shape)}; "
+                "the time and feature sizes must be fixed (set `shape=` on keras.Input)"
+            )
+        add_segment([sequence])
+        directions, merge_mode = _rnn_directions(op)
+        base = directions[0][1]
+        stage = Stage("recurrent", f"rnn{len(stages)}", [names(sequence)],
+                      [names(t) for t in node.output_tensors], layer=op,
+                      directions=directions, merge_mode=merge_mode,
+                      return_sequences=base.return_sequences, return_state=base.return_state)
+        for d, sub in directions:
+            if sub.stateful:
+                raise ExportError(f"stateful recurrent layer '{sub.name}' is not supported")
+        stages.append(stage)
+        for t in node.output_tensors:
+            available[id(t)] = t
+    add_segment(outputs)
+    # Segments whose outputs are model outputs produced earlier still resolve by name.
+    plan = {
+        "version": PLAN_VERSION,
+        "inputs": [names(t) for t in inputs],
+        "outputs": [names(t) for t in outputs],
+        "input_shapes": [list(t.shape) for t in inputs],
+        "stages": [],
+    }
+    for s in stages:
+        entry = {"kind": s.kind, "name": s.name, "inputs": s.inputs, "outputs": s.outputs}
+        if s.kind == "recurrent":
+            entry.update(
+                directions=[
+                    {"signature": f"{s.name}_{d}", "go_backwards": bool(sub.go_backwards),
+                     "state_sizes": _state_sizes(sub.cell)}
+                    for d, sub in s.directions
+                ],
+                merge_mode=s.merge_mode,
+                return_sequences=bool(s.return_sequences),
+                return_state=bool(s.return_state),
+            )
+        plan["stages"].append(entry)
+    return plan, stages
+
+
+def _state_sizes(cell):
+    size = cell.state_size
+    return [size] if isinstance(size, int) else list(size)
+
+
+# ----------------------------------------------------------------- signatures
+
+
+def signature_functions(stages, batch_size=1):
+    """`{signature_key: tf.function}` for every stage (TensorFlow backend)."""
+    import tensorflow as tf
+
+    functions = {}
+    for s in stages:
+        if s.kind == "segment":
+            specs = [tf.TensorSpec((batch_size,) + tuple(t.shape[1:]), t.dtype, name=n)
+                     for t, n in zip(s.model.inputs, s.inputs)]
+            functions[s.name] = _segment_function(tf, s.model, specs, s.outputs)
+        else:
+            seq_shape = s.layer._inbound_nodes[0].input_tensors[0].shape
+            for d, sub in s.directions:
+                specs = [tf.TensorSpec((batch_size, seq_shape[-1]), "float32", name="x")]
+                specs += [tf.TensorSpec((batch_size, n), "float32", name=f"state{i}")
+                          for i, n in enumerate(_state_sizes(sub.cell))]
+                functions[f"{s.name}_{d}"] = _step_function(tf, sub.cell, specs)
+    return functions
+
+
+def _segment_function(tf, sub_model, specs, out_names):
+    @tf.function(input_signature=specs)
+    def fn(*args):
+        outs = sub_model(list(args) if len(args) > 1 else args[0], training=False)
+        outs = outs if isinstance(outs, (list, tuple)) else [outs]
+        return {n: o for n, o in zip(out_names, outs)}
+
+    return fn
+
+
+def _step_function(tf, cell, specs):
+    @tf.function(input_signature=specs)
+    def fn(x, *states):
+        y, new_states = cell(x, list(states), training=False)
+        new_states = new_states if isinstance(new_states, (list, tuple)) else [new_states]
+        out = {"y": y}
+        out.update({f"state{i}_out": s for i, s in enumerate(new_states)})
+        return out
+
+    return fn
+
+
+# ------------------------------------------------------------------ execution
+
+
+def run_plan(plan, call, inputs, record=None):
+    """Run a plan for one example (batch 1).
+
+    `call(signature, {name: array}) -> {name: array}` runs one signature (on
+    Keras or on a TFLite interpreter). `inputs` are the model inputs in order.
+    `record(signature, feed)`, if given, sees every feed (calibration).
+    Returns the model outputs in order.
+    """
+    env = dict(zip(plan["inputs"], inputs))
+    for stage in plan["stages"]:
+        if stage["kind"] == "segment":
+            feed = {n: env[n] for n in stage["inputs"]}
+            if record:
+                record(stage["name"], feed)
+            result = call(stage["name"], feed)
+            env.update({n: result[n] for n in stage["outputs"]})
+            continue
+        sequence = env[stage["inputs"][0]]
+        per_direction = []
+        for d in stage["directions"]:
+            per_direction.append(_run_direction(d, sequence, call, record))
+        env.update(_collect_recurrent_outputs(stage, per_direction))
+    return [env[n] for n in plan["outputs"]]
+
+
+def _run_direction(direction, sequence, call, record):
+    sig = direction["signature"]
+    steps = sequence.shape[1]
+    order = range(steps - 1, -1, -1) if direction["go_backwards"] else range(steps)
+    batch = sequence.shape[0]
+    states = [np.zeros((batch, n), np.float32) for n in direction["state_sizes"]]
+    ys = []
+    for t in order:
+        feed = {"x": np.ascontiguousarray(sequence[:, t])}
+        feed.update({f"state{i}": s for i, s in enumerate(states)})
+        if record:
+            record(sig, feed)
+        out = call(sig, feed)
+        ys.append(out["y"])
+        states = [out[f"state{i}_out"] for i in range(len(states))]
+    return np.stack(ys, axis=1), states  # in processing order
+
+
+def _collect_recurrent_outputs(stage, per_direction):
+    outs = stage["outputs"]
+    seqs, lasts, states = [], [], []
+    for d, (ys, st) in zip(stage["directions"], per_direction):
+        last = ys[:, -1]
+        if len(stage["directions"]) == 2 and d["go_backwards"]:
+            ys = ys[:, ::-1]  # Bidirectional re-aligns the backward sequence in time
+        seqs.append(ys)
+        lasts.append(last)
+        states.append(st)
+    main = seqs if stage["return_sequences"] else lasts
+    if len(main) == 2:
+        main = _merge(main, stage["merge_mode"])
+    else:
+        main = [main[0]]
+    values = list(main)
+    if stage["return_state"]:
+        for st in states:
+            values.extend(st)
+    if len(values) != len(outs):
+        raise ExportError(f"internal: stage {stage['name']} yields {len(values)} tensors "
+                          f"for {len(outs)} outputs")
+    return {n: np.ascontiguousarray(v, dtype=np.float32) for n, v in zip(outs, values)}
+
+
+def _merge(pair, mode):
+    a, b = pair
+    if mode == "concat":
+        return [np.concatenate([a, b], axis=-1)]
+    if mode == "sum":
+        return [a + b]
+    if mode == "mul":
+        return [a * b]
+    if mode == "ave":
+        return [(a + b) / 2]
+    if mode is None:
+        return [a, b]
+    raise ExportError(f"unsupported Bidirectional merge_mode {mode!r}")

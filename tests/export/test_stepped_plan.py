@@ -1,0 +1,70 @@
+"""The stepped rewrite computes exactly what the Keras model computes."""
+
+import numpy as np
+import pytest
+
+from export import stepped
+from export.convert import _keras_caller
+from export.errors import ExportError
+from tests.export.conftest import recurrent_model
+
+pytestmark = pytest.mark.tensorflow_only
+
+CONFIGS = [
+    dict(kind="lstm"),
+    dict(kind="gru"),
+    dict(kind="simple"),
+    dict(kind="gru", return_sequences=True),
+    dict(kind="lstm", go_backwards=True, return_sequences=True),
+    dict(kind="lstm", bidirectional=True, return_sequences=True),
+    dict(kind="gru", bidirectional=True, merge_mode="sum"),
+    dict(kind="gru", bidirectional=True, return_sequences=True, merge_mode="ave"),
+    dict(kind="lstm", bidirectional=True, merge_mode="mul"),
+]
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
+def test_plan_reproduces_keras(config, calib):
+    model = recurrent_model(**config)
+    data = calib(model, n=3)
+    plan, stages = stepped.build_plan(model)
+    call = _keras_caller(stepped.signature_functions(stages))
+    got = np.concatenate([stepped.run_plan(plan, call, [data[i:i + 1]])[0] for i in range(3)])
+    np.testing.assert_allclose(got, model.predict(data, verbose=0), atol=1e-6)
+    kinds = [s["kind"] for s in plan["stages"]]
+    assert kinds == ["segment", "recurrent", "segment"]
+
+
+def test_stacked_recurrent_layers_make_one_stage_each(calib):
+    import keras
+
+    x = keras.Input(shape=(10, 4))
+    h = keras.layers.LSTM(6, return_sequences=True)(x)  # directly on the input: no segment
+    h = keras.layers.Bidirectional(keras.layers.GRU(5, return_sequences=True))(h)
+    y = keras.layers.GRU(3)(h)
+    model = keras.Model(x, y)
+    plan, stages = stepped.build_plan(model)
+    assert [s["kind"] for s in plan["stages"]] == ["recurrent", "recurrent", "recurrent"]
+    data = calib(model, n=2)
+    call = _keras_caller(stepped.signature_functions(stages))
+    got = np.concatenate([stepped.run_plan(plan, call, [data[i:i + 1]])[0] for i in range(2)])
+    np.testing.assert_allclose(got, model.predict(data, verbose=0), atol=1e-6)
+
+
+def test_masked_recurrent_layer_is_refused():
+    import keras
+
+    x = keras.Input(shape=(10, 4))
+    h = keras.layers.Masking()(x)
+    y = keras.layers.LSTM(3)(h)
+    with pytest.raises(ExportError, match="mask"):
+        stepped.build_plan(keras.Model(x, y))
+
+
+def test_unknown_time_size_is_refused():
+    import keras
+
+    x = keras.Input(shape=(None, 4))
+    y = keras.layers.GRU(3)(x)
+    with pytest.raises(ExportError, match="time and feature sizes must be fixed"):
+        stepped.build_plan(keras.Model(x, y))
