@@ -5,7 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test test-tf test-jax test-slow clean
+TFLITE_VENV := .venv-tflite-runtime
+TFLITE_STAMP := $(TFLITE_VENV)/.installed
+
+.PHONY: venv venv-tflite-runtime demo test test-slow clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (set PYTHON=...)"; exit 1; }
@@ -16,12 +19,20 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# tflite-runtime 2.14 (2023, the last release) needs numpy<2: its own venv.
+$(TFLITE_STAMP):
+	test -x $(TFLITE_VENV)/bin/python || $(PYTHON) -m venv $(TFLITE_VENV)
+	$(TFLITE_VENV)/bin/python -m pip install -q "numpy<2" "tflite-runtime==2.14.*"
+	touch $(TFLITE_STAMP)
+
+venv-tflite-runtime: $(TFLITE_STAMP)
+
 demo: $(STAMP)
 	$(PY) -m zoo.quickstart
 
 # Default test run: everything on the TensorFlow backend, then the layer
 # suite again on JAX (layers use keras.ops only).
-test: $(STAMP)
+test: $(STAMP) $(TFLITE_STAMP)
 	$(PY) -m pytest -q
 	KERAS_BACKEND=jax $(PY) -m pytest -q tests/layers
 
@@ -29,4 +40,4 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(TFLITE_VENV) .pytest_cache

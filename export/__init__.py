@@ -4,13 +4,25 @@ validation against Keras, and a runtime wrapper for the edge interpreters.
     report = export.to_tflite(model, "model.tflite", quantize="int8",
                               representative_data=x_calib)
     rt = export.runtime.load("model.tflite")
+
+Names are imported lazily, so `export.runtime` works on an edge install
+without TensorFlow or Keras (ai-edge-litert or tflite-runtime only).
 """
 
-from export import runtime
-from export.convert import MODES, convert_bytes, to_tflite
-from export.errors import ExportError, RuntimeLoadError
-from export.report import ExportReport
-from export.validate import validate
+import importlib
 
-__all__ = ["MODES", "ExportError", "ExportReport", "RuntimeLoadError", "convert_bytes",
-           "runtime", "to_tflite", "validate"]
+_LAZY = {
+    "MODES": "export.convert", "convert_bytes": "export.convert", "to_tflite": "export.convert",
+    "ExportError": "export.errors", "RuntimeLoadError": "export.errors",
+    "ExportReport": "export.report", "validate": "export.validation",
+}
+
+__all__ = sorted(_LAZY) + ["runtime"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name == "runtime":
+        return importlib.import_module("export.runtime")
+    raise AttributeError(f"module 'export' has no attribute {name!r}")

@@ -231,7 +231,7 @@ def to_tflite(model, path, quantize="float32", representative_data=None, validat
     if validate:
         data = validation_data if validation_data is not None else representative_data
         if data is not None:
-            from export.validate import validate as run_validation
+            from export.validation import validate as run_validation
 
             report.validation = run_validation(path, model, data, threads=threads)
     return report

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from export import stepped
+from export import plan as stepped
 from export.errors import RuntimeLoadError
 from export.flatbuffer import FlatbufferError, read_metadata
 

@@ -21,7 +21,7 @@ from export.errors import ExportError
 _CHILD = r"""
 import sys
 import numpy as np
-from export import runtime, stepped
+from export import runtime, plan as stepped
 rt = runtime.load(sys.argv[1])
 data = np.load(sys.argv[2])
 inputs = [data[f"arg{i}"] for i in range(len(data.files))]

@@ -29,12 +29,8 @@ from __future__ import annotations
 import dataclasses
 
 import keras
-import numpy as np
-
 from export.errors import ExportError
-
-PLAN_METADATA_NAME = "zoo_plan"
-PLAN_VERSION = 1
+from export.plan import PLAN_METADATA_NAME, PLAN_VERSION, run_plan  # noqa: F401
 
 
 def is_recurrent(op):
@@ -242,87 +238,3 @@ def _step_function(tf, cell, specs):
     return fn
 
 
-# ------------------------------------------------------------------ execution
-
-
-def run_plan(plan, call, inputs, record=None):
-    """Run a plan for one example (batch 1).
-
-    `call(signature, {name: array}) -> {name: array}` runs one signature (on
-    Keras or on a TFLite interpreter). `inputs` are the model inputs in order.
-    `record(signature, feed)`, if given, sees every feed (calibration).
-    Returns the model outputs in order.
-    """
-    env = dict(zip(plan["inputs"], inputs))
-    for stage in plan["stages"]:
-        if stage["kind"] == "segment":
-            feed = {n: env[n] for n in stage["inputs"]}
-            if record:
-                record(stage["name"], feed)
-            result = call(stage["name"], feed)
-            env.update({n: result[n] for n in stage["outputs"]})
-            continue
-        sequence = env[stage["inputs"][0]]
-        per_direction = []
-        for d in stage["directions"]:
-            per_direction.append(_run_direction(d, sequence, call, record))
-        env.update(_collect_recurrent_outputs(stage, per_direction))
-    return [env[n] for n in plan["outputs"]]
-
-
-def _run_direction(direction, sequence, call, record):
-    sig = direction["signature"]
-    steps = sequence.shape[1]
-    order = range(steps - 1, -1, -1) if direction["go_backwards"] else range(steps)
-    batch = sequence.shape[0]
-    states = [np.zeros((batch, n), np.float32) for n in direction["state_sizes"]]
-    ys = []
-    for t in order:
-        feed = {"x": np.ascontiguousarray(sequence[:, t])}
-        feed.update({f"state{i}": s for i, s in enumerate(states)})
-        if record:
-            record(sig, feed)
-        out = call(sig, feed)
-        ys.append(out["y"])
-        states = [out[f"state{i}_out"] for i in range(len(states))]
-    return np.stack(ys, axis=1), states  # in processing order
-
-
-def _collect_recurrent_outputs(stage, per_direction):
-    outs = stage["outputs"]
-    seqs, lasts, states = [], [], []
-    for d, (ys, st) in zip(stage["directions"], per_direction):
-        last = ys[:, -1]
-        if len(stage["directions"]) == 2 and d["go_backwards"]:
-            ys = ys[:, ::-1]  # Bidirectional re-aligns the backward sequence in time
-        seqs.append(ys)
-        lasts.append(last)
-        states.append(st)
-    main = seqs if stage["return_sequences"] else lasts
-    if len(main) == 2:
-        main = _merge(main, stage["merge_mode"])
-    else:
-        main = [main[0]]
-    values = list(main)
-    if stage["return_state"]:
-        for st in states:
-            values.extend(st)
-    if len(values) != len(outs):
-        raise ExportError(f"internal: stage {stage['name']} yields {len(values)} tensors "
-                          f"for {len(outs)} outputs")
-    return {n: np.ascontiguousarray(v, dtype=np.float32) for n, v in zip(outs, values)}
-
-
-def _merge(pair, mode):
-    a, b = pair
-    if mode == "concat":
-        return [np.concatenate([a, b], axis=-1)]
-    if mode == "sum":
-        return [a + b]
-    if mode == "mul":
-        return [a * b]
-    if mode == "ave":
-        return [(a + b) / 2]
-    if mode is None:
-        return [a, b]
-    raise ExportError(f"unsupported Bidirectional merge_mode {mode!r}")
