@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 from tests.layers.cases import CASES
-from tests.layers.helpers import assert_gradients_flow, assert_save_load_roundtrip
+from tests.layers.helpers import (
+    assert_gradients_flow,
+    assert_input_gradients_flow,
+    assert_save_load_roundtrip,
+)
 
 B, TQ, TV = 3, 4, 7
 
@@ -93,7 +97,20 @@ def test_save_load_roundtrip(name, rng, tmp_path):
 def test_gradients_reach_every_weight(name, rng):
     case = CASES[name]
     query, values, mask = inputs(case, rng)
-    assert_gradients_flow(case["make"](), query, values, mask=mask)
+    if case["trainable"]:
+        assert_gradients_flow(case["make"](), query, values, mask=mask,
+                              zero_gradient=case.get("zero_gradient", ()))
+    else:
+        layer = case["make"]()
+        layer(query, values, mask=mask)
+        assert not layer.trainable_variables, "case says trainable=False but the layer has weights"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradients_reach_the_inputs(name, rng):
+    case = CASES[name]
+    query, values, mask = inputs(case, rng)
+    assert_input_gradients_flow(case["make"](), query, values, mask=mask)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

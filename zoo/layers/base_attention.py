@@ -221,18 +221,49 @@ class BaseAttention(keras.layers.Layer):
             return context, weights
         return context
 
+    def next_alignment_state(self, state, weights):
+        """The `previous_alignment` for the next step, given this step's
+        weights `(batch, tv)`; the weights themselves by default (a
+        cumulative mechanism returns the running sum)."""
+        return weights
+
+    def presample(self, steps, batch, tv, training=None):
+        """Random tensors a sequence of `steps` query steps needs, drawn once
+        before the loop (a random op cannot update its seed state inside a JAX
+        scan); `None` by default. Its leading axis is the step."""
+        return None
+
+    def step_alignment(self, query, keys, mask, state, training=None, sample=None):
+        """Weights `(batch, 1, tv)` of one query step `(batch, 1, dq)`."""
+        energies = self.score(query, keys, previous_alignment=state)
+        return self.alignment(energies, mask=mask, previous_alignment=state, query=query,
+                              training=training)
+
     def _attend_sequence(self, query, keys, values, mask, previous_alignment, training):
-        """Query steps one after another, each seeing the previous alignment."""
+        """Query steps one after another, each seeing the previous alignment.
 
-        def step(alignment, query_t):
-            context_t, weights_t = self.attend(ops.expand_dims(query_t, 1), keys, values,
-                                               mask, alignment, training)
+        Only the weights go through the scan; dropout and the context are
+        applied to all steps at once afterwards, so no random op runs inside
+        the loop and the carried alignment is never dropped out.
+        """
+        steps, batch, tv = ops.shape(query)[1], ops.shape(query)[0], ops.shape(keys)[1]
+        sample = self.presample(steps, batch, tv, training)
+        xs = ops.transpose(query, (1, 0, 2))
+
+        def step(state, x):
+            query_t, sample_t = x if sample is not None else (x, None)
+            weights_t = self.step_alignment(ops.expand_dims(query_t, 1), keys, mask, state,
+                                            training, sample_t)
             weights_t = ops.squeeze(weights_t, 1)
-            return weights_t, (ops.squeeze(context_t, 1), weights_t)
+            return self.next_alignment_state(state, weights_t), weights_t
 
-        _, (contexts, weights) = ops.scan(step, previous_alignment,
-                                          ops.transpose(query, (1, 0, 2)))
-        return ops.transpose(contexts, (1, 0, 2)), ops.transpose(weights, (1, 0, 2))
+        state = ops.cast(previous_alignment, self.compute_dtype)
+        _, weights = ops.scan(step, state, xs if sample is None else (xs, sample))
+        weights = ops.transpose(weights, (1, 0, 2))
+        used = weights
+        if self._dropout_layer is not None:
+            used = self._dropout_layer(weights, training=training)
+        return ops.matmul(used, values), weights
 
     def get_config(self):
         config = super().get_config()
