@@ -171,7 +171,7 @@ def convert_bytes(model, quantize="float32", representative_data=None, recurrent
         tf.saved_model.save(tf.Module(), workdir, signatures=frozen)
         converter = tf.lite.TFLiteConverter.from_saved_model(workdir, signature_keys=list(frozen))
         _configure(tf, converter, quantize, samples, per_channel_dense)
-        flatbuffer = converter.convert()
+        flatbuffer = _run_converter(converter, quantize)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     flatbuffer = add_metadata(flatbuffer, stepped.PLAN_METADATA_NAME,
@@ -204,7 +204,19 @@ def _convert_keras_native(tf, model, quantize, data, per_channel_dense):
         n = min(CALIBRATION_EXAMPLES, data[0].shape[0])
         samples = [[d[i:i + 1] for d in data] for i in range(n)]
     _configure(tf, converter, quantize, samples, per_channel_dense)
-    return converter.convert()
+    return _run_converter(converter, quantize)
+
+
+def _run_converter(converter, quantize):
+    """`converter.convert()`, its failures turned into one `ExportError`."""
+    try:
+        return converter.convert()
+    except Exception as exc:  # the converter raises RuntimeError, ConverterError, ...
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        reasons = sorted({ln for ln in lines if "not yet supported" in ln or "error:" in ln})
+        detail = "; ".join(reasons[:4]) if reasons else (lines[0] if lines else type(exc).__name__)
+        raise ExportError(f"the TFLite converter cannot make a {quantize!r} file of this "
+                          f"model: {detail}") from None
 
 
 def to_tflite(model, path, quantize="float32", representative_data=None, validate=True,

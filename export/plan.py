@@ -24,44 +24,53 @@ def run_plan(plan, call, inputs, record=None):
     Returns the model outputs in order.
     """
     env = dict(zip(plan["inputs"], inputs))
+
+    def invoke(signature, feed):
+        if record:
+            record(signature, feed)
+        return call(signature, feed)
+
     for stage in plan["stages"]:
         if stage["kind"] == "segment":
-            feed = {n: env[n] for n in stage["inputs"]}
-            if record:
-                record(stage["name"], feed)
-            result = call(stage["name"], feed)
+            result = invoke(stage["name"], {n: env[n] for n in stage["inputs"]})
             env.update({n: result[n] for n in stage["outputs"]})
             continue
         sequence = env[stage["inputs"][0]]
-        per_direction = []
-        for d in stage["directions"]:
-            per_direction.append(_run_direction(d, sequence, call, record))
-        env.update(_collect_recurrent_outputs(stage, per_direction))
+        runs = [_run_direction(d, sequence, env, invoke) for d in stage["directions"]]
+        env.update(_collect_recurrent_outputs(stage, runs))
     return [env[n] for n in plan["outputs"]]
 
 
-def _run_direction(direction, sequence, call, record):
-    sig = direction["signature"]
+def _initial_states(direction, env, batch, invoke):
+    init = direction.get("init")
+    if init:
+        out = invoke(init["signature"], {f"init{i}": env[n] for i, n in enumerate(init["inputs"])})
+        return [out[f"state{i}"] for i in range(len(out))]
+    if direction.get("initial_states"):
+        return [env[n] for n in direction["initial_states"]]
+    return [np.zeros((batch, n), np.float32) for n in direction["state_sizes"]]
+
+
+def _run_direction(direction, sequence, env, invoke):
+    """Loop one step signature over the sequence; returns (outputs in
+    processing order (batch, steps, d), final states)."""
     steps = sequence.shape[1]
     order = range(steps - 1, -1, -1) if direction["go_backwards"] else range(steps)
-    batch = sequence.shape[0]
-    states = [np.zeros((batch, n), np.float32) for n in direction["state_sizes"]]
+    states = _initial_states(direction, env, sequence.shape[0], invoke)
     ys = []
     for t in order:
         feed = {"x": np.ascontiguousarray(sequence[:, t])}
         feed.update({f"state{i}": s for i, s in enumerate(states)})
-        if record:
-            record(sig, feed)
-        out = call(sig, feed)
+        out = invoke(direction["signature"], feed)
         ys.append(out["y"])
         states = [out[f"state{i}_out"] for i in range(len(states))]
-    return np.stack(ys, axis=1), states  # in processing order
+    return np.stack(ys, axis=1), states
 
 
-def _collect_recurrent_outputs(stage, per_direction):
+def _collect_recurrent_outputs(stage, runs):
     outs = stage["outputs"]
     seqs, lasts, states = [], [], []
-    for d, (ys, st) in zip(stage["directions"], per_direction):
+    for d, (ys, st) in zip(stage["directions"], runs):
         last = ys[:, -1]
         if len(stage["directions"]) == 2 and d["go_backwards"]:
             ys = ys[:, ::-1]  # Bidirectional re-aligns the backward sequence in time
@@ -69,14 +78,18 @@ def _collect_recurrent_outputs(stage, per_direction):
         lasts.append(last)
         states.append(st)
     main = seqs if stage["return_sequences"] else lasts
-    if len(main) == 2:
-        main = _merge(main, stage["merge_mode"])
-    else:
-        main = [main[0]]
+    main = _merge(main, stage["merge_mode"]) if len(main) == 2 else [main[0]]
+    split = stage.get("output_split")
+    if split is not None:  # AttentionRNN with alignments: (outputs, alignment history)
+        main = [main[0][..., :split], main[0][..., split:]]
     values = list(main)
     if stage["return_state"]:
         for st in states:
-            values.extend(st)
+            mapping = stage.get("final_states")
+            if mapping is None:
+                values.extend(st)
+            else:
+                values.extend(st[i] if stop is None else st[i][..., :stop] for i, stop in mapping)
     if len(values) != len(outs):
         raise ExportError(f"internal: stage {stage['name']} yields {len(values)} tensors "
                           f"for {len(outs)} outputs")

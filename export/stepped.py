@@ -82,6 +82,8 @@ class Stage:
     merge_mode: str | None = None
     return_sequences: bool = True
     return_state: bool = False
+    memory: list = dataclasses.field(default_factory=list)  # AttentionRNN values (+ mask)
+    initial: list = dataclasses.field(default_factory=list)  # initial_state tensors
 
 
 class _Names:
@@ -133,29 +135,37 @@ def build_plan(model):
             raise ExportError(f"recurrent layer '{op.name}' is called {len(op._inbound_nodes)} "
                               "times; export supports one call per recurrent layer")
         node = op._inbound_nodes[0]
-        kwargs = node.arguments.kwargs
-        if kwargs.get("mask") is not None:
+        args, kwargs = node.arguments.args, node.arguments.kwargs
+        if kwargs.get("mask") is not None or kwargs.get("inputs_mask") is not None:
             raise ExportError(
                 f"recurrent layer '{op.name}' receives a mask; the edge export needs "
                 "fixed-length inputs. Remove Masking/mask_zero for the exported model "
                 "(pad to a fixed length) or export with recurrent='keras'."
             )
-        if kwargs.get("initial_state") is not None:
-            raise ExportError(f"recurrent layer '{op.name}' has an initial_state input; "
-                              "not supported by the stepped export yet")
-        sequence = node.input_tensors[0]
+        sequence = args[0]
         if None in tuple(sequence.shape)[1:]:
             raise ExportError(
                 f"recurrent layer '{op.name}' input has shape {tuple(sequence.shape)}; "
                 "the time and feature sizes must be fixed (set `shape=` on keras.Input)"
             )
-        add_segment([sequence])
+        initial = kwargs.get("initial_state")
+        initial = [] if initial is None else list(initial) if isinstance(initial, (list, tuple)) else [initial]
+        memory = []
+        if _is_attention_rnn(op):
+            values = args[1] if len(args) > 1 else kwargs.get("values")
+            memory = [values] + ([kwargs["values_mask"]] if kwargs.get("values_mask") is not None else [])
+            if None in tuple(values.shape)[1:]:
+                raise ExportError(f"attention memory of '{op.name}' has shape "
+                                  f"{tuple(values.shape)}; its length must be fixed")
+        add_segment([sequence] + memory + initial)
         directions, merge_mode = _rnn_directions(op)
         base = directions[0][1]
-        stage = Stage("recurrent", f"rnn{len(stages)}", [names(sequence)],
+        stage = Stage("recurrent", f"rnn{len(stages)}",
+                      [names(t) for t in [sequence] + memory + initial],
                       [names(t) for t in node.output_tensors], layer=op,
                       directions=directions, merge_mode=merge_mode,
                       return_sequences=base.return_sequences, return_state=base.return_state)
+        stage.memory, stage.initial = memory, initial
         for d, sub in directions:
             if sub.stateful:
                 raise ExportError(f"stateful recurrent layer '{sub.name}' is not supported")
@@ -174,18 +184,45 @@ def build_plan(model):
     for s in stages:
         entry = {"kind": s.kind, "name": s.name, "inputs": s.inputs, "outputs": s.outputs}
         if s.kind == "recurrent":
-            entry.update(
-                directions=[
-                    {"signature": f"{s.name}_{d}", "go_backwards": bool(sub.go_backwards),
-                     "state_sizes": _state_sizes(sub.cell)}
-                    for d, sub in s.directions
-                ],
-                merge_mode=s.merge_mode,
-                return_sequences=bool(s.return_sequences),
-                return_state=bool(s.return_state),
-            )
+            entry.update(_recurrent_entry(s, names))
         plan["stages"].append(entry)
     return plan, stages
+
+
+def _is_attention_rnn(layer):
+    from zoo.layers.attention_rnn_cell import AttentionRNN
+
+    return isinstance(layer, AttentionRNN)
+
+
+def _recurrent_entry(s, names):
+    """The plan entry of a recurrent stage (see `export.plan.run_plan`)."""
+    entry = dict(merge_mode=s.merge_mode, return_sequences=bool(s.return_sequences),
+                 return_state=bool(s.return_state), output_split=None, final_states=None)
+    n_dir = len(s.directions)
+    initial = [names(t) for t in s.initial]
+    per_dir = len(initial) // n_dir if initial else 0
+    directions = []
+    for i, (d, sub) in enumerate(s.directions):
+        direction = {"signature": f"{s.name}_{d}", "go_backwards": bool(sub.go_backwards),
+                     "state_sizes": None, "init": None, "initial_states": None}
+        if s.memory:
+            direction["init"] = {"signature": f"{s.name}_init",
+                                 "inputs": [names(t) for t in s.memory] + initial}
+        elif initial:
+            direction["initial_states"] = initial[i * per_dir:(i + 1) * per_dir]
+        else:
+            direction["state_sizes"] = _state_sizes(sub.cell)
+        directions.append(direction)
+    entry["directions"] = directions
+    if s.memory:
+        cell = s.layer.cell
+        n, size = cell._n_cell_states, int(cell.attention_size)
+        if cell.output_alignments:
+            entry["output_split"] = size
+        entry["final_states"] = ([[i, None] for i in range(1, 1 + n)] + [[0, size]]
+                                 + [[1 + n, None]])
+    return entry
 
 
 def _state_sizes(cell):
@@ -206,14 +243,50 @@ def signature_functions(stages, batch_size=1):
             specs = [tf.TensorSpec((batch_size,) + tuple(t.shape[1:]), t.dtype, name=n)
                      for t, n in zip(s.model.inputs, s.inputs)]
             functions[s.name] = _segment_function(tf, s.model, specs, s.outputs)
-        else:
-            seq_shape = s.layer._inbound_nodes[0].input_tensors[0].shape
-            for d, sub in s.directions:
-                specs = [tf.TensorSpec((batch_size, seq_shape[-1]), "float32", name="x")]
-                specs += [tf.TensorSpec((batch_size, n), "float32", name=f"state{i}")
-                          for i, n in enumerate(_state_sizes(sub.cell))]
-                functions[f"{s.name}_{d}"] = _step_function(tf, sub.cell, specs)
+            continue
+        seq_shape = s.layer._inbound_nodes[0].arguments.args[0].shape
+        x_spec = tf.TensorSpec((batch_size, seq_shape[-1]), "float32", name="x")
+        if s.memory:
+            init = _init_function(tf, s.layer.cell, s, batch_size)
+            functions[f"{s.name}_init"] = init
+            shapes = [o.shape for o in sorted_outputs(init)]
+            state_specs = [tf.TensorSpec(shape, "float32", name=f"state{i}")
+                           for i, shape in enumerate(shapes)]
+            functions[f"{s.name}_fw"] = _step_function(tf, s.layer.cell, [x_spec] + state_specs)
+            continue
+        for i, (d, sub) in enumerate(s.directions):
+            if s.initial:
+                per_dir = len(s.initial) // len(s.directions)
+                shapes = [(batch_size,) + tuple(t.shape[1:])
+                          for t in s.initial[i * per_dir:(i + 1) * per_dir]]
+            else:
+                shapes = [(batch_size, n) for n in _state_sizes(sub.cell)]
+            specs = [x_spec] + [tf.TensorSpec(shape, "float32", name=f"state{k}")
+                                for k, shape in enumerate(shapes)]
+            functions[f"{s.name}_{d}"] = _step_function(tf, sub.cell, specs)
     return functions
+
+
+def sorted_outputs(fn):
+    """Output specs of a `state{i}` function in state order."""
+    outs = fn.get_concrete_function().structured_outputs
+    return [outs[f"state{i}"] for i in range(len(outs))]
+
+
+def _init_function(tf, cell, stage, batch_size):
+    specs = [tf.TensorSpec((batch_size,) + tuple(t.shape[1:]), "float32", name=f"init{i}")
+             for i, t in enumerate(stage.memory + stage.initial)]
+    has_mask = len(stage.memory) > 1
+
+    @tf.function(input_signature=specs)
+    def fn(*args):
+        values = args[0]
+        mask = tf.cast(args[1], "bool") if has_mask else None
+        cell_states = list(args[len(stage.memory):]) or None
+        states = cell.get_initial_state_from_memory(values, mask=mask, cell_states=cell_states)
+        return {f"state{i}": st for i, st in enumerate(states)}
+
+    return fn
 
 
 def _segment_function(tf, sub_model, specs, out_names):

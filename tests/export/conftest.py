@@ -27,3 +27,28 @@ def calib():
         return np.random.default_rng(seed).normal(size=(n,) + shape).astype("float32")
 
     return make
+
+
+def attention_decoder_model(cell="gru", mechanism="bahdanau", src_len=10, tgt_len=7,
+                            output_alignments=True):
+    """Encoder (BiGRU with return_state) + AttentionRNN decoder initialised
+    from the encoder's final states; outputs (probabilities, alignments)."""
+    from zoo import layers
+
+    src = keras.Input(shape=(src_len, 6), name="source")
+    tgt = keras.Input(shape=(tgt_len, 5), name="target_in")
+    enc, fw_h, bw_h = keras.layers.Bidirectional(
+        keras.layers.GRU(8, return_sequences=True, return_state=True))(src)
+    h0 = keras.layers.Dense(16, activation="tanh")(keras.layers.Concatenate()([fw_h, bw_h]))
+    inner = keras.layers.GRUCell(16) if cell == "gru" else keras.layers.LSTMCell(16)
+    init = [h0] if cell == "gru" else [h0, keras.layers.Dense(16)(h0)]
+    attention = {"bahdanau": lambda: layers.BahdanauAttention(8),
+                 "luong": lambda: layers.LuongAttention("general"),
+                 "location": lambda: layers.LocationSensitiveAttention(8, filters=4, kernel_size=3),
+                 }[mechanism]()
+    dec_cell = layers.AttentionRNNCell(inner, attention, attention_layer_size=12,
+                                       output_alignments=output_alignments, memory_length=src_len)
+    out = layers.AttentionRNN(dec_cell)(tgt, enc, initial_state=init)
+    outputs, alignments = out if output_alignments else (out, None)
+    probs = keras.layers.Dense(9, activation="softmax")(outputs)
+    return keras.Model([src, tgt], [probs] + ([alignments] if output_alignments else []))

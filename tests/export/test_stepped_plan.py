@@ -68,3 +68,43 @@ def test_unknown_time_size_is_refused():
     y = keras.layers.GRU(3)(x)
     with pytest.raises(ExportError, match="time and feature sizes must be fixed"):
         stepped.build_plan(keras.Model(x, y))
+
+
+@pytest.mark.parametrize("cell, mechanism", [("gru", "bahdanau"), ("lstm", "luong"),
+                                             ("gru", "location")])
+def test_attention_decoder_with_initial_state(cell, mechanism):
+    from tests.export.conftest import attention_decoder_model
+
+    model = attention_decoder_model(cell, mechanism)
+    rng = np.random.default_rng(0)
+    src = rng.normal(size=(2, 10, 6)).astype("float32")
+    tgt = rng.normal(size=(2, 7, 5)).astype("float32")
+    plan, stages = stepped.build_plan(model)
+    call = _keras_caller(stepped.signature_functions(stages))
+    expected = model.predict([src, tgt], verbose=0)
+    for i in range(2):
+        got = stepped.run_plan(plan, call, [src[i:i + 1], tgt[i:i + 1]])
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(g, e[i:i + 1], atol=1e-5)
+    decoder = [s for s in plan["stages"] if s["kind"] == "recurrent"][-1]
+    assert decoder["directions"][0]["init"]["signature"].endswith("_init")
+    assert decoder["output_split"] == 12
+
+
+def test_lstm_with_initial_state_from_a_layer():
+    import keras
+
+    x = keras.Input(shape=(9, 3))
+    z = keras.Input(shape=(4,))
+    h0, c0 = keras.layers.Dense(5)(z), keras.layers.Dense(5)(z)
+    seq, h, c = keras.layers.LSTM(5, return_sequences=True, return_state=True)(
+        x, initial_state=[h0, c0])
+    y = keras.layers.Concatenate()([keras.layers.GlobalAveragePooling1D()(seq), h, c])
+    model = keras.Model([x, z], y)
+    rng = np.random.default_rng(1)
+    xs, zs = rng.normal(size=(2, 9, 3)).astype("float32"), rng.normal(size=(2, 4)).astype("float32")
+    plan, stages = stepped.build_plan(model)
+    call = _keras_caller(stepped.signature_functions(stages))
+    got = np.concatenate([stepped.run_plan(plan, call, [xs[i:i + 1], zs[i:i + 1]])[0]
+                          for i in range(2)])
+    np.testing.assert_allclose(got, model.predict([xs, zs], verbose=0), atol=1e-6)
