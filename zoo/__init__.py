@@ -1,4 +1,29 @@
 """attention-rnn-zoo: attention layers for Keras 3 recurrent networks, reference
-models and TFLite export for edge devices."""
+models and TFLite export for edge devices.
+
+    import zoo
+    zoo.list_models()                       # registered models
+    model = zoo.load("NAME")                # pretrained keras.Model (offline)
+    zoo.predict("NAME", inputs)
+
+The model API (`zoo.api`) is imported on first use, so `import zoo` stays
+light (no Keras or TensorFlow).
+"""
+
+import importlib
 
 __version__ = "0.1.0"
+
+_API = ("list_models", "load", "load_tflite", "labels", "model_card", "predict")
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name):
+    if name in _API:
+        return getattr(importlib.import_module("zoo.api"), name)
+    raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_API))

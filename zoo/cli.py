@@ -1,6 +1,11 @@
 """The `zoo` command line (typer + rich).
 
+    zoo list [PATTERN] [--task TASK]          registered models (rich table)
+    zoo info NAME                             the model card (markdown)
+    zoo predict NAME INPUT...                 labels / forecasts, one line per input
+    zoo train NAME [ARGS...]                  the model's registered trainer
     zoo export MODEL.keras --quantize int8 --representative DATA.npz -o out.tflite
+    zoo export NAME --quantize int8 -o out.tflite   re-export a registered model
 
 Every command exits 0 on success and 2 with a one-line reason on bad input.
 """
@@ -71,29 +76,79 @@ def print_report(report):
     console.print(table)
 
 
+def _is_model_file(arg: str):
+    return arg.endswith(".keras") or "/" in arg or os.sep in arg or Path(arg).is_file()
+
+
+def _entry(name: str):
+    from zoo import registry
+
+    try:
+        return registry.get(name)
+    except registry.UnknownModelError as exc:
+        fail(str(exc))
+
+
+def _load_registered(name: str):
+    from zoo import api
+
+    try:
+        return api.load(name)
+    except (api.ChecksumError, FileNotFoundError, ValueError, ImportError) as exc:
+        fail(str(exc))
+
+
+def _registry_data(entry, representative: Path | None):
+    """Calibration / validation data for `zoo export NAME`."""
+    if representative is not None:
+        arrays = _load_npz(representative)
+        return list(arrays.values())[0] if len(arrays) == 1 else arrays
+    if entry.representative_data is None:
+        return None
+    try:
+        return entry.hook("representative_data")()
+    except Exception as exc:  # a user hook: report any failure in one line
+        fail(f"representative_data of {entry.name!r} failed ({type(exc).__name__}: {exc})")
+
+
 @app.command("export")
 def export_command(
-    model: Path = typer.Argument(..., help="a .keras model file"),
+    model: str = typer.Argument(..., help="a .keras model file, or a registered model name "
+                                          "(re-exported from its checked Keras weights)"),
     quantize: str = typer.Option("float32", "--quantize", "-q",
                                  help="float32 | float16 | dynamic | int8 | int16x8"),
     representative: Path = typer.Option(None, "--representative", "-r",
                                         help=".npz of inputs (n, ...): one array per model "
-                                             "input (keys = input names, or a single array)"),
+                                             "input (keys = input names, or a single array); "
+                                             "for a registered name, defaults to its "
+                                             "representative_data"),
     output: Path = typer.Option(..., "--output", "-o", help="the .tflite file to write"),
     json_report: Path = typer.Option(None, "--json", help="also write the report as JSON"),
 ):
-    """Export a Keras model to TFLite and print the export report."""
+    """Export a Keras model (file or registered name) to TFLite and print the report."""
     import export
 
     if quantize not in export.MODES:
         fail(f"--quantize must be one of {', '.join(export.MODES)}; got {quantize!r}")
-    if quantize in ("int8", "int16x8") and representative is None:
-        fail(f"--quantize {quantize} needs --representative DATA.npz to calibrate")
-    keras_model = _load_keras(model)
-    data = None
-    if representative is not None:
-        arrays = _load_npz(representative)
-        data = list(arrays.values())[0] if len(arrays) == 1 else arrays
+    if _is_model_file(model):
+        if quantize in ("int8", "int16x8") and representative is None:
+            fail(f"--quantize {quantize} needs --representative DATA.npz to calibrate")
+        keras_model = _load_keras(Path(model))
+        data = None
+        if representative is not None:
+            arrays = _load_npz(representative)
+            data = list(arrays.values())[0] if len(arrays) == 1 else arrays
+    else:
+        entry = _entry(model)
+        if quantize not in entry.exports:
+            fail(f"{model!r} does not support --quantize {quantize}; its export modes are "
+                 f"{', '.join(entry.exports)}")
+        if quantize in ("int8", "int16x8") and representative is None \
+                and entry.representative_data is None:
+            fail(f"--quantize {quantize} needs calibration data: {model!r} registers no "
+                 "representative_data; pass --representative DATA.npz")
+        keras_model = _load_registered(model)
+        data = _registry_data(entry, representative)
     try:
         report = export.to_tflite(keras_model, output, quantize=quantize,
                                   representative_data=data)
@@ -104,6 +159,142 @@ def export_command(
         from zoo.files import atomic_write_bytes
 
         atomic_write_bytes(json_report, report.to_json().encode())
+
+
+EMPTY_REGISTRY = ("No models registered yet. Pretrained keyword-spotting models (kws-*) will "
+                  "ship in zoo/pretrained/; models you train with `zoo train` go to $ZOO_HOME "
+                  "(default ~/.cache/attention-rnn-zoo).")
+
+
+@app.command("list")
+def list_command(
+    pattern: str = typer.Argument("*", help="fnmatch pattern, e.g. 'kws-*'"),
+    task: str = typer.Option(None, "--task", "-t",
+                             help="speech | text | series-classification | forecasting | "
+                                  "translation"),
+):
+    """List registered models, their task and where their trained files are."""
+    from zoo import registry
+
+    if task is not None and task not in registry.TASKS:
+        fail(f"--task must be one of {', '.join(registry.TASKS)}; got {task!r}")
+    names = registry.list_models(pattern, task=task)
+    table = Table(title="attention-rnn-zoo models", caption_justify="left")
+    table.add_column("name", style="bold", no_wrap=True)
+    table.add_column("task", no_wrap=True)
+    table.add_column("trained", no_wrap=True)
+    table.add_column("TFLite modes")
+    table.add_column("description", ratio=1)
+    for name in names:
+        entry = registry.get(name)
+        artifacts = registry.find_artifacts(name)
+        if artifacts is None:
+            where, modes = "no", "-"
+        else:
+            where = "shipped" if artifacts.source == "package" else "$ZOO_HOME"
+            modes = ", ".join(m for m in artifacts.tflite_modes() if m in entry.exports) or "-"
+        table.add_row(name, entry.task, where, modes, entry.description)
+    total = len(registry.list_models())
+    if not names:
+        if total == 0:
+            table.caption = EMPTY_REGISTRY
+        else:
+            table.caption = (f"No models match {pattern!r}"
+                             + (f" with task {task!r}" if task else "")
+                             + f"; {total} registered (`zoo list` shows all).")
+    else:
+        table.caption = f"{len(names)} of {total} registered models. `zoo info NAME` for details."
+    console.print(table)
+
+
+@app.command("info")
+def info_command(name: str = typer.Argument(..., help="registered model name")):
+    """Print the model card (markdown) of a registered model."""
+    from zoo import api, cards
+
+    _entry(name)
+    try:
+        text = api.model_card(name, format="markdown")
+    except api.ChecksumError as exc:
+        fail(str(exc))
+    except FileNotFoundError as exc:  # not trained yet, or no card generated
+        err_console.print(f"[yellow]note:[/] {exc}", highlight=False, soft_wrap=True)
+        try:
+            text = cards.summary_markdown(name)
+        except ValueError as exc2:
+            fail(str(exc2))
+    typer.echo(text.rstrip("\n"))
+
+
+def _cli_item(entry, arg: str):
+    """One `zoo predict` INPUT: a path (speech: WAV; series: .npy / .csv) or a string."""
+    import numpy as np
+
+    if entry.task in ("text", "translation"):
+        return arg
+    path = Path(arg)
+    if not path.is_file():
+        fail(f"input file {arg!r} does not exist")
+    if entry.task == "speech":
+        return arg
+    try:
+        if path.suffix == ".npy":
+            return np.load(path, allow_pickle=False)
+        if path.suffix == ".csv":
+            return np.loadtxt(path, delimiter=",", ndmin=2, dtype="float32")
+    except (ValueError, OSError) as exc:
+        fail(f"cannot read {arg!r} ({exc})")
+    fail(f"input {arg!r}: {entry.task} models take .npy or .csv files of shape (time, channels)")
+
+
+@app.command("predict")
+def predict_command(
+    name: str = typer.Argument(..., help="registered model name"),
+    inputs: list[str] = typer.Argument(..., help="speech: WAV files (16 kHz); text: strings; "
+                                                 "series: .npy / .csv files (time, channels)"),
+    tflite: str = typer.Option(None, "--tflite",
+                               help="run the shipped TFLite file of this mode (e.g. int8) "
+                                    "instead of the Keras model"),
+):
+    """Run a pretrained model; prints `INPUT<tab>RESULT` per input."""
+    import json
+
+    import numpy as np
+
+    from zoo import api
+
+    entry = _entry(name)
+    items = [_cli_item(entry, arg) for arg in inputs]
+    try:
+        results = api.predict(name, items, tflite=tflite)
+    except (api.ChecksumError, FileNotFoundError, ValueError, ImportError, TypeError) as exc:
+        fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    for arg, result in zip(inputs, results):
+        if isinstance(result, np.ndarray):
+            result = json.dumps(np.round(result.astype(float), 6).tolist())
+        typer.echo(f"{arg}\t{result}")
+
+
+@app.command("train", context_settings={"allow_extra_args": True,
+                                        "ignore_unknown_options": True})
+def train_command(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="registered model name; further arguments go to its "
+                                         "trainer (use `zoo train NAME -- --help` for its help)"),
+):
+    """Train a registered model with its trainer; artifacts go to $ZOO_HOME/NAME."""
+    entry = _entry(name)
+    if entry.trainer is None:
+        fail(f"{name!r} has no trainer registered (register_model(..., trainer='pkg.mod:main'))")
+    try:
+        trainer = entry.hook("trainer")
+    except (ImportError, TypeError, ValueError) as exc:
+        fail(str(exc))
+    args = list(ctx.args)
+    if args[:1] == ["--"]:
+        args = args[1:]
+    code = trainer(args)
+    raise typer.Exit(code=int(code or 0))
 
 
 def main():  # pragma: no cover - console script

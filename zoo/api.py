@@ -1,0 +1,307 @@
+"""Pretrained models by name, offline (re-exported as `zoo.*`).
+
+    import zoo
+
+    zoo.list_models("kws-*")                  # names, sorted
+    model = zoo.load("kws-gru")                # keras.Model, weights verified
+    arch = zoo.load("kws-gru", pretrained=False)
+    rt = zoo.load_tflite("kws-gru", quantize="int8", threads=1)
+    zoo.labels("kws-gru")                      # ["yes", "no", ...]
+    zoo.model_card("kws-gru")                  # dict (card.json)
+    zoo.model_card("kws-gru", format="markdown")
+    zoo.predict("kws-gru", ["yes.wav", "no.wav"])   # ["yes", "no"]
+
+Models come from `zoo.registry` (builders) and their artifact directory
+(package first, then `$ZOO_HOME`); every file is checked against the
+directory's `SHA256SUMS` before use (`zoo.registry.ChecksumError`).
+Nothing is downloaded.
+
+`predict` runs `preprocess -> model -> postprocess` of the entry. A single
+item (a path, a string, one array) gives one result; a list gives a list
+(forecasters: an array with a leading batch axis). Without registered hooks:
+
+* speech: WAV paths (PCM, 16 kHz) or 1-D float arrays, for models whose
+  input is the raw waveform `(samples,)` / `(samples, 1)` (padded or cut
+  to `samples`); feature-based models register their own `preprocess`;
+* series: `(time, channels)` arrays, stacked;
+* text / translation: strings, passed as a string array (models with
+  their own `TextVectorization`);
+* classifiers return label strings (`labels(name)`; class indices if the
+  model has none), other tasks the model output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import wave
+
+import numpy as np
+
+from zoo import registry
+from zoo.registry import (
+    CARD_JSON,
+    CARD_MD,
+    CONFIG_FILE,
+    LABELS_FILE,
+    MODES,
+    WEIGHTS_FILE,
+    ChecksumError,
+    PretrainedNotFoundError,
+    UnknownModelError,
+)
+
+SAMPLE_RATE = 16000
+CARD_FORMATS = ("dict", "json", "markdown")
+
+
+def list_models(pattern="*", task=None):
+    """Registered model names matching the fnmatch `pattern` (and `task`), sorted."""
+    return registry.list_models(pattern, task=task)
+
+
+def _compile(model, entry):
+    if entry.task == "forecasting":
+        model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    else:
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"] if entry.is_classifier else None)
+
+
+def load(name, pretrained=True, *, compile=True, **config):
+    """The registered model `name` as a `keras.Model`.
+
+    `pretrained=True` loads the artifact weights after checking them (and
+    the optional `config.json` of builder arguments) against SHA256SUMS;
+    `pretrained=False` returns the untrained architecture. `config`
+    overrides builder arguments. Models that the builder did not compile are
+    compiled with the task's default loss (sparse categorical cross-entropy
+    on probabilities for classifiers, MSE for forecasters).
+    """
+    entry = registry.get(name)
+    artifacts = None
+    if pretrained:
+        artifacts = registry.require_artifacts(name)
+        if artifacts.has(CONFIG_FILE):
+            stored = json.loads(artifacts.file(CONFIG_FILE).read_text(encoding="utf-8"))
+            config = {**stored, **config}
+    model = entry.build(**config)
+    if artifacts is not None:
+        weights = artifacts.file(WEIGHTS_FILE)
+        try:
+            model.load_weights(weights)
+        except ValueError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ValueError(
+                f"the weights in {weights} do not fit the architecture built by "
+                f"{entry.builder_path} ({first}); were they trained with another config? "
+                f"(store builder arguments in {artifacts.path / CONFIG_FILE})") from exc
+    if compile and not getattr(model, "compiled", False):
+        _compile(model, entry)
+    return model
+
+
+def _shipped_modes(entry, artifacts):
+    return tuple(m for m in artifacts.tflite_modes() if m in entry.exports)
+
+
+def load_tflite(name, quantize="int8", threads=None):
+    """The shipped `<name>.<quantize>.tflite`, checked, as an `export.runtime.Runtime`
+    (call it with float arrays). A mode without a shipped file raises a
+    `ValueError` listing the shipped modes."""
+    entry = registry.get(name)
+    if quantize not in MODES:
+        raise ValueError(f"quantize must be one of {', '.join(MODES)}; got {quantize!r}")
+    artifacts = registry.require_artifacts(name)
+    shipped = _shipped_modes(entry, artifacts)
+    if quantize not in shipped:
+        how = (f"make one with `zoo export {name} --quantize {quantize} -o FILE`"
+               if quantize in entry.exports else f"{name!r} does not support {quantize} export")
+        raise ValueError(f"{name!r} ships no {quantize} TFLite file; shipped modes: "
+                         f"{', '.join(shipped) or 'none'} ({how})")
+    path = artifacts.file(registry.tflite_filename(name, quantize))
+    from export import runtime
+
+    return runtime.load(path, threads=threads)
+
+
+def labels(name):
+    """Class labels of a classifier: the artifact `labels.txt` (checked), else
+    the labels given to `register_model`."""
+    entry = registry.get(name)
+    artifacts = registry.find_artifacts(name)
+    if artifacts is not None and artifacts.has(LABELS_FILE):
+        text = artifacts.file(LABELS_FILE).read_text(encoding="utf-8")
+        return [line.strip() for line in text.splitlines() if line.strip()]
+    if entry.labels is not None:
+        return list(entry.labels)
+    raise ValueError(f"{name!r} ({entry.task}) has no labels: neither a {LABELS_FILE} among "
+                     "its artifacts nor labels= in its registration")
+
+
+def model_card(name, format="dict"):
+    """The model card: `card.json` as a dict (`format="dict"`), its text
+    (`"json"`) or `card.md` (`"markdown"`); files are checked first."""
+    if format not in CARD_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(CARD_FORMATS)}; got {format!r}")
+    registry.get(name)
+    artifacts = registry.require_artifacts(name)
+    fname = CARD_MD if format == "markdown" else CARD_JSON
+    if not artifacts.has(fname):
+        raise FileNotFoundError(f"{name!r} has no {fname} in {artifacts.path}; generate it with "
+                                f"`python -m zoo.cards {name} --results RESULTS.json`")
+    text = artifacts.file(fname).read_text(encoding="utf-8")
+    return json.loads(text) if format == "dict" else text
+
+
+# ------------------------------------------------------------------ predict
+
+
+def read_audio(item, sample_rate=SAMPLE_RATE):
+    """A mono float32 waveform in [-1, 1] from a WAV path (integer PCM at
+    `sample_rate`) or from an array of samples."""
+    if isinstance(item, (str, os.PathLike)):
+        try:
+            with wave.open(os.fspath(item), "rb") as f:
+                rate, width, channels = f.getframerate(), f.getsampwidth(), f.getnchannels()
+                raw = f.readframes(f.getnframes())
+        except FileNotFoundError:
+            raise FileNotFoundError(f"audio file {os.fspath(item)!r} does not exist") from None
+        except (wave.Error, EOFError) as exc:
+            raise ValueError(f"{os.fspath(item)!r} is not a PCM WAV file ({exc}); convert it "
+                             f"with e.g. `ffmpeg -i IN -ac 1 -ar {sample_rate} OUT.wav`") from None
+        if rate != sample_rate:
+            raise ValueError(f"{os.fspath(item)!r} is sampled at {rate} Hz; the model needs "
+                             f"{sample_rate} Hz (resample it, e.g. ffmpeg -ar {sample_rate})")
+        if width == 1:
+            samples = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) / 128.0
+        elif width in (2, 4):
+            dtype = np.int16 if width == 2 else np.int32
+            samples = np.frombuffer(raw, dtype).astype(np.float32) / float(np.iinfo(dtype).max + 1)
+        else:
+            raise ValueError(f"{os.fspath(item)!r}: {8 * width}-bit WAV is not supported "
+                             "(use 8, 16 or 32-bit PCM)")
+        return samples.reshape(-1, channels).mean(axis=1)
+    samples = np.asarray(item, np.float32)
+    if samples.ndim != 1:
+        raise ValueError(f"a waveform must be a 1-D array of samples; got shape {samples.shape}")
+    return samples
+
+
+def _item_ndim(entry):
+    if entry.task == "speech":
+        return 1
+    if entry.task in ("text", "translation"):
+        return 0
+    return len(entry.input_spec[0]["shape"])
+
+
+def _as_items(entry, inputs):
+    """`(single, items)`: one item or a batch, as a list."""
+    if isinstance(inputs, (str, bytes, os.PathLike)):
+        return True, [inputs]
+    if isinstance(inputs, (list, tuple)):
+        return False, list(inputs)
+    arr = np.asarray(inputs)
+    ndim = _item_ndim(entry)
+    if arr.ndim == ndim:
+        return True, [arr]
+    if arr.ndim == ndim + 1:
+        return False, list(arr)
+    raise ValueError(f"{entry.name!r} takes one {entry.task} input with {ndim} axes or a batch "
+                     f"with {ndim + 1}; got an array of shape {arr.shape}")
+
+
+def _fit_length(wave_, length):
+    if length is None or wave_.shape[0] == length:
+        return wave_
+    if wave_.shape[0] > length:
+        return wave_[:length]
+    return np.pad(wave_, (0, length - wave_.shape[0]))
+
+
+def default_preprocess(entry):
+    """The preprocess used when `entry` registered none (see module doc)."""
+    spec = entry.input_spec[0]["shape"]
+
+    if entry.task == "speech":
+        if not (len(spec) == 1 or (len(spec) == 2 and spec[1] == 1)):
+            raise ValueError(f"{entry.name!r} registered no preprocess and its input {spec} is "
+                             "not a raw waveform; register preprocess= (e.g. log-mel features)")
+
+        def speech(items):
+            batch = np.stack([_fit_length(read_audio(i), spec[0]) for i in items])
+            return batch[..., None] if len(spec) == 2 else batch
+
+        return speech
+    if entry.task in ("text", "translation"):
+        def text(items):
+            if not all(isinstance(i, str) for i in items):
+                raise ValueError(f"{entry.name!r} takes strings")
+            return np.array(items, dtype=object)
+
+        return text
+
+    def series(items):
+        arrays = [np.asarray(i, np.float32) for i in items]
+        for a in arrays:
+            if a.ndim != len(spec) or any(w is not None and w != g for w, g in zip(spec, a.shape)):
+                want = ", ".join("?" if w is None else str(w) for w in spec)
+                raise ValueError(f"{entry.name!r} takes arrays of shape ({want}); got {a.shape}")
+        return np.stack(arrays)
+
+    return series
+
+
+def default_postprocess(entry):
+    def post(outputs, labels):
+        y = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+        y = np.asarray(y)
+        if not entry.is_classifier:
+            return y
+        index = y.reshape(y.shape[0], -1).argmax(axis=-1)
+        if labels is None:
+            return [int(i) for i in index]
+        if y.shape[-1] != len(labels):
+            raise ValueError(f"{entry.name!r} outputs {y.shape[-1]} classes but has "
+                             f"{len(labels)} labels")
+        return [labels[int(i)] for i in index]
+
+    return post
+
+
+def predict(name, inputs, *, model=None, tflite=None, batch_size=32):
+    """Labels (classifiers) or outputs for `inputs` (see module doc).
+
+    Runs the Keras model (`load(name)`), or with `tflite="int8"` etc. the
+    shipped TFLite file; pass `model=` (a loaded Keras model or TFLite
+    runtime) to reuse one across calls.
+    """
+    entry = registry.get(name)
+    single, items = _as_items(entry, inputs)
+    if not items:
+        raise ValueError("predict needs at least one input")
+    pre = entry.hook("preprocess") or default_preprocess(entry)
+    post = entry.hook("postprocess") or default_postprocess(entry)
+    x = pre(items)
+    if model is None:
+        model = load_tflite(name, tflite) if tflite else load(name)
+    if hasattr(model, "predict"):
+        y = model.predict(x, batch_size=batch_size, verbose=0)
+    else:
+        y = model(*x) if isinstance(x, (list, tuple)) else model(x)
+    class_labels = None
+    if entry.is_classifier:
+        try:
+            class_labels = labels(name)
+        except ValueError:
+            class_labels = None
+    results = post(y, class_labels)
+    return results[0] if single else results
+
+
+__all__ = [
+    "list_models", "load", "load_tflite", "labels", "model_card", "predict", "read_audio",
+    "default_preprocess", "default_postprocess", "ChecksumError", "UnknownModelError",
+    "PretrainedNotFoundError",
+]

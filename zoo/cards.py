@@ -1,0 +1,473 @@
+"""Model cards from measured results, never from hand-typed figures.
+
+    python -m zoo.cards NAME --results train.json export.json [--out DIR]
+
+reads one or more *results* JSON files written by the scripts that trained
+and measured model NAME, and writes `card.json` and `card.md` into the
+model's artifact directory (default: the one `zoo.registry.find_artifacts`
+finds, else `$ZOO_HOME/NAME/`), then refreshes their lines in `SHA256SUMS`.
+Every number in the card is copied from the results (the only derived ones
+are the attention-minus-baseline difference and the file-size check);
+anything the results lack renders as "not measured".
+
+Results JSON schema (`"schema": "attention-rnn-zoo/results/1"`)
+------------------------------------------------------------------
+All sections are optional except `schema` and `model`::
+
+    {
+      "schema": "attention-rnn-zoo/results/1",
+      "model": "kws-gru",                       # must equal NAME
+      "architecture": "Conv1D -> BiGRU -> attention pooling -> softmax",
+      "parameters": 123456,                     # model.count_params()
+      "data": {
+        "name": "Speech Commands v2",
+        "source": "https://... or the generator's dotted path",
+        "license": "CC-BY-4.0",
+        "synthetic": false,                     # true: the card says so plainly
+        "description": "...",
+        "splits": {"train": 84843, "validation": 9981, "test": 11005}
+      },
+      "metrics_split": "test",                  # which split `metrics` are on
+      "metrics": {                              # per variant: "keras" or a mode
+        "keras": {"accuracy": 0.951, "loss": 0.18},
+        "float32": {"accuracy": 0.951}, "int8": {"accuracy": 0.948}
+      },
+      "exports": {                              # per mode of export.MODES
+        "int8": {
+          "size_bytes": 98304,                  # must equal the shipped file's size
+          "p50_ms_1t": 1.9,                     # latency p50, 1 thread, one example
+          "report": {...}                       # export.ExportReport.to_dict(): op_histogram,
+        }                                       #   builtin_only, gpu_compatible,
+      },                                        #   gpu_blocking_ops, gpu_undocumented_ops
+      "comparison": {
+        "metric": "accuracy", "split": "test",
+        "attention": {"name": "kws-gru", "value": 0.951, "parameters": 123456},
+        "baseline": {"name": "BiGRU + mean pooling", "value": 0.932, "parameters": 120000}
+      },
+      "limitations": ["..."],
+      "reproduce": {"train": "zoo train kws-gru --epochs 30",
+                    "measure": "python -m benchmarks.kws --out results/"},
+      "environment": {"tensorflow": "2.21.0", "cpu": "..."}
+    }
+
+Several files are merged: dictionaries recursively, lists concatenated
+(duplicates dropped); two files giving different values for the same field
+is an error (`ResultsError`), never a silent choice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from zoo import registry
+from zoo.registry import CARD_JSON, CARD_MD, LABELS_FILE, MODES
+
+RESULTS_SCHEMA = "attention-rnn-zoo/results/1"
+CARD_SCHEMA = "attention-rnn-zoo/card/1"
+NOT_MEASURED = "not measured"
+SECTIONS = ("architecture", "parameters", "data", "metrics", "exports", "comparison",
+            "limitations", "reproduce")
+VARIANTS = ("keras",) + MODES
+REPORT_FIELDS = ("op_histogram", "builtin_only", "gpu_compatible", "gpu_blocking_ops",
+                 "gpu_undocumented_ops")
+
+
+class ResultsError(ValueError):
+    """A results file that does not follow the schema, or disagrees with
+    another results file or with the shipped files."""
+
+
+# ------------------------------------------------------------------ reading
+
+
+def _is_number(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _merge(into, new, where, source):
+    for key, value in new.items():
+        path = f"{where}.{key}" if where else key
+        if key not in into:
+            into[key] = value
+        elif isinstance(into[key], dict) and isinstance(value, dict):
+            _merge(into[key], value, path, source)
+        elif isinstance(into[key], list) and isinstance(value, list):
+            into[key] = into[key] + [v for v in value if v not in into[key]]
+        elif into[key] != value:
+            raise ResultsError(f"{source}: {path} = {value!r} disagrees with {into[key]!r} from "
+                               "an earlier results file")
+    return into
+
+
+def _validate(results, name, source):
+    def bad(path, want):
+        raise ResultsError(f"{source}: {path} must be {want}; see the schema in "
+                           "`python -m zoo.cards --help`")
+
+    if results.get("schema") != RESULTS_SCHEMA:
+        bad("schema", f"{RESULTS_SCHEMA!r} (got {results.get('schema')!r})")
+    if results.get("model") != name:
+        raise ResultsError(f"{source}: results are for model {results.get('model')!r}, "
+                           f"not {name!r}")
+    unknown = set(results) - {"schema", "model", "metrics_split", "environment", *SECTIONS}
+    if unknown:
+        raise ResultsError(f"{source}: unknown top-level field(s) {sorted(unknown)}")
+    if "parameters" in results and not (isinstance(results["parameters"], int)
+                                        and not isinstance(results["parameters"], bool)
+                                        and results["parameters"] > 0):
+        bad("parameters", "a positive integer")
+    for key in ("architecture", "metrics_split"):
+        if key in results and not isinstance(results[key], str):
+            bad(key, "a string")
+    data = results.get("data", {})
+    if not isinstance(data, dict):
+        bad("data", "an object")
+    if "synthetic" in data and not isinstance(data["synthetic"], bool):
+        bad("data.synthetic", "true or false")
+    for split, n in (data.get("splits") or {}).items():
+        if not (isinstance(n, int) and not isinstance(n, bool) and n >= 0):
+            bad(f"data.splits.{split}", "a count of examples")
+    for variant, values in (results.get("metrics") or {}).items():
+        if variant not in VARIANTS:
+            bad(f"metrics.{variant}", f"one of {', '.join(VARIANTS)}")
+        if not isinstance(values, dict) or not all(_is_number(v) for v in values.values()):
+            bad(f"metrics.{variant}", "an object of numbers")
+    for mode, entry in (results.get("exports") or {}).items():
+        if mode not in MODES:
+            bad(f"exports.{mode}", f"one of {', '.join(MODES)}")
+        if not isinstance(entry, dict):
+            bad(f"exports.{mode}", "an object")
+        for key in ("size_bytes", "p50_ms_1t"):
+            if key in entry and not (_is_number(entry[key]) and entry[key] >= 0):
+                bad(f"exports.{mode}.{key}", "a non-negative number")
+        if "report" in entry and not isinstance(entry["report"], dict):
+            bad(f"exports.{mode}.report", "an object (ExportReport.to_dict())")
+    comparison = results.get("comparison")
+    if comparison is not None:
+        for side in ("attention", "baseline"):
+            value = comparison.get(side)
+            if not isinstance(value, dict) or not _is_number(value.get("value")):
+                bad(f"comparison.{side}", "an object with a numeric 'value'")
+    limitations = results.get("limitations", [])
+    if not isinstance(limitations, list) or not all(isinstance(x, str) for x in limitations):
+        bad("limitations", "a list of strings")
+    reproduce = results.get("reproduce", {})
+    if not isinstance(reproduce, dict) or not all(isinstance(x, str) for x in reproduce.values()):
+        bad("reproduce", "an object of command strings")
+
+
+def read_results(name, paths):
+    """Merged, validated results of `paths` and their `[{file, sha256}]`."""
+    merged, sources = {}, []
+    for path in paths:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"results file {str(path)!r} does not exist")
+        raw = path.read_bytes()
+        try:
+            results = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ResultsError(f"{path}: not valid JSON ({exc})") from None
+        if not isinstance(results, dict):
+            raise ResultsError(f"{path}: must hold a JSON object")
+        _validate(results, name, path)
+        _merge(merged, results, "", path)
+        sources.append({"file": path.name, "sha256": hashlib.sha256(raw).hexdigest()})
+    return merged, sources
+
+
+# ----------------------------------------------------------------- building
+
+
+def _export_entry(name, mode, measured, out_dir):
+    fname = registry.tflite_filename(name, mode)
+    report = measured.get("report") or {}
+    entry = {
+        "file": fname,
+        "size_bytes": measured.get("size_bytes", report.get("size_bytes")),
+        "p50_ms_1t": measured.get("p50_ms_1t"),
+        "ops": report.get("op_histogram"),
+    }
+    for key in REPORT_FIELDS[1:]:
+        entry[key] = report.get(key)
+    if entry["gpu_compatible"] is None and "gpu_blocking_ops" in report \
+            and "gpu_undocumented_ops" in report:
+        entry["gpu_compatible"] = not (report["gpu_blocking_ops"] or report["gpu_undocumented_ops"])
+    shipped = None if out_dir is None else Path(out_dir) / fname
+    if shipped is not None and shipped.is_file() and entry["size_bytes"] is not None:
+        actual = shipped.stat().st_size
+        if actual != entry["size_bytes"]:
+            raise ResultsError(
+                f"exports.{mode}.size_bytes = {entry['size_bytes']} but {shipped} "
+                f"has {actual} bytes: the results are stale; re-measure the exported files")
+    return entry
+
+
+def _labels(entry, out_dir):
+    if out_dir is not None and (Path(out_dir) / LABELS_FILE).is_file():
+        text = (Path(out_dir) / LABELS_FILE).read_text(encoding="utf-8")
+        return [x.strip() for x in text.splitlines() if x.strip()]
+    return list(entry.labels) if entry.labels is not None else None
+
+
+def build_card(name, results_paths=(), out_dir=None, command=None):
+    """The card dict of `name` from results files (see module doc).
+
+    `out_dir`: the artifact directory, checked for stale file sizes and
+    shipped modes; `command`: the `python -m zoo.cards` line to record.
+    """
+    entry = registry.get(name)
+    results, sources = read_results(name, results_paths)
+    data = results.get("data")
+    comparison = results.get("comparison")
+    if comparison is not None:
+        comparison = dict(comparison)
+        comparison["delta"] = comparison["attention"]["value"] - comparison["baseline"]["value"]
+    modes = set(results.get("exports") or {})
+    if out_dir is not None:
+        modes |= {m for m in MODES if (Path(out_dir) / registry.tflite_filename(name, m)).is_file()}
+    exports = {m: _export_entry(name, m, (results.get("exports") or {}).get(m, {}), out_dir)
+               for m in MODES if m in modes}
+    reproduce = dict(results.get("reproduce") or {})
+    if command:
+        reproduce["card"] = command
+    card = {
+        "card_schema": CARD_SCHEMA,
+        "name": name,
+        "task": entry.task,
+        "description": entry.description,
+        "builder": entry.builder_path,
+        "input_spec": [{**s, "shape": list(s["shape"])} for s in entry.input_spec],
+        "labels": _labels(entry, out_dir),
+        "architecture": results.get("architecture"),
+        "parameters": results.get("parameters"),
+        "data": data,
+        "data_statement": data_statement(data),
+        "metrics_split": results.get("metrics_split"),
+        "metrics": results.get("metrics"),
+        "exports": exports or None,
+        "comparison": comparison,
+        "limitations": results.get("limitations"),
+        "reproduce": reproduce or None,
+        "trainer": entry.trainer if isinstance(entry.trainer, str) else
+        (registry._qualname(entry.trainer) if entry.trainer else None),
+        "environment": results.get("environment"),
+        "sources": sources,
+    }
+    card["not_measured"] = [s for s in SECTIONS if not card.get(s)]
+    return card
+
+
+def data_statement(data):
+    if not data:
+        return None
+    what = data.get("name") or "the data described below"
+    if data.get("synthetic") is True:
+        return (f"Synthetic data: this model was trained and evaluated on synthetic data "
+                f"({what}), not on real recordings or text; its metrics measure the pipeline, "
+                "not real-world accuracy.")
+    if data.get("synthetic") is False:
+        return f"Real data: {what}."
+    return None
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _fmt(value, spec=""):
+    if value is None:
+        return NOT_MEASURED
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        text = format(value, spec or ".4g")
+        return text if spec or not text.lstrip("-").isdigit() else text + ".0"
+    if isinstance(value, int):
+        return format(value, spec or ",")
+    return str(value)
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return lines
+
+
+def render_markdown(card):
+    """`card.md` text for a card dict."""
+    out = [f"# {card['name']}", ""]
+    if card.get("description"):
+        out += [card["description"], ""]
+    labels = card.get("labels")
+    inputs = registry.describe_inputs(card["input_spec"])
+    out += _table(["", ""], [
+        ["Task", card["task"]],
+        ["Architecture", _fmt(card.get("architecture"))],
+        ["Parameters", _fmt(card.get("parameters"))],
+        ["Input", inputs],
+        ["Labels", f"{', '.join(labels)} ({len(labels)})" if labels else "none"],
+        ["Builder", f"`{card['builder']}`"],
+    ])
+
+    out += ["", "## Data", ""]
+    data = card.get("data")
+    if not data:
+        out.append(NOT_MEASURED)
+    else:
+        if card.get("data_statement"):
+            statement = card["data_statement"]
+            out += [f"**{statement}**" if data.get("synthetic") else statement, ""]
+        for key in ("name", "source", "license", "description"):
+            if data.get(key):
+                out.append(f"- {key.capitalize()}: {data[key]}")
+        splits = data.get("splits")
+        out += ["", *_table(["split", "examples"], [[k, _fmt(v)] for k, v in splits.items()])] \
+            if splits else ["- Splits: " + NOT_MEASURED]
+
+    split = card.get("metrics_split")
+    out += ["", f"## Metrics{f' ({split} split)' if split else ''}", ""]
+    metrics = card.get("metrics") or {}
+    exports = card.get("exports") or {}
+    if not metrics:
+        out.append(NOT_MEASURED)
+    else:
+        names = sorted({k for v in metrics.values() for k in v})
+        variants = ["keras"] + [m for m in MODES if m in metrics or m in exports]
+        rows = [["Keras (float)" if v == "keras" else f"TFLite {v}"]
+                + [_fmt((metrics.get(v) or {}).get(k)) for k in names] for v in variants]
+        out += _table(["model", *names], rows)
+
+    out += ["", "## TFLite files", ""]
+    if not exports:
+        out.append(NOT_MEASURED)
+    else:
+        rows = []
+        for mode, e in exports.items():
+            size = NOT_MEASURED if e["size_bytes"] is None else f"{e['size_bytes'] / 1024:.1f} KiB"
+            p50 = NOT_MEASURED if e["p50_ms_1t"] is None else f"{e['p50_ms_1t']:.2f} ms"
+            gpu = e.get("gpu_compatible")
+            if gpu is False:
+                blockers = (e.get("gpu_blocking_ops") or []) + (e.get("gpu_undocumented_ops") or [])
+                gpu_text = "no" + (f" ({', '.join(blockers)})" if blockers else "")
+            else:
+                gpu_text = _fmt(gpu)
+            ops = (", ".join(f"{k}×{v}" for k, v in sorted(e["ops"].items()))
+                   if e.get("ops") else NOT_MEASURED)
+            rows.append([mode, f"`{e['file']}`", size, p50, _fmt(e.get("builtin_only")),
+                         gpu_text, ops])
+        out += _table(["mode", "file", "size", "latency p50 (1 thread)", "builtin ops only",
+                       "GPU delegate (documented ops)", "ops"], rows)
+        out += ["", "Latency: one example through `export.runtime`, one interpreter thread. "
+                    "GPU compatibility is a static check against the delegate's documented op "
+                    "list (`export.gpu_ops`)."]
+
+    out += ["", "## Attention vs baseline", ""]
+    comparison = card.get("comparison")
+    if not comparison:
+        out.append(NOT_MEASURED)
+    else:
+        metric = comparison.get("metric", "metric")
+        where = f" ({comparison['split']} split)" if comparison.get("split") else ""
+        rows = [[side, comparison[side].get("name", side), _fmt(comparison[side]["value"]),
+                 _fmt(comparison[side].get("parameters"))] for side in ("attention", "baseline")]
+        out += _table(["", "model", f"{metric}{where}", "parameters"], rows)
+        out += ["", f"Difference (attention - baseline): {comparison['delta']:+.4g}"]
+
+    out += ["", "## Limitations", ""]
+    limitations = card.get("limitations")
+    if limitations:
+        out += [f"- {x}" for x in limitations]
+    else:
+        out.append(NOT_MEASURED)
+    data_line = card.get("data_statement")
+    if data and data.get("synthetic") and data_line:
+        out.append(f"- {data_line}")
+
+    out += ["", "## Reproduce", ""]
+    reproduce = card.get("reproduce") or {}
+    if not (reproduce.get("train") or reproduce.get("measure")):
+        out += [f"Training and measuring commands: {NOT_MEASURED}.", ""]
+    if reproduce:
+        titles = {"train": "retrain", "measure": "re-measure", "card": "regenerate this card"}
+        keys = [k for k in titles if reproduce.get(k)] + [k for k in reproduce if k not in titles]
+        out.append("```sh")
+        for key in keys:
+            out += [f"# {titles.get(key, key)}", reproduce[key]]
+        out.append("```")
+
+    env = card.get("environment")
+    if env:
+        out += ["", "## Environment", ""] + [f"- {k}: {v}" for k, v in env.items()]
+    out += ["", "---", ""]
+    if card.get("sources"):
+        out.append("Generated by `zoo.cards` from measured results: "
+                   + ", ".join(f"`{s['file']}` (sha256 {s['sha256'][:12]})"
+                               for s in card["sources"])
+                   + ".")
+    else:
+        out.append("No measured results yet: every figure above is not measured.")
+    return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------------ writing
+
+
+def write_card(name, results_paths, out_dir=None, checksums=True, command=None):
+    """Write `card.json` and `card.md` into `out_dir` (default: the model's
+    artifact directory, else `$ZOO_HOME/NAME`) and refresh their entries in
+    SHA256SUMS; returns the card dict."""
+    from zoo.files import atomic_write_bytes
+
+    registry.get(name)
+    if not results_paths:
+        raise ResultsError("give at least one results file (--results PATH...)")
+    if out_dir is None:
+        found = registry.find_artifacts(name)
+        out_dir = found.path if found is not None else registry.user_dir(name)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if command is None:
+        command = " ".join(["python -m zoo.cards", name, "--results", *map(str, results_paths)])
+    card = build_card(name, results_paths, out_dir=out_dir, command=command)
+    atomic_write_bytes(out_dir / CARD_JSON, (json.dumps(card, indent=2) + "\n").encode())
+    atomic_write_bytes(out_dir / CARD_MD, render_markdown(card).encode())
+    if checksums:
+        registry.write_checksums(out_dir, [CARD_JSON, CARD_MD])
+    return card
+
+
+def summary_markdown(name):
+    """A card with every section "not measured", for a model without one."""
+    return render_markdown(build_card(name))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m zoo.cards", description=__doc__.split("\n\n")[0],
+        epilog="The results JSON schema is in the docstring of zoo/cards.py.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("name", help="registered model name")
+    parser.add_argument("--results", nargs="+", required=True, type=Path, metavar="PATH",
+                        help="results JSON files (schema attention-rnn-zoo/results/1)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="artifact directory (default: the model's, else $ZOO_HOME/NAME)")
+    parser.add_argument("--no-checksums", action="store_true",
+                        help="do not update SHA256SUMS")
+    args = parser.parse_args(argv)
+    try:
+        card = write_card(args.name, args.results, args.out, checksums=not args.no_checksums)
+    except (registry.UnknownModelError, ValueError, FileNotFoundError, PermissionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    where = args.out or registry.find_artifacts(args.name).path
+    print(f"wrote {Path(where) / CARD_JSON} and {Path(where) / CARD_MD}"
+          + (f" (not measured: {', '.join(card['not_measured'])})" if card["not_measured"] else ""))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
