@@ -29,7 +29,7 @@ import numpy as np
 
 from export import stepped
 from export.errors import ExportError
-from export.flatbuffer import add_metadata
+from export.flatbuffer import add_metadata, merge_models
 from export.report import ExportReport, describe
 from zoo.files import atomic_write_bytes
 
@@ -165,15 +165,18 @@ def convert_bytes(model, quantize="float32", representative_data=None, recurrent
     if quantize in ("int8", "int16x8"):
         samples = _calibration_samples(plan, _keras_caller(functions), data,
                                        np.random.default_rng(seed))
-    workdir = tempfile.mkdtemp(prefix="zoo-export-")
-    try:
-        frozen = {k: _frozen(tf, f) for k, f in functions.items()}
-        tf.saved_model.save(tf.Module(), workdir, signatures=frozen)
-        converter = tf.lite.TFLiteConverter.from_saved_model(workdir, signature_keys=list(frozen))
-        _configure(tf, converter, quantize, samples, per_channel_dense)
-        flatbuffer = _run_converter(converter, quantize)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    float_keys = {st["name"] for st in plan["stages"] if st.get("float_only")}
+    if quantize in ("float32", "float16"):
+        float_keys = set()
+    quantized = {k: f for k, f in functions.items() if k not in float_keys}
+    parts = []
+    if quantized:
+        parts.append(_convert_signatures(tf, quantized, quantize, samples, per_channel_dense))
+    if float_keys:
+        # Float compute, float16 storage of their constants (window, filters).
+        parts.append(_convert_signatures(tf, {k: functions[k] for k in sorted(float_keys)},
+                                         "float16", [], per_channel_dense))
+    flatbuffer = parts[0] if len(parts) == 1 else merge_models(*parts)
     flatbuffer = add_metadata(flatbuffer, stepped.PLAN_METADATA_NAME,
                               json.dumps(plan, sort_keys=True).encode())
     if quantize in ("int8", "int16x8"):
@@ -189,6 +192,20 @@ def _smoke_test(flatbuffer, example):
         with open(path, "wb") as f:
             f.write(flatbuffer)
         check_file_runs(path, example)
+
+
+def _convert_signatures(tf, functions, quantize, samples, per_channel_dense):
+    """Convert `{signature: tf.function}` into one flatbuffer."""
+    samples = [(k, feed) for k, feed in samples if k in functions]
+    workdir = tempfile.mkdtemp(prefix="zoo-export-")
+    try:
+        frozen = {k: _frozen(tf, f) for k, f in functions.items()}
+        tf.saved_model.save(tf.Module(), workdir, signatures=frozen)
+        converter = tf.lite.TFLiteConverter.from_saved_model(workdir, signature_keys=list(frozen))
+        _configure(tf, converter, quantize, samples, per_channel_dense)
+        return _run_converter(converter, quantize)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _convert_keras_native(tf, model, quantize, data, per_channel_dense):

@@ -133,7 +133,8 @@ def _builtin_names():
 
 
 def read_operators(data: bytes):
-    """`{subgraph_name: [op_name, ...]}` for every subgraph of the model.
+    """`{signature_key: [op_name, ...]}` for every signature of the model
+    (`{subgraph_name: ...}` for a model without signatures).
 
     Custom ops appear as `CUSTOM:<code>` (Flex ops as `CUSTOM:Flex...`)."""
     names = _builtin_names()
@@ -143,8 +144,64 @@ def read_operators(data: bytes):
         code = max(oc.scalar(3, "i"), oc.scalar(0, "b"))
         custom = oc.string(1)
         codes.append(f"CUSTOM:{custom}" if custom else names.get(code, f"BUILTIN_{code}"))
-    out = {}
-    for i, sg in enumerate(model.tables(2)):
-        ops = [codes[op.scalar(0, "I")] for op in sg.tables(3)]
-        out[sg.string(4) or f"subgraph{i}"] = ops
-    return out
+    subgraphs = [[codes[op.scalar(0, "I")] for op in sg.tables(3)] for sg in model.tables(2)]
+    # SignatureDef { inputs:0, outputs:1, signature_key:2, deprecated_tag:3, subgraph_index:4 }
+    signatures = {sig.string(2): sig.scalar(4, "I") for sig in model.tables(7)}
+    if signatures:
+        return {key: subgraphs[index] for key, index in sorted(signatures.items())}
+    return {sg.string(4) or f"subgraph{i}": ops
+            for i, (sg, ops) in enumerate(zip(model.tables(2), subgraphs))}
+
+
+def merge_models(first: bytes, second: bytes) -> bytes:
+    """One flatbuffer holding the subgraphs and signatures of both models
+    (needs TF). Used to keep some signatures float32 in an integer file.
+
+    Operator codes are shared, the second model's buffers are appended
+    (buffer 0, the empty sentinel, stays 0) and its signature defs point at
+    its subgraphs' new indices. Metadata comes from `first`, except
+    `min_runtime_version`, which takes the larger of the two."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    a = flatbuffer_utils.convert_bytearray_to_object(bytearray(first))
+    b = flatbuffer_utils.convert_bytearray_to_object(bytearray(second))
+
+    def key(code):
+        return (code.builtinCode, code.deprecatedBuiltinCode, code.customCode, code.version)
+
+    codes = {key(c): i for i, c in enumerate(a.operatorCodes)}
+    remap_code = []
+    for c in b.operatorCodes:
+        if key(c) not in codes:
+            codes[key(c)] = len(a.operatorCodes)
+            a.operatorCodes.append(c)
+        remap_code.append(codes[key(c)])
+    offset = len(a.buffers)
+    metadata_buffers = {m.buffer for m in b.metadata or []}
+    a.buffers.extend(b.buffers)
+    first_subgraph = len(a.subgraphs)
+    for sg in b.subgraphs:
+        for tensor in sg.tensors:
+            if tensor.buffer:
+                tensor.buffer += offset
+        for op in sg.operators:
+            op.opcodeIndex = remap_code[op.opcodeIndex]
+        a.subgraphs.append(sg)
+    for sig in b.signatureDefs or []:
+        sig.subgraphIndex += first_subgraph
+        a.signatureDefs.append(sig)
+    versions = {}
+    for model, base in ((a, 0), (b, offset)):
+        for m in model.metadata or []:
+            name = m.name.decode() if isinstance(m.name, bytes) else m.name
+            if name == "min_runtime_version":
+                data = bytes(a.buffers[m.buffer + (base if model is b else 0)].data)
+                versions[model is b] = data.rstrip(b"\0").decode()
+    if len(versions) == 2:
+        newest = max(versions.values(), key=lambda v: tuple(int(x) for x in v.split(".") if x.isdigit()))
+        for m in a.metadata:
+            if (m.name.decode() if isinstance(m.name, bytes) else m.name) == "min_runtime_version":
+                a.buffers[m.buffer].data = list(newest.encode().ljust(16, b"\0"))
+    for i in sorted(metadata_buffers):  # drop the second model's metadata payloads
+        a.buffers[offset + i].data = None
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(a))

@@ -37,6 +37,12 @@ def is_recurrent(op):
     return isinstance(op, (keras.layers.RNN, keras.layers.Bidirectional))
 
 
+def is_float_only(op):
+    """Layers that ask to stay float32 in integer files (`export_float = True`),
+    e.g. `zoo.layers.LogMelSpectrogram`: they get a signature of their own."""
+    return bool(getattr(op, "export_float", False))
+
+
 # --------------------------------------------------------------------- graph
 
 
@@ -77,6 +83,7 @@ class Stage:
     outputs: list
     # segment: the Keras sub-model; recurrent: the layer and its call details
     model: object = None
+    float_only: bool = False
     layer: object = None
     directions: list = dataclasses.field(default_factory=list)
     merge_mode: str | None = None
@@ -117,18 +124,23 @@ def build_plan(model):
         names(t)
     stages = []
 
-    def add_segment(targets):
+    def add_segment(targets, float_only=False):
         missing = [t for t in targets if id(t) not in available]
         if not missing:
             return
         seg_inputs = _needed_inputs(missing, available)
         sub = keras.Model(seg_inputs, missing, name=f"seg{len(stages)}")
         stages.append(Stage("segment", f"seg{len(stages)}", [names(t) for t in seg_inputs],
-                            [names(t) for t in missing], model=sub))
+                            [names(t) for t in missing], model=sub, float_only=float_only))
         for t in missing:
             available[id(t)] = t
 
     for op in model.operations:
+        if is_float_only(op):
+            for node in op._inbound_nodes:
+                add_segment(node.input_tensors)
+                add_segment(node.output_tensors, float_only=True)
+            continue
         if not is_recurrent(op):
             continue
         if len(op._inbound_nodes) != 1:
@@ -183,6 +195,8 @@ def build_plan(model):
     }
     for s in stages:
         entry = {"kind": s.kind, "name": s.name, "inputs": s.inputs, "outputs": s.outputs}
+        if s.float_only:
+            entry["float_only"] = True
         if s.kind == "recurrent":
             entry.update(_recurrent_entry(s, names))
         plan["stages"].append(entry)

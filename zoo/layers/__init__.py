@@ -9,6 +9,7 @@ from zoo.layers.bahdanau_attention import BahdanauAttention
 from zoo.layers.attention_pooling import AttentionPooling
 from zoo.layers.attention_rnn_cell import AttentionRNN, AttentionRNNCell
 from zoo.layers.local_attention import LocalAttention
+from zoo.layers.log_mel_spectrogram import LogMelSpectrogram
 from zoo.layers.location_sensitive_attention import LocationSensitiveAttention
 from zoo.layers.monotonic_attention import MonotonicAttention
 from zoo.layers.luong_attention import LuongAttention
@@ -23,6 +24,7 @@ __all__ = [
     "AttentionRNNCell",
     "AttentionRNN",
     "LocalAttention",
+    "LogMelSpectrogram",
     "LocationSensitiveAttention",
     "MonotonicAttention",
     "LuongAttention",
