@@ -127,7 +127,7 @@ def tiny_home(tmp_path_factory):
     (treat as read-only: copy it before tampering)."""
     if "home" not in _BUILT:
         home = tmp_path_factory.mktemp("zoo-home")
-        with registry.temporary_registry():
+        with registry.temporary_registry(empty=True):
             register_tiny()
             _build(home)
         _BUILT["home"] = home
@@ -139,7 +139,7 @@ def tiny(tmp_path_factory, monkeypatch):
     """The tiny model registered (for this test only) with its ZOO_HOME."""
     home = tiny_home(tmp_path_factory)
     monkeypatch.setenv("ZOO_HOME", str(home))
-    with registry.temporary_registry():
+    with registry.temporary_registry(empty=True):
         register_tiny()
         yield home
 
@@ -346,7 +346,7 @@ def test_read_audio_and_default_speech_preprocess(tmp_path):
     (tmp_path / "bad.wav").write_bytes(b"not a wav")
     with pytest.raises(ValueError, match="not a PCM WAV file"):
         api.read_audio(tmp_path / "bad.wav")
-    with registry.temporary_registry():
+    with registry.temporary_registry(empty=True):
         registry.register_model("wave-model", task="speech", input_spec=(1000, 1))(build_tiny)
         registry.register_model("mel-model", task="speech", input_spec=(49, 40))(build_tiny)
         pre = api.default_preprocess(registry.get("wave-model"))

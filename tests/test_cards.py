@@ -12,7 +12,7 @@ NAME = "card-model"
 
 @pytest.fixture
 def entry():
-    with registry.temporary_registry():
+    with registry.temporary_registry(empty=True):
         registry.register_model(NAME, task="forecasting", input_spec=(96, 7),
                                 description="a forecaster")(lambda **c: None)
         yield registry.get(NAME)
@@ -30,7 +30,7 @@ def _write(path, **fields):
 def tiny(tmp_path_factory, monkeypatch):
     home = tiny_home(tmp_path_factory)
     monkeypatch.setenv("ZOO_HOME", str(home))
-    with registry.temporary_registry():
+    with registry.temporary_registry(empty=True):
         register_tiny()
         yield home
 

@@ -26,7 +26,7 @@ def assert_fails(result, message):
 
 @pytest.fixture
 def scoped():
-    with registry.temporary_registry():
+    with registry.temporary_registry(empty=True):
         yield registry
 
 
@@ -179,7 +179,8 @@ def test_predict_without_artifacts(scoped, tmp_path, monkeypatch):
 def test_train_delegates_to_trainer(scoped):
     calls = []
 
-    def trainer(argv):
+    def trainer(argv, name):
+        assert name == "trainable"
         calls.append(argv)
         return 3 if "--fail" in argv else None
 

@@ -22,7 +22,7 @@ def _builder(**config):
 
 @pytest.fixture
 def scoped():
-    with registry.temporary_registry():
+    with registry.temporary_registry(empty=True):
         yield registry
 
 
@@ -118,7 +118,7 @@ def test_input_spec_forms(scoped):
 
 def test_registry_is_restored():
     before = registry.list_models()
-    with registry.temporary_registry():
+    with registry.temporary_registry(empty=True):
         registry.register_model("leaky", task="speech", input_spec=(10,))(_builder)
         registry.unregister(before[0]) if before else None
         assert "leaky" in registry.list_models()

@@ -293,7 +293,7 @@ def train_command(
     args = list(ctx.args)
     if args[:1] == ["--"]:
         args = args[1:]
-    code = trainer(args)
+    code = trainer(args, name=name)
     raise typer.Exit(code=int(code or 0))
 
 

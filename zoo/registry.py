@@ -27,7 +27,8 @@ for several inputs. Hooks are callables or dotted paths (`"pkg.mod:attr"` or
   channels)` arrays) to a batch of model inputs;
 * `postprocess(outputs, labels) -> list | array`: model outputs to one
   result per item (classifiers: label strings; forecasters: arrays);
-* `trainer(argv: list[str]) -> int | None`: the `zoo train NAME` command;
+* `trainer(argv: list[str], name: str) -> int | None`: the `zoo train NAME`
+  command (one trainer may serve several names);
   it writes its artifacts (below) to `user_dir(NAME)` and finishes with
   `write_checksums(...)`;
 * `representative_data() -> array | list | dict`: real model inputs used
@@ -78,7 +79,7 @@ CLASSIFIER_TASKS = ("speech", "text", "series-classification")
 #: not import the exporter (and Keras); a test keeps the two equal.
 MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
 #: Modules that register the models shipped in `zoo/pretrained/`.
-BUILTIN_MODULES: tuple[str, ...] = ()
+BUILTIN_MODULES: tuple[str, ...] = ("zoo.models.kws",)
 
 WEIGHTS_FILE = "model.weights.h5"
 CONFIG_FILE = "config.json"
@@ -281,12 +282,15 @@ def unregister(name):
 
 
 @contextlib.contextmanager
-def temporary_registry():
+def temporary_registry(empty=False):
     """Restore the registry, as it was on entry, when the block exits
-    (tests register throw-away models inside one)."""
+    (tests register throw-away models inside one). With `empty`, the block
+    starts from a registry without any model, the shipped ones included."""
     global _builtins_loaded
     _ensure_builtins()
     saved, loaded = dict(_REGISTRY), _builtins_loaded
+    if empty:
+        _REGISTRY.clear()
     try:
         yield
     finally:

@@ -15,6 +15,7 @@ from zoo.layers.monotonic_attention import MonotonicAttention
 from zoo.layers.luong_attention import LuongAttention
 from zoo.layers.multi_head_self_attention import MultiHeadSelfAttention
 from zoo.layers.scaled_dot_product_attention import ScaledDotProductAttention
+from zoo.layers.spec_augment import SpecAugment
 
 __all__ = [
     "BaseAttention",
@@ -30,4 +31,5 @@ __all__ = [
     "LuongAttention",
     "MultiHeadSelfAttention",
     "ScaledDotProductAttention",
+    "SpecAugment",
 ]

@@ -1,0 +1,108 @@
+"""Keyword-spotting models: attention RNNs and their no-attention twins.
+
+Input contract of every model: float32 PCM in [-1, 1], `(batch, 16000)`
+(1 s at 16 kHz); output: the 12 class probabilities in the order of
+`zoo.data.speech_commands.LABELS` (`zoo.labels(name)`).
+
+Shared front end: `LogMelSpectrogram` (98 frames x 40 mel bins, 30 ms
+windows every 10 ms) -> BatchNormalization -> SpecAugment (training only)
+-> Conv1D(64, 5, stride 2) -> 49 steps, then:
+
+* `kws-att-bilstm`: bidirectional LSTM -> `AttentionPooling` with the query
+  from the middle step (de Andrade et al., "A neural attention model for
+  speech command recognition", 2018) -> Dense -> softmax.
+* `kws-bilstm`: the same without attention: the two directions' last states,
+  through a Dense layer of the attention projection's size so the parameter
+  counts match (within 10 %).
+* `kws-att-mh-gru`: bidirectional GRU -> multi-head attention whose query is
+  a projection of the middle step (google-research kws_streaming
+  `att_mh_rnn`) -> Dense -> softmax.
+* `kws-gru`: the same without attention (last states + Dense).
+"""
+
+from __future__ import annotations
+
+import keras
+
+from zoo.data.speech_commands import CLIP_SAMPLES, LABELS
+from zoo.layers import AttentionPooling, LogMelSpectrogram, MultiHeadSelfAttention, SpecAugment
+from zoo.registry import register_model
+
+DESCRIPTION = ("12-class keyword spotting (Speech Commands labels) from 1 s of 16 kHz "
+               "audio; trained on synthetic speech (see the card)")
+COMMON = dict(task="speech", input_spec={"shape": (CLIP_SAMPLES,), "name": "audio"},
+              labels=list(LABELS), trainer="zoo.models.kws.train:main",
+              representative_data="zoo.models.kws.train:representative_data")
+
+
+def front_end(audio, filters=64, seed=None):
+    x = LogMelSpectrogram(name="log_mel")(audio)
+    x = keras.layers.BatchNormalization(name="feature_norm")(x)
+    x = SpecAugment(time_masks=2, max_time=8, freq_masks=2, max_freq=5, seed=seed,
+                    name="spec_augment")(x)
+    return keras.layers.Conv1D(filters, 5, strides=2, padding="same", activation="relu",
+                               name="conv")(x)
+
+
+def _classifier(x, classes, hidden, dropout):
+    x = keras.layers.Dropout(dropout)(x)
+    x = keras.layers.Dense(hidden, activation="relu", name="hidden")(x)
+    return keras.layers.Dense(classes, activation="softmax", name="probabilities")(x)
+
+
+def build_bilstm(attention=True, units=64, hidden=64, dropout=0.2, classes=len(LABELS), seed=None):
+    audio = keras.Input(shape=(CLIP_SAMPLES,), name="audio")
+    x = front_end(audio, seed=seed)
+    x = keras.layers.Bidirectional(
+        keras.layers.LSTM(units, return_sequences=attention), name="bilstm")(x)
+    if attention:
+        x = AttentionPooling(query="middle", name="attention")(x)
+    else:  # a projection of the size of the attention query: equal parameters
+        x = keras.layers.Dense(2 * units, activation="tanh", name="projection")(x)
+    name = "kws_att_bilstm" if attention else "kws_bilstm"
+    return keras.Model(audio, _classifier(x, classes, hidden, dropout), name=name)
+
+
+def build_gru(attention=True, units=64, heads=4, hidden=64, dropout=0.2, classes=len(LABELS),
+              seed=None):
+    audio = keras.Input(shape=(CLIP_SAMPLES,), name="audio")
+    x = front_end(audio, seed=seed)
+    x = keras.layers.Bidirectional(
+        keras.layers.GRU(units, return_sequences=True), name="bigru")(x)
+    if attention:
+        middle = x[:, x.shape[1] // 2]
+        query = keras.layers.Dense(2 * units, name="query")(middle)
+        x = MultiHeadSelfAttention(num_heads=heads, key_dim=2 * units // heads,
+                                   name="attention")(query, x)
+    else:
+        # Final states of both directions, then projections standing in for
+        # the attention's query/key/value/output weights (equal parameters).
+        x = keras.layers.Concatenate()([x[:, -1, :units], x[:, 0, units:]])
+        for i in range(5):
+            x = keras.layers.Dense(2 * units, activation="tanh", name=f"projection{i}")(x)
+    name = "kws_att_mh_gru" if attention else "kws_gru"
+    return keras.Model(audio, _classifier(x, classes, hidden, dropout), name=name)
+
+
+@register_model("kws-att-bilstm", description="Conv1D + BiLSTM + attention pooling (middle "
+                "query). " + DESCRIPTION, **COMMON)
+def kws_att_bilstm(**config):
+    return build_bilstm(attention=True, **config)
+
+
+@register_model("kws-bilstm", description="Conv1D + BiLSTM, last states, no attention "
+                "(baseline of kws-att-bilstm). " + DESCRIPTION, **COMMON)
+def kws_bilstm(**config):
+    return build_bilstm(attention=False, **config)
+
+
+@register_model("kws-att-mh-gru", description="Conv1D + BiGRU + multi-head attention "
+                "(kws_streaming att_mh_rnn style). " + DESCRIPTION, **COMMON)
+def kws_att_mh_gru(**config):
+    return build_gru(attention=True, **config)
+
+
+@register_model("kws-gru", description="Conv1D + BiGRU, last states, no attention "
+                "(baseline of kws-att-mh-gru). " + DESCRIPTION, **COMMON)
+def kws_gru(**config):
+    return build_gru(attention=False, **config)
