@@ -1,0 +1,14 @@
+"""Datasets for the zoo's reference models.
+
+    from zoo.data import speech_commands
+    speech_commands.build("data/kws")                       # synthetic, offline
+    x, y, names = speech_commands.load("data/kws", "train")  # or the real corpus
+
+Submodules are imported on demand so `import zoo.data` stays light:
+
+- `zoo.data.audio`            WAV read/write, resampling, trimming (NumPy + SciPy)
+- `zoo.data.speech_commands`  the 12-class Speech Commands task (synthetic builder
+                              and loader of the real Google corpus layout)
+"""
+
+__all__ = ["audio", "speech_commands"]
