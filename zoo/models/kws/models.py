@@ -31,8 +31,16 @@ from zoo.registry import register_model
 DESCRIPTION = ("12-class keyword spotting (Speech Commands labels) from 1 s of 16 kHz "
                "audio; trained on synthetic speech (see the card)")
 COMMON = dict(task="speech", input_spec={"shape": (CLIP_SAMPLES,), "name": "audio"},
-              labels=list(LABELS), trainer="zoo.models.kws.train:main",
-              representative_data="zoo.models.kws.train:representative_data")
+              labels=list(LABELS), trainer="zoo.models.kws.train:main")
+
+
+def _calibration(name):
+    def representative_data():
+        from zoo.models.kws.train import representative_data as clips
+
+        return clips(name)
+
+    return representative_data
 
 
 def front_end(audio, filters=64, seed=None):
@@ -84,25 +92,25 @@ def build_gru(attention=True, units=64, heads=4, hidden=64, dropout=0.2, classes
     return keras.Model(audio, _classifier(x, classes, hidden, dropout), name=name)
 
 
-@register_model("kws-att-bilstm", description="Conv1D + BiLSTM + attention pooling (middle "
+@register_model("kws-att-bilstm", representative_data=_calibration("kws-att-bilstm"), description="Conv1D + BiLSTM + attention pooling (middle "
                 "query). " + DESCRIPTION, **COMMON)
 def kws_att_bilstm(**config):
     return build_bilstm(attention=True, **config)
 
 
-@register_model("kws-bilstm", description="Conv1D + BiLSTM, last states, no attention "
+@register_model("kws-bilstm", representative_data=_calibration("kws-bilstm"), description="Conv1D + BiLSTM, last states, no attention "
                 "(baseline of kws-att-bilstm). " + DESCRIPTION, **COMMON)
 def kws_bilstm(**config):
     return build_bilstm(attention=False, **config)
 
 
-@register_model("kws-att-mh-gru", description="Conv1D + BiGRU + multi-head attention "
+@register_model("kws-att-mh-gru", representative_data=_calibration("kws-att-mh-gru"), description="Conv1D + BiGRU + multi-head attention "
                 "(kws_streaming att_mh_rnn style). " + DESCRIPTION, **COMMON)
 def kws_att_mh_gru(**config):
     return build_gru(attention=True, **config)
 
 
-@register_model("kws-gru", description="Conv1D + BiGRU, last states, no attention "
+@register_model("kws-gru", representative_data=_calibration("kws-gru"), description="Conv1D + BiGRU, last states, no attention "
                 "(baseline of kws-att-mh-gru). " + DESCRIPTION, **COMMON)
 def kws_gru(**config):
     return build_gru(attention=False, **config)

@@ -34,7 +34,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from zoo.files import atomic_write_bytes  # noqa: E402
+from zoo.files import atomic_path, atomic_write_bytes  # noqa: E402
 
 MODELS = ("kws-att-bilstm", "kws-bilstm", "kws-att-mh-gru", "kws-gru")
 BASELINE_OF = {"kws-att-bilstm": "kws-bilstm", "kws-att-mh-gru": "kws-gru"}
@@ -63,6 +63,15 @@ def parse(argv, name=None):
     if name is not None:
         args.model = name
     return args
+
+
+def save_inference_weights(entry, model, path):
+    """Weights only (an uncompiled copy: no optimizer slots), atomically."""
+    fresh = entry.build()
+    fresh.set_weights(model.get_weights())
+    with atomic_path(path) as tmp:
+        fresh.save_weights(str(tmp) + ".weights.h5")
+        os.replace(str(tmp) + ".weights.h5", tmp)
 
 
 def _subset(x, y, n, seed):
@@ -130,16 +139,24 @@ def data_description(data_dir, splits):
                 license="CC-BY-4.0", synthetic=False, splits=splits)
 
 
-def representative_data(data_dir=None, n=CALIBRATION_CLIPS, seed=0):
-    """Training clips for int8 calibration (`zoo export NAME`)."""
+SHIPPED_CALIBRATION = "calibration.npz"
+SHIPPED_CALIBRATION_CLIPS = 48
+
+
+def representative_data(name, data_dir=None, n=CALIBRATION_CLIPS, seed=0):
+    """Training clips for int8 calibration (`zoo export NAME`): from
+    `data_dir` or `$ZOO_KWS_DATA` when given, else the small calibration set
+    shipped with the model (`calibration.npz`, 48 training clips)."""
+    from zoo import registry
     from zoo.data import speech_commands
 
     data_dir = data_dir or os.environ.get("ZOO_KWS_DATA")
-    if not data_dir:
-        raise ValueError("set ZOO_KWS_DATA to a Speech Commands folder (synthetic or real) to "
-                         "calibrate an int8 export of a keyword-spotting model")
-    x, y, _ = speech_commands.load(data_dir, "train")
-    return _subset(x, y, n, seed)[0]
+    if data_dir:
+        x, y, _ = speech_commands.load(data_dir, "train")
+        return _subset(x, y, n, seed)[0]
+    artifacts = registry.require_artifacts(name)
+    with np.load(artifacts.file(SHIPPED_CALIBRATION)) as data:
+        return data["audio"].astype(np.float32) / 32768.0
 
 
 def main(argv=None, name=None):
@@ -186,9 +203,14 @@ def main(argv=None, name=None):
                         batch_size=args.batch_size, callbacks=callbacks, verbose=1)
     train_seconds = time.time() - start
     model.load_weights(out / ".best.weights.h5")
-    os.replace(out / ".best.weights.h5", best)
+    save_inference_weights(entry, model, best)
+    os.unlink(out / ".best.weights.h5")
     atomic_write_bytes(out / "labels.txt", ("\n".join(labels) + "\n").encode())
     atomic_write_bytes(out / "config.json", json.dumps({"seed": args.seed}).encode())
+    shipped = _subset(x_train, y_train, SHIPPED_CALIBRATION_CLIPS, args.seed + 2)[0]
+    with atomic_path(out / SHIPPED_CALIBRATION) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, audio=np.round(shipped * 32767).astype(np.int16))
 
     keras_metrics, _ = evaluate(lambda b: model.predict(b, verbose=0), x_test, y_test, labels)
     print(f"test accuracy (keras): {keras_metrics['accuracy']:.4f}", flush=True)

@@ -1,0 +1,37 @@
+"""The shipped keyword spotter works out of the box, offline."""
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.kws_demo import bundled_clips
+
+pytestmark = pytest.mark.tensorflow_only
+NAME = "kws-att-bilstm"
+
+
+def test_classifies_a_bundled_wav_with_keras_and_int8_tflite():
+    yes = str(next(p for p, label in bundled_clips() if label == "yes"))
+    assert zoo.predict(NAME, yes) == "yes"
+    assert zoo.predict(NAME, yes, tflite="int8") == "yes"
+
+
+def test_shipped_files_agree_with_keras(tmp_path):
+    from zoo.api import read_audio
+
+    clips = bundled_clips()
+    audio = np.stack([read_audio(str(p)) for p, _ in clips])
+    keras_probs = zoo.load(NAME).predict(audio, verbose=0)
+    np.testing.assert_allclose(zoo.load_tflite(NAME, "float32")(audio), keras_probs, atol=1e-4)
+    int8 = zoo.load_tflite(NAME, "int8")(audio)
+    assert np.mean(int8.argmax(-1) == keras_probs.argmax(-1)) >= 5 / 6
+
+
+def test_demo_exports_int8_and_prints_one_line_per_clip(tmp_path, capsys):
+    from zoo import kws_demo
+
+    assert kws_demo.main(["--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert (tmp_path / f"{NAME}.int8.tflite").is_file()
+    for path, label in bundled_clips():
+        assert any(line.startswith(path.name) and label in line for line in out.splitlines())

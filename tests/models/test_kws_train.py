@@ -1,0 +1,54 @@
+"""A smoke run of the keyword-spotting trainer on a tiny synthetic build:
+artifacts, results schema, checksums and a card come out; an interrupted
+run resumes."""
+
+import json
+
+import numpy as np
+import pytest
+
+from zoo import registry
+from zoo.data import speech_commands as sc
+
+pytestmark = pytest.mark.tensorflow_only
+ENGINES = ("espeak-ng", "flite")
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    if sc._tools_missing_reason() or any(sc.engine_missing_reason(e) for e in ENGINES):
+        pytest.skip(f"needs espeak-ng, flite and sox ({sc.SETUP_COMMAND})")
+    root = tmp_path_factory.mktemp("kws-data")
+    sc.build(root, clips_per_keyword=8, seed=1, workers=2, engines=ENGINES, reverb="synthetic",
+             progress=False)
+    return root
+
+
+def test_train_export_measure_and_card(tiny_data, tmp_path):
+    from zoo import cards
+    from zoo.models.kws import train
+
+    out = tmp_path / "kws-att-bilstm"
+    code = train.main(["--data-dir", str(tiny_data), "--out", str(out), "--epochs", "1",
+                       "--batch-size", "16", "--modes", "float32,int8"], name="kws-att-bilstm")
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["schema"] == cards.RESULTS_SCHEMA and results["data"]["synthetic"] is True
+    for mode in ("float32", "int8"):
+        file = out / registry.tflite_filename("kws-att-bilstm", mode)
+        assert results["exports"][mode]["size_bytes"] == file.stat().st_size
+        assert 0.0 <= results["metrics"][mode]["accuracy"] <= 1.0
+    # float32 TFLite and Keras agree on the test clips
+    assert abs(results["metrics"]["float32"]["accuracy"]
+               - results["metrics"]["keras"]["accuracy"]) < 1e-9
+    training = json.loads((out / "training.json").read_text())
+    confusion = np.array(training["confusion_matrix"])
+    assert confusion.shape == (12, 12) and confusion.sum() == results["data"]["splits"]["test"]
+    sums = registry.read_checksums(out)
+    assert {"model.weights.h5", "labels.txt", "calibration.npz", "results.json"} <= set(sums)
+    with np.load(out / "calibration.npz") as calib:
+        assert calib["audio"].shape[1:] == (16000,) and calib["audio"].dtype == np.int16
+    assert cards.main(["kws-att-bilstm", "--results", str(out / "results.json"),
+                       "--out", str(out)]) in (0, None)
+    card = json.loads((out / "card.json").read_text())
+    assert card["metrics"]["keras"]["accuracy"] == results["metrics"]["keras"]["accuracy"]

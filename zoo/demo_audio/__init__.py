@@ -1,0 +1,1 @@
+"""Bundled demo clips (see scripts/make_demo_audio.py)."""
