@@ -46,6 +46,12 @@ class BahdanauAttention(BaseAttention):
         self.units = int(units)
         self.normalize = bool(normalize)
 
+    @property
+    def uses_bias(self):
+        """Whether a bias `b` is added inside the tanh (the normalised form;
+        subclasses such as location-sensitive attention always use one)."""
+        return self.normalize
+
     def build_mechanism(self, query_dim, values_dim):
         init = keras.initializers.GlorotUniform()
         self.query_kernel = self.add_weight(name="query_kernel", shape=(query_dim, self.units),
@@ -56,19 +62,26 @@ class BahdanauAttention(BaseAttention):
         if self.normalize:
             self.g = self.add_weight(name="g", shape=(),
                                      initializer=keras.initializers.Constant((1.0 / self.units) ** 0.5))
+        if self.uses_bias:
             self.b = self.add_weight(name="b", shape=(self.units,), initializer="zeros")
 
     def compute_keys(self, values):
         return ops.matmul(values, self.key_kernel)
 
-    def score(self, query, keys, previous_alignment=None):
+    def additive_energy(self, query, memory_term):
+        """`v^T tanh(W_q q_i + m_j [+ b])` for query `(b, tq, dq)` and a
+        per-step memory term `(b, tv, units)` (the keys, plus any extra term)."""
         processed = ops.matmul(query, self.query_kernel)  # (b, tq, u)
-        hidden = ops.expand_dims(processed, 2) + ops.expand_dims(keys, 1)  # (b, tq, tv, u)
+        hidden = ops.expand_dims(processed, 2) + ops.expand_dims(memory_term, 1)  # (b, tq, tv, u)
+        if self.uses_bias:
+            hidden = hidden + self.b
         v = self.v
         if self.normalize:
-            hidden = hidden + self.b
             v = self.g * v / ops.sqrt(ops.sum(ops.square(v)))
         return ops.sum(ops.tanh(hidden) * v, axis=-1)
+
+    def score(self, query, keys, previous_alignment=None):
+        return self.additive_energy(query, keys)
 
     def get_config(self):
         config = super().get_config()

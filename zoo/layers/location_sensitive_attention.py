@@ -5,11 +5,11 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from zoo.layers.base_attention import BaseAttention
+from zoo.layers.bahdanau_attention import BahdanauAttention
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class LocationSensitiveAttention(BaseAttention):
+class LocationSensitiveAttention(BahdanauAttention):
     """Additive attention that also looks at where it attended before.
 
     Location features are a 1-D convolution of the previous alignment,
@@ -66,37 +66,27 @@ class LocationSensitiveAttention(BaseAttention):
 
     def __init__(self, units, filters=32, kernel_size=31, cumulative=False, normalize=False,
                  dropout=0.0, **kwargs):
-        super().__init__(dropout=dropout, **kwargs)
-        for name, value in (("units", units), ("filters", filters), ("kernel_size", kernel_size)):
+        super().__init__(units, normalize=normalize, dropout=dropout, **kwargs)
+        for name, value in (("filters", filters), ("kernel_size", kernel_size)):
             if int(value) <= 0:
                 raise ValueError(f"`{name}` must be a positive integer; got {value}.")
-        self.units = int(units)
         self.filters = int(filters)
         self.kernel_size = int(kernel_size)
         self.cumulative = bool(cumulative)
-        self.normalize = bool(normalize)
+
+    @property
+    def uses_bias(self):
+        return True  # b of eq. 9
 
     def build_mechanism(self, query_dim, values_dim):
+        super().build_mechanism(query_dim, values_dim)
         init = keras.initializers.GlorotUniform()
-        self.query_kernel = self.add_weight(name="query_kernel", shape=(query_dim, self.units),
-                                            initializer=init)
-        self.key_kernel = self.add_weight(name="key_kernel", shape=(values_dim, self.units),
-                                          initializer=init)
         # F of eq. 8, laid out for ops.conv: (width, in_channels=1, filters).
         self.location_filters = self.add_weight(
             name="location_filters", shape=(self.kernel_size, 1, self.filters), initializer=init)
         # U of eq. 9.
         self.location_kernel = self.add_weight(
             name="location_kernel", shape=(self.filters, self.units), initializer=init)
-        self.v = self.add_weight(name="v", shape=(self.units,), initializer=init)
-        self.b = self.add_weight(name="b", shape=(self.units,), initializer="zeros")
-        if self.normalize:
-            self.g = self.add_weight(
-                name="g", shape=(),
-                initializer=keras.initializers.Constant((1.0 / self.units) ** 0.5))
-
-    def compute_keys(self, values):
-        return ops.matmul(values, self.key_kernel)
 
     def location_features(self, previous_alignment):
         """`f = F * previous_alignment`: `(batch, tv)` -> `(batch, tv, filters)`."""
@@ -110,15 +100,9 @@ class LocationSensitiveAttention(BaseAttention):
                 "LocationSensitiveAttention needs `previous_alignment` (batch, tv); use "
                 "`initial_alignment(values)` before the first step."
             )
-        processed = ops.matmul(query, self.query_kernel)  # (b, tq, u)
         location = ops.matmul(self.location_features(previous_alignment),
                               self.location_kernel)  # (b, tv, u)
-        hidden = (ops.expand_dims(processed, 2) + ops.expand_dims(keys + location, 1)
-                  + self.b)  # (b, tq, tv, u)
-        v = self.v
-        if self.normalize:
-            v = self.g * v / ops.sqrt(ops.sum(ops.square(v)))
-        return ops.sum(ops.tanh(hidden) * v, axis=-1)
+        return self.additive_energy(query, keys + location)
 
     def next_alignment_state(self, state, weights):
         """The `previous_alignment` for the next step, given this step's
@@ -128,6 +112,6 @@ class LocationSensitiveAttention(BaseAttention):
 
     def get_config(self):
         config = super().get_config()
-        config.update(units=self.units, filters=self.filters, kernel_size=self.kernel_size,
-                      cumulative=self.cumulative, normalize=self.normalize)
+        config.update(filters=self.filters, kernel_size=self.kernel_size,
+                      cumulative=self.cumulative)
         return config
