@@ -83,11 +83,11 @@ def build_gru(attention=True, units=64, heads=4, hidden=64, dropout=0.2, classes
         x = MultiHeadSelfAttention(num_heads=heads, key_dim=2 * units // heads,
                                    name="attention")(query, x)
     else:
-        # Final states of both directions, then projections standing in for
-        # the attention's query/key/value/output weights (equal parameters).
+        # Final states of both directions, then an MLP standing in for the
+        # attention's query/key/value/output weights (parameters within 1 %).
         x = keras.layers.Concatenate()([x[:, -1, :units], x[:, 0, units:]])
-        for i in range(5):
-            x = keras.layers.Dense(2 * units, activation="tanh", name=f"projection{i}")(x)
+        x = keras.layers.Dense(5 * units, activation="relu", name="projection0")(x)
+        x = keras.layers.Dense(2 * units, activation="relu", name="projection1")(x)
     name = "kws_att_mh_gru" if attention else "kws_gru"
     return keras.Model(audio, _classifier(x, classes, hidden, dropout), name=name)
 

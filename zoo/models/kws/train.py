@@ -59,6 +59,8 @@ def parse(argv, name=None):
                    help="comma-separated TFLite modes to export and measure")
     p.add_argument("--time-budget", type=float, default=None,
                    help="stop training after this many minutes (at an epoch end)")
+    p.add_argument("--evaluate-only", action="store_true",
+                   help="skip training: load OUT/model.weights.h5, then export and measure")
     args = p.parse_args(argv)
     if name is not None:
         args.model = name
@@ -199,12 +201,17 @@ def main(argv=None, name=None):
         TimeBudget(args.time_budget),
     ]
     start = time.time()
-    history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=args.epochs,
-                        batch_size=args.batch_size, callbacks=callbacks, verbose=1)
-    train_seconds = time.time() - start
-    model.load_weights(out / ".best.weights.h5")
-    save_inference_weights(entry, model, best)
-    os.unlink(out / ".best.weights.h5")
+    if args.evaluate_only:
+        model.load_weights(best)
+        history, train_seconds = None, None
+    else:
+        history = model.fit(x_train, y_train, validation_data=(x_val, y_val),
+                            epochs=args.epochs, batch_size=args.batch_size, callbacks=callbacks,
+                            verbose=1).history
+        train_seconds = round(time.time() - start, 1)
+        model.load_weights(out / ".best.weights.h5")
+        save_inference_weights(entry, model, best)
+        os.unlink(out / ".best.weights.h5")
     atomic_write_bytes(out / "labels.txt", ("\n".join(labels) + "\n").encode())
     atomic_write_bytes(out / "config.json", json.dumps({"seed": args.seed}).encode())
     shipped = _subset(x_train, y_train, SHIPPED_CALIBRATION_CLIPS, args.seed + 2)[0]
@@ -255,9 +262,10 @@ def main(argv=None, name=None):
     }
     details = {"per_class_accuracy": keras_metrics["per_class_accuracy"],
                "confusion_matrix": keras_metrics["confusion_matrix"],
-               "labels": labels, "train_seconds": round(train_seconds, 1),
-               "epochs_run": len(history.history.get("loss", [])),
-               "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+               "labels": labels, "train_seconds": train_seconds,
+               "epochs_run": None if history is None else len(history.get("loss", [])),
+               "history": None if history is None else
+               {k: [float(v) for v in vs] for k, vs in history.items()},
                "seed": args.seed}
     atomic_write_bytes(out / "results.json", json.dumps(results, indent=2).encode())
     atomic_write_bytes(out / "training.json", json.dumps(details, indent=2).encode())
