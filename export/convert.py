@@ -31,7 +31,7 @@ from export import stepped
 from export.errors import ExportError
 from export.flatbuffer import add_metadata, merge_models
 from export.report import ExportReport, describe
-from zoo.files import atomic_write_bytes
+from zoo.files import atomic_write_bytes, check_output_path
 
 MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
 CALIBRATION_EXAMPLES = 100
@@ -64,6 +64,10 @@ def as_input_list(model, data, argument="representative_data"):
                           f"input; got {len(data)}")
     out = []
     for t, arr in zip(inputs, data):
+        kind = np.asarray(arr).dtype.kind
+        if kind == "c":  # float32 would silently drop the imaginary part
+            raise ExportError(f"`{argument}` for input {t.name!r} must be real numbers; got "
+                              f"dtype {np.asarray(arr).dtype}")
         try:
             arr = np.asarray(arr, dtype=np.float32)
         except (TypeError, ValueError) as exc:
@@ -258,6 +262,12 @@ def to_tflite(model, path, quantize="float32", representative_data=None, validat
             (FULLY_CONNECTED) layers; off by default (smaller files, same
             measured error on our reference models).
     """
+    try:  # fail before the (slow) conversion, not after it
+        check_output_path(path)
+    except IsADirectoryError as exc:
+        raise ExportError(f"`path`: {exc}") from None
+    if validate and validation_data is not None:
+        as_input_list(model, validation_data, argument="validation_data")
     start = time.perf_counter()
     flatbuffer, plan = convert_bytes(model, quantize, representative_data, recurrent,
                                      per_channel_dense=per_channel_dense)

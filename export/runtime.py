@@ -165,10 +165,15 @@ class Runtime:
             if args:
                 raise ValueError("pass inputs either positionally or by name, not both")
             args = [kwargs.get(n) for n in names]
-        if len(args) != len(names) or any(a is None for a in args):
+        if len(args) != len(names):
             raise ValueError(f"expected {len(names)} input(s) {names}; got {len(args)}")
         arrays = []
         for name, value, shape in zip(names, args, self.input_shapes):
+            if value is None:
+                raise ValueError(f"input `{name}` is missing (got None); inputs are {names}")
+            dtype = np.asarray(value).dtype
+            if dtype.kind not in "biuf":  # strings, objects, complex (would drop the imaginary part)
+                raise ValueError(f"input `{name}` must be a real numeric array; got dtype {dtype}")
             value = np.asarray(value, np.float32)
             if value.shape[1:] != tuple(shape[1:]) and value.shape != tuple(shape[1:]):
                 raise ValueError(
@@ -182,6 +187,9 @@ class Runtime:
         batch = {a.shape[0] for a in arrays}
         if len(batch) != 1:
             raise ValueError(f"inputs have different batch sizes {sorted(batch)}")
+        if 0 in batch:
+            raise ValueError(f"input `{names[0]}` is an empty batch (shape {arrays[0].shape}); "
+                             "pass at least one example")
         return arrays, batch.pop()
 
     def __call__(self, *args, **kwargs):

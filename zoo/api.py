@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 import wave
 
 import numpy as np
@@ -159,32 +160,63 @@ def model_card(name, format="dict"):
 
 def read_audio(item, sample_rate=SAMPLE_RATE):
     """A mono float32 waveform in [-1, 1] from a WAV path (integer PCM at
-    `sample_rate`) or from an array of samples."""
+    `sample_rate`) or from an array of float samples.
+
+    Repairs, each with a `UserWarning`: several channels are averaged to
+    mono; a data chunk cut inside a frame keeps its whole frames. Raises
+    `FileNotFoundError` for a missing file and `ValueError` for anything
+    else (not a PCM WAV, other sample rate or sample width, no samples,
+    integer / complex / non-numeric arrays, NaN or Inf).
+    """
     if isinstance(item, (str, os.PathLike)):
+        where = os.fspath(item)
         try:
-            with wave.open(os.fspath(item), "rb") as f:
+            with wave.open(where, "rb") as f:
                 rate, width, channels = f.getframerate(), f.getsampwidth(), f.getnchannels()
-                raw = f.readframes(f.getnframes())
+                frames = f.getnframes()
+                raw = f.readframes(frames)
         except FileNotFoundError:
-            raise FileNotFoundError(f"audio file {os.fspath(item)!r} does not exist") from None
+            raise FileNotFoundError(f"audio file {where!r} does not exist") from None
         except (wave.Error, EOFError) as exc:
-            raise ValueError(f"{os.fspath(item)!r} is not a PCM WAV file ({exc}); convert it "
+            why = str(exc) or "truncated or corrupt header"
+            raise ValueError(f"{where!r} is not a PCM WAV file ({why}); convert it "
                              f"with e.g. `ffmpeg -i IN -ac 1 -ar {sample_rate} OUT.wav`") from None
         if rate != sample_rate:
-            raise ValueError(f"{os.fspath(item)!r} is sampled at {rate} Hz; the model needs "
+            raise ValueError(f"{where!r} is sampled at {rate} Hz; the model needs "
                              f"{sample_rate} Hz (resample it, e.g. ffmpeg -ar {sample_rate})")
+        if width not in (1, 2, 4):
+            raise ValueError(f"{where!r}: {8 * width}-bit WAV is not supported "
+                             "(use 8, 16 or 32-bit PCM)")
+        frame = width * channels
+        if len(raw) % frame:
+            warnings.warn(f"{where!r}: the data ends inside a frame (truncated file?); "
+                          f"using its {len(raw) // frame} whole frames", UserWarning, stacklevel=2)
+            raw = raw[: len(raw) - len(raw) % frame]
+        if not raw:
+            raise ValueError(f"{where!r} holds no audio samples (header: {frames} frames); "
+                             "expected at least one")
         if width == 1:
             samples = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) / 128.0
-        elif width in (2, 4):
+        else:
             dtype = np.int16 if width == 2 else np.int32
             samples = np.frombuffer(raw, dtype).astype(np.float32) / float(np.iinfo(dtype).max + 1)
-        else:
-            raise ValueError(f"{os.fspath(item)!r}: {8 * width}-bit WAV is not supported "
-                             "(use 8, 16 or 32-bit PCM)")
+        if channels > 1:
+            warnings.warn(f"{where!r} has {channels} channels; mixing them down to mono",
+                          UserWarning, stacklevel=2)
         return samples.reshape(-1, channels).mean(axis=1)
-    samples = np.asarray(item, np.float32)
+    arr = np.asarray(item)
+    if arr.dtype.kind != "f":
+        hint = (" (integer PCM? divide by 32768 for int16)" if arr.dtype.kind in "iu" else "")
+        raise ValueError(f"a waveform must be an array of float samples in [-1, 1]; got dtype "
+                         f"{arr.dtype}{hint}")
+    samples = arr.astype(np.float32)
     if samples.ndim != 1:
         raise ValueError(f"a waveform must be a 1-D array of samples; got shape {samples.shape}")
+    if samples.size == 0:
+        raise ValueError("a waveform must hold at least one sample; got an empty array")
+    if not np.all(np.isfinite(samples)):
+        raise ValueError(f"a waveform must be finite; got {int(np.sum(~np.isfinite(samples)))} "
+                         "NaN or Inf sample(s)")
     return samples
 
 
@@ -212,12 +244,19 @@ def _as_items(entry, inputs):
                      f"with {ndim + 1}; got an array of shape {arr.shape}")
 
 
-def _fit_length(wave_, length):
+def _fit_length(wave_, length, what="waveform"):
     if length is None or wave_.shape[0] == length:
         return wave_
     if wave_.shape[0] > length:
+        warnings.warn(f"{what} has {wave_.shape[0]} samples ({wave_.shape[0] / SAMPLE_RATE:.2f} s "
+                      f"at {SAMPLE_RATE} Hz); the model takes {length}: using the first {length}",
+                      UserWarning, stacklevel=3)
         return wave_[:length]
     return np.pad(wave_, (0, length - wave_.shape[0]))
+
+
+def _describe(item):
+    return repr(os.fspath(item)) if isinstance(item, (str, os.PathLike)) else "a waveform"
 
 
 def default_preprocess(entry):
@@ -230,7 +269,7 @@ def default_preprocess(entry):
                              "not a raw waveform; register preprocess= (e.g. log-mel features)")
 
         def speech(items):
-            batch = np.stack([_fit_length(read_audio(i), spec[0]) for i in items])
+            batch = np.stack([_fit_length(read_audio(i), spec[0], _describe(i)) for i in items])
             return batch[..., None] if len(spec) == 2 else batch
 
         return speech
@@ -270,6 +309,26 @@ def default_postprocess(entry):
     return post
 
 
+def _check_model(entry, model):
+    """A `model=` given to `predict` must take the inputs of the entry."""
+    if hasattr(model, "predict") and hasattr(model, "inputs"):
+        shapes = [tuple(t.shape[1:]) for t in model.inputs]
+    elif callable(model) and hasattr(model, "input_shapes"):
+        shapes = [tuple(s[1:]) for s in model.input_shapes]
+    else:
+        raise TypeError(f"`model` must be a keras.Model or an export.runtime.Runtime; got "
+                        f"{type(model).__name__}")
+    want = [s["shape"] for s in entry.input_spec]
+    fits = len(shapes) == len(want) and all(
+        len(g) == len(w) and all(a is None or b is None or a == b for a, b in zip(g, w))
+        for g, w in zip(shapes, want))
+    if not fits:
+        got = ", ".join("(" + ", ".join("?" if d is None else str(d) for d in g) + ")"
+                        for g in shapes)
+        raise ValueError(f"`model` does not fit {entry.name!r}: {entry.name!r} takes "
+                         f"{entry.input_summary()}; the given model takes {got}")
+
+
 def predict(name, inputs, *, model=None, tflite=None, batch_size=32):
     """Labels (classifiers) or outputs for `inputs` (see module doc).
 
@@ -286,6 +345,8 @@ def predict(name, inputs, *, model=None, tflite=None, batch_size=32):
     x = pre(items)
     if model is None:
         model = load_tflite(name, tflite) if tflite else load(name)
+    else:
+        _check_model(entry, model)
     if hasattr(model, "predict"):
         y = model.predict(x, batch_size=batch_size, verbose=0)
     else:

@@ -130,6 +130,13 @@ def export_command(
 
     if quantize not in export.MODES:
         fail(f"--quantize must be one of {', '.join(export.MODES)}; got {quantize!r}")
+    if json_report is not None:
+        from zoo.files import check_output_path
+
+        try:
+            check_output_path(json_report)
+        except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+            fail(str(exc))
     if _is_model_file(model):
         if quantize in ("int8", "int16x8") and representative is None:
             fail(f"--quantize {quantize} needs --representative DATA.npz to calibrate")
@@ -295,6 +302,25 @@ def train_command(
         args = args[1:]
     code = trainer(args, name=name)
     raise typer.Exit(code=int(code or 0))
+
+
+@app.command("demo")
+def demo_command(
+    wav: Path = typer.Option(None, "--wav", help="WAV file to stream (default: the microphone)"),
+    model: str = typer.Option("kws-att-bilstm", "--model", help="registered speech model"),
+    quantize: str = typer.Option("int8", "--quantize", "-q", help="shipped TFLite mode"),
+    keras: bool = typer.Option(False, "--keras", help="run the Keras model instead of TFLite"),
+    plot: Path = typer.Option(None, "--plot", help="write waveform + posteriors to this .png"),
+):
+    """Streaming keyword detection: prints `MM:SS.mmm  label  prob` per keyword."""
+    from zoo.demo import DemoError, run_demo
+
+    try:
+        run_demo(wav=wav, model=model, quantize=quantize, keras=keras, plot=plot,
+                 out=typer.echo, log=lambda m: err_console.print(m, highlight=False,
+                                                                 soft_wrap=True))
+    except DemoError as exc:
+        fail(str(exc))
 
 
 def main():  # pragma: no cover - console script

@@ -8,6 +8,21 @@ import tempfile
 from pathlib import Path
 
 
+def check_output_path(path):
+    """`Path(path)` after checking that its directory exists and is writable
+    (`FileNotFoundError` / `PermissionError` naming the directory otherwise);
+    call it before slow work whose result goes to `path`."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise FileNotFoundError(f"output directory {str(parent)!r} does not exist; create it first")
+    if not os.access(parent, os.W_OK):
+        raise PermissionError(f"output directory {str(parent)!r} is not writable")
+    if path.is_dir():
+        raise IsADirectoryError(f"output path {str(path)!r} is a directory; give a file name")
+    return path
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside `path`; on success it is renamed to `path`.
@@ -16,12 +31,8 @@ def atomic_path(path):
     The parent directory must exist and be writable (a `FileNotFoundError` /
     `PermissionError` naming it is raised otherwise).
     """
-    path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise FileNotFoundError(f"output directory {str(parent)!r} does not exist; create it first")
-    if not os.access(parent, os.W_OK):
-        raise PermissionError(f"output directory {str(parent)!r} is not writable")
+    path = check_output_path(path)
+    parent = path.parent
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=parent)
     os.close(fd)
     try:

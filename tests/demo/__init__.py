@@ -1,0 +1,1 @@
+"""Tests of the streaming keyword demo (zoo.demo)."""

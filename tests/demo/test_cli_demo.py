@@ -1,0 +1,68 @@
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from tests.demo.wavs import tone, write_pcm
+from zoo.cli import app
+
+AUDIO = Path(__file__).resolve().parents[2] / "zoo" / "demo_audio"
+LINE = re.compile(r"^(\d\d):(\d\d\.\d{3})  (\S+)  (\d\.\d\d)$")
+
+
+def _detections(text):
+    return [(int(m[1]) * 60 + float(m[2]), m[3], float(m[4]))
+            for m in map(LINE.match, text.splitlines()) if m]
+
+
+def test_zoo_demo_wav_prints_detection_lines(tmp_path):
+    png = tmp_path / "out.png"
+    result = CliRunner().invoke(app, ["demo", "--wav", str(AUDIO / "sentence.wav"),
+                                      "--plot", str(png)])
+    assert result.exit_code == 0, result.output
+    found = _detections(result.stdout)
+    want = json.loads((AUDIO / "sentence.json").read_text())["detections"]
+    assert [label for _, label, _ in found] == [w["label"] for w in want]
+    assert all(abs(t - w["time_s"]) <= 0.15 for (t, _, _), w in zip(found, want))
+    assert "real-time factor" in result.output
+    assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("case", ["missing", "text", "plot dir", "model", "quantize"])
+def test_zoo_demo_bad_input_exits_2_with_one_line(tmp_path, case):
+    wav = str(AUDIO / "yes.wav")
+    args = {
+        "missing": ["--wav", str(tmp_path / "nope.wav")],
+        "text": ["--wav", str(Path(__file__))],
+        "plot dir": ["--wav", wav, "--plot", str(tmp_path / "no" / "x.png")],
+        "model": ["--wav", wav, "--model", "no-such-model"],
+        "quantize": ["--wav", wav, "--quantize", "int4"],
+    }[case]
+    result = CliRunner().invoke(app, ["demo", *args])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+
+
+def test_zoo_demo_without_microphone_exits_2(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sounddevice", None)
+    result = CliRunner().invoke(app, ["demo"])
+    assert result.exit_code == 2
+    assert "sounddevice" in result.output and "--wav FILE" in result.output
+
+
+def test_python_m_zoo_demo_main(tmp_path, capsys):
+    from zoo.demo import main
+
+    path = write_pcm(tmp_path / "st.wav", np.stack([tone(1.0), tone(1.0)], 1) * 0.01,
+                     rate=8000)
+    assert main(["--wav", str(path), "--keras"]) == 0
+    out, err = capsys.readouterr()
+    assert _detections(out) == []
+    assert "mixed down" in err and "resampled" in err and "real-time factor" in err
+    assert main(["--wav", str(tmp_path / "missing.wav")]) == 2
+    assert "does not exist" in capsys.readouterr().err
