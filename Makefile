@@ -27,11 +27,13 @@ $(TFLITE_STAMP):
 
 venv-tflite-runtime: $(TFLITE_STAMP)
 
-# The main job: attention on a toy seq2seq (weights printed), then the shipped
-# keyword spotter loaded by name, exported to int8 TFLite, run on bundled WAVs.
+# The main job: attention on a toy seq2seq (weights printed); the shipped
+# keyword spotter loaded by name, exported to int8 TFLite, run on bundled WAVs;
+# then streaming keyword detection on a bundled recording.
 demo: $(STAMP)
 	$(PY) -m zoo.quickstart
 	$(PY) -m zoo.kws_demo
+	$(PY) -m zoo.demo --wav zoo/demo_audio/sentence.wav
 
 # Default test run: everything on the TensorFlow backend, then the layer
 # suite again on JAX (layers use keras.ops only).
