@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import zoo
+from zoo import registry
 from zoo.kws_demo import bundled_clips
 
 pytestmark = pytest.mark.tensorflow_only
@@ -35,3 +36,20 @@ def test_demo_exports_int8_and_prints_one_line_per_clip(tmp_path, capsys):
     assert (tmp_path / f"{NAME}.int8.tflite").is_file()
     for path, label in bundled_clips():
         assert any(line.startswith(path.name) and label in line for line in out.splitlines())
+
+
+SHIPPED = sorted(p.parent.name for p in registry.package_dir().glob("*/SHA256SUMS"))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_model_loads_offline_and_matches_its_float32_file(name):
+    from zoo.api import read_audio
+
+    assert len(SHIPPED) >= 4
+    audio = np.stack([read_audio(str(p)) for p, _ in bundled_clips()])
+    model = zoo.load(name)
+    probs = model.predict(audio, verbose=0)
+    np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(zoo.load_tflite(name, "float32")(audio), probs, atol=1e-4)
+    card = zoo.model_card(name)
+    assert card["metrics"]["keras"]["accuracy"] > 0.5
