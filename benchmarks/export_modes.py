@@ -60,17 +60,6 @@ def reference_model(kind, steps=STEPS, api="keras"):
     return K.Model(x, y)
 
 
-def _latency(rt, x, repeats):
-    for _ in range(3):
-        rt(x)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        rt(x)
-        times.append(time.perf_counter() - t0)
-    return float(np.percentile(times, 50) * 1e3), float(np.percentile(times, 90) * 1e3)
-
-
 def _child_convert(route, kind, mode, out):
     """Run in a child process: convert with a naive route, write the file."""
     import tensorflow as tf
@@ -109,13 +98,13 @@ def naive_route(route, kind, mode, tmp):
         entry.update(ok=False, error=reason)
         return entry
     from export.flatbuffer import read_operators
-    from export.runtime import load
+    from export.runtime import latency_ms, load
 
     data = out.read_bytes()
     ops = sorted({op for v in read_operators(data).values() for op in v})
     rt = load(out, threads=1)
     x = np.random.default_rng(1).normal(size=(1, STEPS, FEATURES)).astype("float32")
-    p50, p90 = _latency(rt, x, 20)
+    p50, p90 = latency_ms(rt, x, 20)
     entry.update(ok=True, size_bytes=len(data), ops=ops, p50_ms_1t=p50, p90_ms_1t=p90)
     return entry
 
@@ -124,6 +113,7 @@ def ours(kind, quick, tmp):
     import keras
 
     import export
+    from export.runtime import latency_ms
 
     keras.utils.set_random_seed(0)
     model = reference_model(kind)
@@ -143,7 +133,7 @@ def ours(kind, quick, tmp):
             rows.append(entry)
             continue
         x = held_out[:1]
-        lat = {t: _latency(export.runtime.load(path, threads=t), x, repeats) for t in (1, 2)}
+        lat = {t: latency_ms(export.runtime.load(path, threads=t), x, repeats) for t in (1, 2)}
         v = report.validation
         entry.update(ok=True, size_bytes=report.size_bytes, ops=sorted(report.op_histogram),
                      builtin_only=report.builtin_only,

@@ -218,5 +218,20 @@ def load(path, threads=None, backend=None):
     return Runtime(data, threads=threads, backend=backend, source=str(path))
 
 
+def latency_ms(rt, x, repeats=20, warmup=3):
+    """`(p50, p90)` wall time in milliseconds of `rt(x)` over `repeats` calls
+    after `warmup` calls (one process, so compare figures of one run)."""
+    import time
+
+    for _ in range(warmup):
+        rt(x)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        rt(x)
+        times.append(time.perf_counter() - start)
+    return float(np.percentile(times, 50) * 1e3), float(np.percentile(times, 90) * 1e3)
+
+
 def default_threads():
     return max(1, min(4, os.cpu_count() or 1))

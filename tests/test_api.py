@@ -9,11 +9,11 @@ test session.
 
 import json
 import shutil
-import time
 
 import numpy as np
 import pytest
 
+from export.runtime import latency_ms
 from zoo import registry
 
 pytestmark = pytest.mark.tensorflow_only
@@ -55,16 +55,6 @@ def register_tiny(name=TINY, **overrides):
     registry.register_model(name, **kwargs)(build_tiny)
 
 
-def _p50_ms(rt, x, repeats=5):
-    rt(x)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        rt(x)
-        times.append(time.perf_counter() - t0)
-    return float(np.percentile(times, 50) * 1e3)
-
-
 def _build(home):
     import keras
 
@@ -92,7 +82,7 @@ def _build(home):
                                   validation_data=x_test[:16])
         rt = runtime.load(path, threads=1)
         metrics[mode] = {"accuracy": float(np.mean(rt(x_test).argmax(-1) == y_test))}
-        exports[mode] = {"size_bytes": path.stat().st_size, "p50_ms_1t": _p50_ms(rt, x_test[:1]),
+        exports[mode] = {"size_bytes": path.stat().st_size, "p50_ms_1t": latency_ms(rt, x_test[:1], repeats=5)[0],
                          "report": report.to_dict()}
     majority = float(np.mean(y_test == np.bincount(y_train).argmax()))
     results = {

@@ -59,6 +59,43 @@ def _dims(shape):
     return tuple(None if d is None else int(d) for d in shape)
 
 
+def check_query_values(query_shape, values_shape):
+    """Ranks and batch sizes of a query `(batch[, tq], dq)` and values
+    `(batch, tv, dv)`; returns both shapes as tuples."""
+    query_shape, values_shape = _dims(query_shape), _dims(values_shape)
+    if len(query_shape) not in (2, 3):
+        raise shape_error("query", "(batch, dq) or (batch, tq, dq)", query_shape)
+    if len(values_shape) != 3:
+        raise shape_error("values", "(batch, tv, dv)", values_shape)
+    qb, vb = query_shape[0], values_shape[0]
+    if qb is not None and vb is not None and qb != vb:
+        raise ValueError(
+            f"`query` and `values` must have the same batch size; got query "
+            f"shape {query_shape} and values shape {values_shape}."
+        )
+    return query_shape, values_shape
+
+
+def check_per_value_step(name, shape, values_shape):
+    """A tensor with one entry per value step, `(batch, tv)` (a mask, an alignment)."""
+    if shape is None:
+        return
+    shape = _dims(shape)
+    expected = (values_shape[0], values_shape[1])
+    if len(shape) != 2 or any(a is not None and b is not None and a != b
+                              for a, b in zip(shape, expected)):
+        raise shape_error(name, f"(batch, tv) = ({expected[0]}, {expected[1]}) matching `values`",
+                          shape)
+
+
+def check_built_sizes(query_shape, values_shape, query_dim, values_dim):
+    """Feature sizes against the ones a layer was built with."""
+    for name, shape, dim in (("query", query_shape, query_dim), ("values", values_shape, values_dim)):
+        if shape[-1] is not None and dim is not None and shape[-1] != dim:
+            raise ValueError(f"`{name}` must have {dim} features (the size this layer was "
+                             f"built with); got shape {shape}.")
+
+
 class BaseAttention(keras.layers.Layer):
     """Base class of the query/values mechanisms (see the module docstring).
 
@@ -87,17 +124,7 @@ class BaseAttention(keras.layers.Layer):
 
     # ------------------------------------------------------------------ shapes
     def _check_shapes(self, query_shape, values_shape, mask_shape=None, previous_shape=None):
-        query_shape, values_shape = _dims(query_shape), _dims(values_shape)
-        if len(query_shape) not in (2, 3):
-            raise shape_error("query", "(batch, dq) or (batch, tq, dq)", query_shape)
-        if len(values_shape) != 3:
-            raise shape_error("values", "(batch, tv, dv)", values_shape)
-        qb, vb = query_shape[0], values_shape[0]
-        if qb is not None and vb is not None and qb != vb:
-            raise ValueError(
-                f"`query` and `values` must have the same batch size; got query "
-                f"shape {query_shape} and values shape {values_shape}."
-            )
+        query_shape, values_shape = check_query_values(query_shape, values_shape)
         if self.query_matches_values and None not in (query_shape[-1], values_shape[-1]):
             if query_shape[-1] != values_shape[-1]:
                 raise ValueError(
@@ -106,26 +133,11 @@ class BaseAttention(keras.layers.Layer):
                     f"{values_shape}. Use a 'general' or 'concat' score, or project "
                     "one side with a Dense layer."
                 )
-        expected = f"(batch, tv) = ({vb}, {values_shape[1]})"
-        for name, shape in (("mask", mask_shape), ("previous_alignment", previous_shape)):
-            if shape is None:
-                continue
-            shape = _dims(shape)
-            if len(shape) != 2 or any(
-                a is not None and b is not None and a != b
-                for a, b in zip(shape, (vb, values_shape[1]))
-            ):
-                raise shape_error(name, expected + " matching `values`", shape)
+        check_per_value_step("mask", mask_shape, values_shape)
+        check_per_value_step("previous_alignment", previous_shape, values_shape)
         if self.built:
-            for name, shape, dim in (
-                ("query", query_shape, getattr(self, "_query_dim", None)),
-                ("values", values_shape, getattr(self, "_values_dim", None)),
-            ):
-                if shape[-1] is not None and dim is not None and shape[-1] != dim:
-                    raise ValueError(
-                        f"`{name}` must have {dim} features (the size this layer was "
-                        f"built with); got shape {shape}."
-                    )
+            check_built_sizes(query_shape, values_shape, getattr(self, "_query_dim", None),
+                              getattr(self, "_values_dim", None))
         return query_shape, values_shape
 
     def build(self, query_shape, values_shape):

@@ -11,7 +11,13 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from zoo.layers.base_attention import _dims, shape_error
+from zoo.layers.base_attention import (
+    _dims,
+    check_built_sizes,
+    check_per_value_step,
+    check_query_values,
+    shape_error,
+)
 
 try:  # The Keras mask of a tensor has no public accessor in Keras 3.
     from keras.src.backend import get_keras_mask as _get_keras_mask
@@ -88,38 +94,15 @@ class MultiHeadSelfAttention(keras.layers.Layer):
     # ------------------------------------------------------------------ shapes
     def _check_shapes(self, query_shape, values_shape=None, mask_shape=None):
         query_shape = _dims(query_shape)
-        if len(query_shape) not in (2, 3):
-            raise shape_error("query", "(batch, dq) or (batch, tq, dq)", query_shape)
         if values_shape is None:
             if len(query_shape) != 3:
                 raise shape_error("query", "(batch, t, d) for self-attention (values=None)",
                                   query_shape)
             values_shape = query_shape
-        values_shape = _dims(values_shape)
-        if len(values_shape) != 3:
-            raise shape_error("values", "(batch, tv, dv)", values_shape)
-        qb, vb = query_shape[0], values_shape[0]
-        if qb is not None and vb is not None and qb != vb:
-            raise ValueError(
-                f"`query` and `values` must have the same batch size; got query "
-                f"shape {query_shape} and values shape {values_shape}."
-            )
-        if mask_shape is not None:
-            mask_shape = _dims(mask_shape)
-            if len(mask_shape) != 2 or any(
-                a is not None and b is not None and a != b
-                for a, b in zip(mask_shape, (vb, values_shape[1]))
-            ):
-                raise shape_error("mask", f"(batch, tv) = ({vb}, {values_shape[1]}) matching "
-                                  "`values`", mask_shape)
+        query_shape, values_shape = check_query_values(query_shape, values_shape)
+        check_per_value_step("mask", mask_shape, values_shape)
         if self.built:
-            for name, shape, dim in (("query", query_shape, self._query_dim),
-                                     ("values", values_shape, self._values_dim)):
-                if shape[-1] is not None and shape[-1] != dim:
-                    raise ValueError(
-                        f"`{name}` must have {dim} features (the size this layer was "
-                        f"built with); got shape {shape}."
-                    )
+            check_built_sizes(query_shape, values_shape, self._query_dim, self._values_dim)
         return query_shape, values_shape
 
     def build(self, query_shape, values_shape=None):

@@ -101,16 +101,6 @@ class TimeBudget:
         return _Budget()
 
 
-def latency_p50(rt, x, repeats=20):
-    rt(x)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        rt(x)
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times) * 1e3)
-
-
 def evaluate(predict_fn, x, y, labels, batch=256):
     probs = np.concatenate([predict_fn(x[i:i + batch]) for i in range(0, len(y), batch)])
     pred = probs.argmax(-1)
@@ -236,7 +226,8 @@ def main(argv=None, name=None):
         rt = export.runtime.load(path, threads=1)
         mode_metrics, _ = evaluate(rt, x_test, y_test, labels, batch=64)
         metrics[mode] = {"accuracy": mode_metrics["accuracy"]}
-        exports[mode] = dict(size_bytes=report.size_bytes, p50_ms_1t=latency_p50(rt, x_test[:1]),
+        exports[mode] = dict(size_bytes=report.size_bytes,
+                             p50_ms_1t=export.runtime.latency_ms(rt, x_test[:1])[0],
                              report=report.to_dict())
         print(f"{mode}: {report.size_bytes / 1024:.1f} KiB, test accuracy "
               f"{mode_metrics['accuracy']:.4f}", flush=True)
