@@ -1,0 +1,43 @@
+package com.example.kws
+
+/**
+ * What the Kotlin code assumes about the bundled model (assets/kws.tflite,
+ * the shipped zoo/pretrained/kws-att-bilstm int8 file) and its plan.
+ *
+ * CI (tests/android/test_android_demo.py) parses the `const val` / `listOf`
+ * lines below and checks them against the .tflite file's signatures and its
+ * stored plan, so keep one declaration per line and literal values only.
+ * The streaming constants (sample rate, hop, smoothing, threshold, refractory)
+ * are NOT here: they come from assets/settings.json (see Detector.kt).
+ */
+object ModelContract {
+    // Asset file names, written by android_demo/prepare.py.
+    const val MODEL_ASSET = "kws.tflite"
+    const val PLAN_ASSET = "plan.json"
+    const val LABELS_ASSET = "labels.txt"
+    const val SETTINGS_ASSET = "settings.json"
+
+    // Model interface (batch 1).
+    const val PLAN_VERSION = 1
+    const val INPUT_NAME = "t0"
+    const val INPUT_SAMPLES = 16000
+    const val OUTPUT_NAME = "t4"
+    const val NUM_LABELS = 12
+
+    // Every signature in the file, in plan order.
+    val SIGNATURES = listOf("seg0", "seg1", "rnn2_fw", "rnn2_bw", "seg3")
+
+    // Recurrent step signatures: x, state0.. -> y, state0_out..
+    const val STEP_INPUT = "x"
+    const val STEP_OUTPUT = "y"
+    const val STATE_PREFIX = "state"
+    const val STATE_OUT_SUFFIX = "_out"
+    const val INIT_PREFIX = "init"
+
+    // Tensor types at every signature's interface (the int8 file keeps float
+    // inputs and outputs; PlanRunner also handles int8/int16 interfaces).
+    const val INTERFACE_DTYPE = "float32"
+
+    // Stage kinds PlanRunner knows how to run.
+    val STAGE_KINDS = listOf("segment", "recurrent")
+}

@@ -1,0 +1,264 @@
+package com.example.kws
+
+import org.json.JSONArray
+import org.json.JSONObject
+import org.tensorflow.lite.DataType
+import org.tensorflow.lite.Interpreter
+import java.nio.ByteBuffer
+import java.nio.ByteOrder
+import kotlin.math.roundToInt
+
+/** A float tensor of batch 1: row-major data and its shape. */
+class FloatTensor(val shape: IntArray, val data: FloatArray) {
+    init {
+        require(shape.fold(1) { a, b -> a * b } == data.size) {
+            "shape ${shape.contentToString()} does not hold ${data.size} values"
+        }
+    }
+}
+
+/**
+ * Kotlin port of export/plan.py `run_plan`: runs a multi-signature .tflite
+ * file made by `export.to_tflite` by calling its signatures in plan order and
+ * looping the recurrent step signatures on the host (batch 1).
+ *
+ * - "segment" stage: one signature call, inputs/outputs by tensor name.
+ * - "recurrent" stage: per direction, the step signature
+ *   `x, state0.. -> y, state0_out..` over the time axis (reversed for
+ *   go_backwards); Bidirectional outputs are re-aligned in time and merged
+ *   (concat / sum / mul / ave / none).
+ *
+ * Not thread-safe (one LiteRT Interpreter): call from one thread.
+ */
+class PlanRunner(model: ByteBuffer, private val plan: JSONObject, threads: Int = 2) : AutoCloseable {
+
+    private val interpreter = Interpreter(model, Interpreter.Options().setNumThreads(threads))
+
+    init {
+        val version = plan.getInt("version")
+        require(version == ModelContract.PLAN_VERSION) {
+            "plan version $version; this app runs version ${ModelContract.PLAN_VERSION}"
+        }
+        val keys = interpreter.signatureKeys.toSet()
+        val missing = signatureKeys().filter { it !in keys }
+        require(missing.isEmpty()) { "the model has no signature(s) $missing (it has $keys)" }
+    }
+
+    /** The signature keys the plan calls, in plan order. */
+    fun signatureKeys(): List<String> {
+        val out = mutableListOf<String>()
+        for (stage in objects(plan.getJSONArray("stages"))) {
+            when (stage.getString("kind")) {
+                "segment" -> out += stage.getString("name")
+                "recurrent" -> for (d in objects(stage.getJSONArray("directions"))) {
+                    d.optJSONObject("init")?.let { out += it.getString("signature") }
+                    out += d.getString("signature")
+                }
+                else -> throw IllegalArgumentException("unknown stage kind ${stage.getString("kind")}")
+            }
+        }
+        return out
+    }
+
+    /** Run the model on one example; returns the outputs in plan order. */
+    fun run(inputs: List<FloatTensor>): List<FloatTensor> {
+        val names = strings(plan.getJSONArray("inputs"))
+        require(names.size == inputs.size) { "expected ${names.size} input(s) $names" }
+        val env = HashMap<String, FloatTensor>()
+        names.zip(inputs).forEach { (n, t) -> env[n] = t }
+        for (stage in objects(plan.getJSONArray("stages"))) {
+            when (stage.getString("kind")) {
+                "segment" -> {
+                    val feed = strings(stage.getJSONArray("inputs")).associateWith { env.getValue(it) }
+                    val result = call(stage.getString("name"), feed)
+                    for (n in strings(stage.getJSONArray("outputs"))) env[n] = result.getValue(n)
+                }
+                "recurrent" -> {
+                    val sequence = env.getValue(stage.getJSONArray("inputs").getString(0))
+                    val runs = objects(stage.getJSONArray("directions")).map { runDirection(it, sequence, env) }
+                    env.putAll(collectRecurrentOutputs(stage, runs))
+                }
+                else -> throw IllegalArgumentException("unknown stage kind ${stage.getString("kind")}")
+            }
+        }
+        return strings(plan.getJSONArray("outputs")).map { env.getValue(it) }
+    }
+
+    /** The single model output as probabilities (batch 1 row). */
+    fun classify(window: FloatArray): FloatArray =
+        run(listOf(FloatTensor(intArrayOf(1, window.size), window)))[0].data
+
+    override fun close() = interpreter.close()
+
+    // ------------------------------------------------------------ recurrent
+
+    private class DirectionRun(val ys: List<FloatArray>, val states: List<FloatTensor>)
+
+    private fun initialStates(direction: JSONObject, env: Map<String, FloatTensor>): List<FloatTensor> {
+        val init = direction.optJSONObject("init")
+        if (init != null) {
+            val feed = strings(init.getJSONArray("inputs")).withIndex()
+                .associate { (i, n) -> "${ModelContract.INIT_PREFIX}$i" to env.getValue(n) }
+            val out = call(init.getString("signature"), feed)
+            return List(out.size) { out.getValue("${ModelContract.STATE_PREFIX}$it") }
+        }
+        val given = direction.optJSONArray("initial_states")
+        if (given != null && given.length() > 0) return strings(given).map { env.getValue(it) }
+        val sizes = direction.getJSONArray("state_sizes")
+        return List(sizes.length()) { FloatTensor(intArrayOf(1, sizes.getInt(it)), FloatArray(sizes.getInt(it))) }
+    }
+
+    private fun runDirection(direction: JSONObject, sequence: FloatTensor, env: Map<String, FloatTensor>): DirectionRun {
+        // sequence: (1, steps, features)
+        val steps = sequence.shape[1]
+        val features = sequence.data.size / steps
+        val order = if (direction.getBoolean("go_backwards")) (steps - 1 downTo 0) else (0 until steps)
+        var states = initialStates(direction, env)
+        val key = direction.getString("signature")
+        val ys = ArrayList<FloatArray>(steps)
+        for (t in order) {
+            val x = sequence.data.copyOfRange(t * features, (t + 1) * features)
+            val feed = HashMap<String, FloatTensor>()
+            feed[ModelContract.STEP_INPUT] = FloatTensor(intArrayOf(1, features), x)
+            states.forEachIndexed { i, s -> feed["${ModelContract.STATE_PREFIX}$i"] = s }
+            val out = call(key, feed)
+            ys += out.getValue(ModelContract.STEP_OUTPUT).data
+            states = List(states.size) {
+                out.getValue("${ModelContract.STATE_PREFIX}$it${ModelContract.STATE_OUT_SUFFIX}")
+            }
+        }
+        return DirectionRun(ys, states)
+    }
+
+    private fun collectRecurrentOutputs(stage: JSONObject, runs: List<DirectionRun>): Map<String, FloatTensor> {
+        val outs = strings(stage.getJSONArray("outputs"))
+        val directions = objects(stage.getJSONArray("directions"))
+        val seqs = ArrayList<FloatTensor>()
+        val lasts = ArrayList<FloatTensor>()
+        val states = ArrayList<List<FloatTensor>>()
+        directions.zip(runs).forEach { (d, run) ->
+            val units = run.ys[0].size
+            lasts += FloatTensor(intArrayOf(1, units), run.ys.last())
+            // Bidirectional re-aligns the backward sequence in time.
+            val ordered = if (directions.size == 2 && d.getBoolean("go_backwards")) run.ys.reversed() else run.ys
+            val data = FloatArray(ordered.size * units)
+            ordered.forEachIndexed { t, y -> y.copyInto(data, t * units) }
+            seqs += FloatTensor(intArrayOf(1, ordered.size, units), data)
+            states.add(run.states)
+        }
+        val chosen = if (stage.getBoolean("return_sequences")) seqs else lasts
+        var main: List<FloatTensor> =
+            if (chosen.size == 2) merge(chosen[0], chosen[1], stage.opt("merge_mode")) else listOf(chosen[0])
+        if (!stage.isNull("output_split")) {  // AttentionRNN with alignments
+            val split = stage.getInt("output_split")
+            main = listOf(sliceLast(main[0], 0, split), sliceLast(main[0], split, main[0].shape.last()))
+        }
+        val values = ArrayList(main)
+        if (stage.getBoolean("return_state")) {
+            val mapping = stage.optJSONArray("final_states")
+            for (st in states) {
+                if (mapping == null) {
+                    values += st
+                } else {
+                    for (pair in (0 until mapping.length()).map { mapping.getJSONArray(it) }) {
+                        val s = st[pair.getInt(0)]
+                        values += if (pair.isNull(1)) s else sliceLast(s, 0, pair.getInt(1))
+                    }
+                }
+            }
+        }
+        check(values.size == outs.size) {
+            "internal: stage ${stage.getString("name")} yields ${values.size} tensors for ${outs.size} outputs"
+        }
+        return outs.zip(values).toMap()
+    }
+
+    private fun merge(a: FloatTensor, b: FloatTensor, mode: Any?): List<FloatTensor> = when (mode) {
+        "concat" -> listOf(concatLast(a, b))
+        "sum" -> listOf(FloatTensor(a.shape, FloatArray(a.data.size) { a.data[it] + b.data[it] }))
+        "mul" -> listOf(FloatTensor(a.shape, FloatArray(a.data.size) { a.data[it] * b.data[it] }))
+        "ave" -> listOf(FloatTensor(a.shape, FloatArray(a.data.size) { (a.data[it] + b.data[it]) / 2f }))
+        null, JSONObject.NULL -> listOf(a, b)
+        else -> throw IllegalArgumentException("unsupported Bidirectional merge_mode $mode")
+    }
+
+    private fun concatLast(a: FloatTensor, b: FloatTensor): FloatTensor {
+        val da = a.shape.last()
+        val db = b.shape.last()
+        val rows = a.data.size / da
+        val out = FloatArray(rows * (da + db))
+        for (r in 0 until rows) {
+            a.data.copyInto(out, r * (da + db), r * da, (r + 1) * da)
+            b.data.copyInto(out, r * (da + db) + da, r * db, (r + 1) * db)
+        }
+        return FloatTensor(a.shape.copyOf().also { it[it.size - 1] = da + db }, out)
+    }
+
+    private fun sliceLast(t: FloatTensor, from: Int, to: Int): FloatTensor {
+        val d = t.shape.last()
+        val rows = t.data.size / d
+        val w = to - from
+        val out = FloatArray(rows * w)
+        for (r in 0 until rows) t.data.copyInto(out, r * w, r * d + from, r * d + to)
+        return FloatTensor(t.shape.copyOf().also { it[it.size - 1] = w }, out)
+    }
+
+    // ------------------------------------------------------ signature calls
+
+    /** Run one signature; float tensors in and out, (de)quantizing integer interfaces. */
+    private fun call(key: String, feed: Map<String, FloatTensor>): Map<String, FloatTensor> {
+        val inputs = HashMap<String, Any>()
+        for ((name, value) in feed) {
+            val info = interpreter.getInputTensorFromSignature(name, key)
+            require(info.numElements() == value.data.size) {
+                "$key/$name: expected ${info.shape().contentToString()}, got ${value.shape.contentToString()}"
+            }
+            val q = info.quantizationParams()
+            inputs[name] = encode(value.data, info.dataType(), q.scale, q.zeroPoint)
+        }
+        val outputs = HashMap<String, Any>()
+        val outNames = interpreter.getSignatureOutputs(key)
+        for (name in outNames) {
+            val info = interpreter.getOutputTensorFromSignature(name, key)
+            outputs[name] = ByteBuffer.allocateDirect(info.numBytes()).order(ByteOrder.nativeOrder())
+        }
+        interpreter.runSignature(inputs, outputs, key)
+        return outNames.associateWith { name ->
+            val info = interpreter.getOutputTensorFromSignature(name, key)
+            val q = info.quantizationParams()
+            val buffer = outputs.getValue(name) as ByteBuffer
+            buffer.rewind()
+            FloatTensor(info.shape(), decode(buffer, info.dataType(), info.numElements(), q.scale, q.zeroPoint))
+        }
+    }
+
+    private fun encode(values: FloatArray, type: DataType, scale: Float, zero: Int): ByteBuffer {
+        val buffer = ByteBuffer.allocateDirect(values.size * type.byteSize()).order(ByteOrder.nativeOrder())
+        when (type) {
+            DataType.FLOAT32 -> values.forEach { buffer.putFloat(it) }
+            DataType.INT8 -> values.forEach { buffer.put(quantize(it, scale, zero, -128, 127).toByte()) }
+            DataType.UINT8 -> values.forEach { buffer.put(quantize(it, scale, zero, 0, 255).toByte()) }
+            DataType.INT16 -> values.forEach { buffer.putShort(quantize(it, scale, zero, -32768, 32767).toShort()) }
+            else -> throw IllegalArgumentException("unsupported input tensor type $type")
+        }
+        buffer.rewind()
+        return buffer
+    }
+
+    private fun quantize(v: Float, scale: Float, zero: Int, lo: Int, hi: Int): Int =
+        ((v / scale).roundToInt() + zero).coerceIn(lo, hi)
+
+    private fun decode(buffer: ByteBuffer, type: DataType, n: Int, scale: Float, zero: Int): FloatArray =
+        when (type) {
+            DataType.FLOAT32 -> FloatArray(n) { buffer.getFloat() }
+            DataType.INT8 -> FloatArray(n) { (buffer.get().toInt() - zero) * scale }
+            DataType.UINT8 -> FloatArray(n) { ((buffer.get().toInt() and 0xff) - zero) * scale }
+            DataType.INT16 -> FloatArray(n) { (buffer.getShort().toInt() - zero) * scale }
+            else -> throw IllegalArgumentException("unsupported output tensor type $type")
+        }
+
+    private companion object {
+        fun objects(a: JSONArray): List<JSONObject> = List(a.length()) { a.getJSONObject(it) }
+        fun strings(a: JSONArray): List<String> = List(a.length()) { a.getString(it) }
+    }
+}
