@@ -35,6 +35,14 @@ demo: $(STAMP)
 	$(PY) -m zoo.kws_demo
 	$(PY) -m zoo.demo --wav zoo/demo_audio/sentence.wav
 
+# Browser demo (LiteRT.js): copy the model, install the pinned npm package,
+# serve on http://127.0.0.1:8000/ (open it, allow the microphone).
+.PHONY: web-demo
+web-demo: $(STAMP)
+	$(PY) -m web_demo.prepare
+	cd web_demo && npm ci --no-audit --no-fund
+	$(PY) -m web_demo.serve --port $${PORT:-8000}
+
 # Default test run: everything on the TensorFlow backend, then the layer
 # suite again on JAX (layers use keras.ops only).
 test: $(STAMP) $(TFLITE_STAMP)

@@ -1,0 +1,1 @@
+"""Tests of the browser demo (web_demo/) in headless Chromium."""

@@ -1,0 +1,177 @@
+"""web_demo/kws.js (the page's model-independent code) against the Python
+originals, in node: runPlan vs export.plan.run_plan on synthetic plans with
+fake signatures (every stage feature: bidirectional merges, sequences or
+last steps, init signatures, initial states from the plan inputs, output
+split, final states), and Detector vs zoo.demo.detector.Detector on a fake
+model. Needs node only (no browser, no model file)."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from export import plan as stepped
+from zoo.demo.detector import Detector, format_time, load_settings
+
+KWS_JS = Path(__file__).resolve().parents[2] / "web_demo" / "kws.js"
+
+pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+
+# The fake signatures, written twice (NumPy here, JS below) with the same formulas.
+STEP_BIAS = {"fw": 0.1, "bw": -0.2, "uni": 0.05}
+
+
+def fake_call(signature, feed):
+    kind, _, tag = signature.partition("_")
+    if kind == "seg":
+        (x,) = feed.values()
+        return {tag: np.tanh(np.float32(0.5) * x + np.float32(0.1)).astype(np.float32)}
+    if kind == "init":
+        x = feed["init0"]
+        return {f"state{i}": np.tanh(x * np.float32(i + 1)).astype(np.float32) for i in range(2)}
+    x = feed["x"]
+    s0 = feed["state0"]
+    s1 = feed.get("state1")
+    pre = x + np.float32(0.5) * s0 + np.float32(STEP_BIAS[tag])
+    if s1 is not None:
+        pre = pre - np.float32(0.25) * s1
+    y = np.tanh(pre).astype(np.float32)
+    out = {"y": y, "state0_out": y}
+    if s1 is not None:
+        out["state1_out"] = (np.float32(0.9) * s1 + np.float32(0.1) * x).astype(np.float32)
+    return out
+
+
+JS_DRIVER = r"""
+import {readFileSync} from 'node:fs';
+const kws = await import(process.argv[2]);
+const spec = JSON.parse(readFileSync(process.argv[3], 'utf8'));
+const BIAS = {fw: 0.1, bw: -0.2, uni: 0.05};
+const f32 = (a) => Float32Array.from(a);
+const map = (a, fn) => ({data: Float32Array.from(a.data, fn), shape: a.shape.slice()});
+async function call(signature, feed) {
+  const [kind, tag] = signature.split(/_(.*)/);
+  if (kind === 'seg') { const x = Object.values(feed)[0]; return {[tag]: map(x, (v) => Math.tanh(Math.fround(0.5 * v) + 0.1))}; }
+  if (kind === 'init') { const x = feed.init0; return {state0: map(x, (v) => Math.tanh(v)), state1: map(x, (v) => Math.tanh(2 * v))}; }
+  const {x, state0: s0, state1: s1} = feed;
+  const y = map(x, (v, i) => { let p = Math.fround(v + Math.fround(0.5 * s0.data[i])) + BIAS[tag]; if (s1) p -= 0.25 * s1.data[i]; return Math.tanh(p); });
+  const out = {y, state0_out: y};
+  if (s1) out.state1_out = map(s1, (v, i) => Math.fround(0.9 * v) + Math.fround(0.1 * x.data[i]));
+  return out;
+}
+const result = {plans: [], detections: null, times: spec.times.map(kws.formatTime)};
+for (const c of spec.plans) {
+  const outs = await kws.runPlan(c.plan, call, c.inputs.map((a) => ({data: f32(a.data), shape: a.shape})));
+  result.plans.push(outs.map((o) => ({data: Array.from(o.data), shape: o.shape})));
+}
+let k = 0;
+const d = spec.detector;
+const det = new kws.Detector(async () => f32(d.table[k++]), d.labels, d.settings);
+let pos = 0;
+const audio = new Float32Array(d.samples);
+for (const n of d.blocks) { det.feed(audio.subarray(pos, pos + n)); pos += n; }
+result.detections = await det.flush();
+result.calls = k;
+console.log(JSON.stringify(result));
+"""
+
+
+def _direction(tag, backwards, sizes, init=None, initial=None):
+    return {"signature": f"step_{tag}", "go_backwards": backwards, "state_sizes": sizes,
+            "init": init, "initial_states": initial}
+
+
+def _plans():
+    seq = {"kind": "segment", "name": "seg_t1", "inputs": ["t0"], "outputs": ["t1"]}
+
+    def plan(stage, extra_inputs=(), outputs=("t2",)):
+        return {"version": 1, "inputs": ["t0", *extra_inputs], "outputs": list(outputs),
+                "input_shapes": [], "stages": [seq, stage]}
+
+    def rec(directions, outputs, **kw):
+        base = {"kind": "recurrent", "name": "rnn", "inputs": ["t1"], "outputs": outputs,
+                "directions": directions, "merge_mode": "concat", "return_sequences": True,
+                "return_state": False, "output_split": None, "final_states": None}
+        base.update(kw)
+        return base
+
+    bi = [_direction("fw", False, [4, 4]), _direction("bw", True, [4, 4])]
+    out = []
+    out.append(plan(rec(bi, ["t2"])))  # our kws-att-bilstm layout
+    out.append(plan(rec(bi, ["t2", "h0", "c0", "h1", "c1"], merge_mode="sum",
+                        return_sequences=False, return_state=True),
+                    outputs=["t2", "h0", "c0", "h1", "c1"]))
+    for mode in ("ave", "mul"):
+        out.append(plan(rec(bi, ["t2"], merge_mode=mode)))
+    out.append(plan(rec(bi, ["t2", "t3"], merge_mode=None), outputs=["t2", "t3"]))
+    out.append(plan(rec([_direction("uni", False, [4, 4])], ["t2"]), outputs=["t2"]))
+    uni_init = [{**_direction("uni", False, [4, 4]), "init": {"signature": "init_x", "inputs": ["i0"]}}]
+    out.append(plan(rec(uni_init, ["t2", "att", "h", "c"], output_split=3, return_state=True,
+                        final_states=[[0, None], [1, 2]]),
+                    extra_inputs=["i0"], outputs=["t2", "att", "h", "c"]))
+    uni_given = [_direction("uni", True, [4], initial=["s0"])]
+    out.append(plan(rec(uni_given, ["t2", "h"], return_state=True), extra_inputs=["s0"],
+                    outputs=["t2", "h"]))
+    return out
+
+
+def test_kws_js_matches_python_plan_loop_and_detector(tmp_path):
+    rng = np.random.default_rng(3)
+    cases = []
+    for p in _plans():
+        inputs = [rng.normal(size=(1, 5, 4)).astype(np.float32)]
+        inputs += [rng.normal(size=(1, 4)).astype(np.float32) for _ in p["inputs"][1:]]
+        cases.append((p, inputs))
+
+    settings = load_settings()
+    labels = ["_silence_", "_unknown_", "yes", "no"]
+    rate, hop = settings["sample_rate"], int(settings["sample_rate"] * settings["hop_ms"] / 1000)
+    samples = 6 * rate
+    n_windows = samples // hop + 8
+    table = rng.dirichlet([1, 1, 0.3, 0.3], size=n_windows).astype(np.float32)
+    for start in rng.choice(n_windows - 10, size=14, replace=False):  # keyword bursts
+        label = int(rng.integers(2, 4))
+        for w in range(start, start + int(rng.integers(1, 9))):
+            table[w] = 0.02
+            table[w, label] = 0.94
+    blocks = []
+    while sum(blocks) < samples:
+        blocks.append(int(min(rng.integers(1, 4000), samples - sum(blocks))))
+
+    spec = {"plans": [{"plan": p, "inputs": [{"data": a.ravel().tolist(), "shape": list(a.shape)}
+                                             for a in ins]} for p, ins in cases],
+            "detector": {"labels": labels, "settings": settings, "table": table.tolist(),
+                         "samples": samples, "blocks": blocks},
+            "times": [0, 0.0004, 0.0005, 1.2345, 59.9996, 61.5, 3599.9]}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    (tmp_path / "driver.mjs").write_text(JS_DRIVER)
+    proc = subprocess.run(["node", str(tmp_path / "driver.mjs"), KWS_JS.as_uri(),
+                           str(tmp_path / "spec.json")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout)
+
+    for (p, ins), js_outs in zip(cases, got["plans"]):
+        py_outs = stepped.run_plan(p, fake_call, ins)
+        assert len(js_outs) == len(py_outs)
+        for js, py in zip(js_outs, py_outs):
+            assert js["shape"] == list(py.shape), (p["stages"][1], js["shape"], py.shape)
+            np.testing.assert_allclose(np.reshape(js["data"], py.shape), py, atol=1e-5)
+
+    calls = iter(table)
+    det = Detector(lambda x: next(calls)[None].repeat(len(x), 0), labels, settings)
+    audio = np.zeros(samples, np.float32)
+    found, pos = [], 0
+    for n in blocks:
+        found += det.feed(audio[pos:pos + n])
+        pos += n
+    found += det.flush()
+    assert got["calls"] == det.windows
+    assert len(found) >= 3
+    assert [(d["label"], d["time_s"]) for d in got["detections"]] == \
+        [(d.label, d.time_s) for d in found]
+    np.testing.assert_allclose([d["prob"] for d in got["detections"]], [d.prob for d in found],
+                               atol=1e-6)
+    assert got["times"] == [format_time(t) for t in spec["times"]]

@@ -1,0 +1,146 @@
+"""The browser demo end to end: web_demo.prepare, `npm ci` (pinned
+@litertjs/core), web_demo.serve on 127.0.0.1, headless Chromium whose fake
+microphone plays zoo/demo_audio/sentence.wav. The page runs the shipped
+kws-att-bilstm file with LiteRT.js (wasm), POSTs its detections and a
+numeric self-test (one fixed window vs Python export.runtime) to the server.
+
+Skipped, with the reason, when chromium, node or npm is missing
+(`bash scripts/setup_system.sh` installs chromium).
+Set UPDATE_SCREENSHOT=1 to refresh web_demo/screenshot.png.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB = ROOT / "web_demo"
+AUDIO = ROOT / "zoo" / "demo_audio"
+CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
+                 if shutil.which(n)), None)
+
+pytestmark = [
+    pytest.mark.tensorflow_only,
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed "
+                       "(bash scripts/setup_system.sh installs it)"),
+    pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None,
+                       reason="node/npm are not installed (needed for @litertjs/core)"),
+]
+
+CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--autoplay-policy=no-user-gesture-required", "--hide-scrollbars"]
+
+
+def _npm_ready():
+    lock = json.loads((WEB / "package-lock.json").read_text())
+    for name, meta in lock["packages"].items():
+        if not name:
+            continue
+        installed = WEB / name / "package.json"
+        if not installed.is_file() or json.loads(installed.read_text())["version"] != meta["version"]:
+            return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def server():
+    from web_demo import prepare
+
+    prepare.prepare()
+    if not _npm_ready():  # node_modules stays in web_demo/ as a cache
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=WEB, check=True,
+                       capture_output=True, timeout=300)
+    reports = Path(tempfile.mkdtemp(prefix="web-demo-"))
+    proc = subprocess.Popen([sys.executable, "-m", "web_demo.serve", "--port", "0",
+                             "--report-dir", str(reports)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("serving http://127.0.0.1:"), (line, proc.stderr.read())
+        yield line.split()[1], reports
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(reports, ignore_errors=True)
+
+
+def _chromium(url, extra=(), timeout=60, report=None):
+    """Run headless Chromium on `url` until `report` (a path) appears, or
+    until it exits; returns the report (dict) or None."""
+    profile = tempfile.mkdtemp(prefix="web-demo-chrome-")
+    cmd = [CHROMIUM, *CHROME_FLAGS, f"--user-data-dir={profile}", *extra, url]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if report is not None and report.is_file():
+                return json.loads(report.read_text())
+            if proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        if report is not None:
+            err = proc.stderr.read().decode(errors="replace") if proc.poll() is not None else ""
+            pytest.fail(f"no report from the page within {timeout} s ({url})\n{err[-2000:]}")
+        return None
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _run_page(server, query, extra=()):
+    base, reports = server
+    report = reports / "report.json"
+    report.unlink(missing_ok=True)
+    out = _chromium(f"{base}index.html?{query}", extra, report=report)
+    assert not out.get("errors"), "\n".join(out["errors"])
+    return out
+
+
+def test_browser_detects_the_sentence_keywords_from_the_fake_microphone(server, tmp_path):
+    sentence = AUDIO / "sentence.wav"
+    want = json.loads((AUDIO / "sentence.json").read_text())
+    r = _run_page(server, f"mode=int8&accel=wasm&selftest=1&report=1&autostart=1"
+                          f"&listen={want['duration_s']}",
+                  ["--disable-gpu", "--use-fake-ui-for-media-stream",
+                   "--use-fake-device-for-media-stream",
+                   f"--use-file-for-fake-audio-capture={sentence}"])
+    assert r["context_rate"] == 16000
+    assert abs(r["audio_s"] - want["duration_s"]) < 0.01
+    # JS plan loop on LiteRT.js vs Python export.runtime, same int8 file
+    assert r["selftest"]["max_abs_diff"] < 0.05, r["selftest"]
+    assert r["selftest"]["top1_js"] == r["selftest"]["top1_py"] == "yes"
+    found = [(d["label"], d["time_s"]) for d in r["detections"]]
+    assert [label for label, _ in found] == [d["label"] for d in want["detections"]]  # yes up on
+    for (_, t), d in zip(found, want["detections"]):
+        assert abs(t - d["time_s"]) <= want["tolerance_s"], (found, want["detections"])
+
+    # the finished run, shown without a microphone, as a screenshot
+    base, _ = server
+    png = tmp_path / "screenshot.png"
+    _chromium(f"{base}index.html?view=last",
+              ["--disable-gpu", "--window-size=900,620", f"--screenshot={png}"], timeout=30)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("UPDATE_SCREENSHOT") == "1":
+        shutil.copyfile(png, WEB / "screenshot.png")
+
+
+def test_browser_float32_matches_python_runtime(server):
+    r = _run_page(server, "mode=float32&accel=wasm&selftest=1&report=1", ["--disable-gpu"])
+    assert r["selftest"]["max_abs_diff"] < 1e-4, r["selftest"]
+    assert sorted(r["signatures"]) == ["rnn2_bw", "rnn2_fw", "seg0", "seg1", "seg3"]

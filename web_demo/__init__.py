@@ -1,0 +1,1 @@
+"""Browser keyword-spotting demo (LiteRT.js); see web_demo/README.md."""

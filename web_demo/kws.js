@@ -1,0 +1,270 @@
+// The model-independent parts of the web demo, importable in node too:
+// runPlan (a port of export/plan.py, the host loop that runs our
+// multi-signature .tflite files), Detector (a port of zoo/demo/detector.py)
+// and a streaming resampler. tests/web/test_kws_js.py checks them against
+// the Python originals.
+
+// ------------------------------------------------------------------ plan loop
+// Arrays are {data: Float32Array, shape: number[]} (batch 1, row-major).
+
+/** Port of export/plan.py run_plan: `call(signature, {name: array})` resolves
+ * to {name: array}; returns the model outputs in order. */
+export async function runPlan(plan, call, inputs) {
+  const env = {};
+  plan.inputs.forEach((n, i) => { env[n] = inputs[i]; });
+  for (const stage of plan.stages) {
+    if (stage.kind === 'segment') {
+      const feed = {};
+      for (const n of stage.inputs) feed[n] = env[n];
+      const result = await call(stage.name, feed);
+      for (const n of stage.outputs) env[n] = result[n];
+      continue;
+    }
+    const sequence = env[stage.inputs[0]];
+    const runs = [];
+    for (const d of stage.directions) runs.push(await runDirection(d, sequence, env, call));
+    Object.assign(env, collectRecurrentOutputs(stage, runs));
+  }
+  return plan.outputs.map((n) => env[n]);
+}
+
+async function initialStates(direction, env, call) {
+  const init = direction.init;
+  if (init) {
+    const feed = {};
+    init.inputs.forEach((n, i) => { feed[`init${i}`] = env[n]; });
+    const out = await call(init.signature, feed);
+    return Object.keys(out).map((_, i) => out[`state${i}`]);
+  }
+  if (direction.initial_states && direction.initial_states.length) {
+    return direction.initial_states.map((n) => env[n]);
+  }
+  return direction.state_sizes.map((n) => ({data: new Float32Array(n), shape: [1, n]}));
+}
+
+async function runDirection(direction, sequence, env, call) {
+  const [, steps, ...rest] = sequence.shape;
+  const size = rest.reduce((a, b) => a * b, 1);
+  let states = await initialStates(direction, env, call);
+  const ys = [];
+  for (let k = 0; k < steps; k++) {
+    const t = direction.go_backwards ? steps - 1 - k : k;
+    const feed = {x: {data: sequence.data.slice(t * size, (t + 1) * size), shape: [1, ...rest]}};
+    states.forEach((s, i) => { feed[`state${i}`] = s; });
+    const out = await call(direction.signature, feed);
+    ys.push(out.y);
+    states = states.map((_, i) => out[`state${i}_out`]);
+  }
+  return {ys, states};  // ys in processing order
+}
+
+function stack(ys) {  // [(1, d)...] -> (1, steps, d)
+  const d = ys[0].data.length;
+  const data = new Float32Array(ys.length * d);
+  ys.forEach((y, i) => data.set(y.data, i * d));
+  return {data, shape: [1, ys.length, ...ys[0].shape.slice(1)]};
+}
+
+function lastAxisOp(arrays, fn) {  // elementwise over equal shapes
+  const data = new Float32Array(arrays[0].data.length);
+  for (let i = 0; i < data.length; i++) data[i] = fn(...arrays.map((a) => a.data[i]));
+  return {data, shape: arrays[0].shape.slice()};
+}
+
+function concatLast(a, b) {
+  const da = a.shape[a.shape.length - 1], db = b.shape[b.shape.length - 1];
+  const rows = a.data.length / da;
+  const data = new Float32Array(rows * (da + db));
+  for (let r = 0; r < rows; r++) {
+    data.set(a.data.subarray(r * da, (r + 1) * da), r * (da + db));
+    data.set(b.data.subarray(r * db, (r + 1) * db), r * (da + db) + da);
+  }
+  return {data, shape: [...a.shape.slice(0, -1), da + db]};
+}
+
+function splitLast(a, start, stop) {
+  const d = a.shape[a.shape.length - 1];
+  stop = stop == null ? d : stop;
+  const rows = a.data.length / d, w = stop - start;
+  const data = new Float32Array(rows * w);
+  for (let r = 0; r < rows; r++) data.set(a.data.subarray(r * d + start, r * d + stop), r * w);
+  return {data, shape: [...a.shape.slice(0, -1), w]};
+}
+
+function collectRecurrentOutputs(stage, runs) {
+  const two = stage.directions.length === 2;
+  const seqs = [], lasts = [], states = [];
+  stage.directions.forEach((d, i) => {
+    let ys = runs[i].ys;
+    lasts.push(ys[ys.length - 1]);
+    if (two && d.go_backwards) ys = ys.slice().reverse();  // re-align in time
+    seqs.push(stack(ys));
+    states.push(runs[i].states);
+  });
+  let main = stage.return_sequences ? seqs : lasts;
+  main = main.length === 2 ? merge(main, stage.merge_mode) : [main[0]];
+  if (stage.output_split != null) {
+    main = [splitLast(main[0], 0, stage.output_split), splitLast(main[0], stage.output_split)];
+  }
+  const values = [...main];
+  if (stage.return_state) {
+    for (const st of states) {
+      if (stage.final_states == null) values.push(...st);
+      else for (const [i, stop] of stage.final_states)
+        values.push(stop == null ? st[i] : splitLast(st[i], 0, stop));
+    }
+  }
+  if (values.length !== stage.outputs.length) {
+    throw new Error(`internal: stage ${stage.name} yields ${values.length} tensors for ` +
+                    `${stage.outputs.length} outputs`);
+  }
+  const out = {};
+  stage.outputs.forEach((n, i) => { out[n] = values[i]; });
+  return out;
+}
+
+function merge([a, b], mode) {
+  if (mode === 'concat') return [concatLast(a, b)];
+  if (mode === 'sum') return [lastAxisOp([a, b], (x, y) => x + y)];
+  if (mode === 'mul') return [lastAxisOp([a, b], (x, y) => x * y)];
+  if (mode === 'ave') return [lastAxisOp([a, b], (x, y) => (x + y) / 2)];
+  if (mode == null) return [a, b];
+  throw new Error(`unsupported Bidirectional merge_mode ${mode}`);
+}
+
+// ----------------------------------------------------------------- detector
+
+export function formatTime(seconds) {
+  const x = Math.max(0, seconds) * 1000;
+  let ms = Math.round(x);
+  if (ms - x === 0.5 && ms % 2 === 1) ms -= 1;  // half to even, as Python's round()
+  const pad = (v, n) => String(v).padStart(n, '0');
+  return `${pad(Math.floor(ms / 60000), 2)}:${pad(Math.floor((ms % 60000) / 1000), 2)}.${pad(ms % 1000, 3)}`;
+}
+
+const round6 = (t) => Math.round(t * 1e6) / 1e6;
+
+/** Port of zoo/demo/detector.py Detector (batch 1). feed() is synchronous and
+ * queues windows; the model runs in order in the background (onWindow /
+ * onDetection callbacks); flush() resolves once everything is classified. */
+export class Detector {
+  constructor(predict, labels, settings, {onWindow, onDetection, onError} = {}) {
+    this.predict = predict;
+    this.labels = labels;
+    this.rate = settings.sample_rate;
+    this.window = Math.round(this.rate * settings.window_ms / 1000);
+    this.hop = Math.round(this.rate * settings.hop_ms / 1000);
+    this.threshold = settings.threshold;
+    this.refractory = settings.refractory_ms / 1000;
+    this.maxRun = this.window / this.rate;
+    this.nSmooth = settings.smoothing_windows;
+    this.keyword = labels.map((l) => !settings.ignore_labels.includes(l));
+    this.buf = new Float32Array(this.window);
+    this.untilNext = Math.floor(this.window / 2);
+    this.nextIndex = 0;
+    this.smooth = [];
+    this.smoothT = [];
+    this.run = null;
+    this.lastTime = null;
+    this.samples = 0;
+    this.windows = 0;
+    this.computeS = 0;
+    this.detections = [];
+    this.onWindow = onWindow || (() => {});
+    this.onDetection = onDetection || (() => {});
+    this.onError = onError || ((e) => { throw e; });
+    this.queue = Promise.resolve();
+    this.backlog = 0;
+  }
+
+  feed(x) {
+    this.samples += x.length;
+    this.push(x);
+  }
+
+  push(x) {
+    while (x.length) {
+      const m = Math.min(x.length, this.untilNext);
+      if (m >= this.window) {
+        this.buf.set(x.subarray(m - this.window, m));
+      } else {
+        this.buf.copyWithin(0, m);
+        this.buf.set(x.subarray(0, m), this.window - m);
+      }
+      x = x.subarray(m);
+      this.untilNext -= m;
+      if (this.untilNext === 0) {
+        const w = this.buf.slice();
+        const t = round6(this.nextIndex * this.hop / this.rate);
+        this.nextIndex += 1;
+        this.untilNext = this.hop;
+        this.backlog += 1;
+        this.queue = this.queue.then(() => this.evaluate(w, t)).catch(this.onError);
+      }
+    }
+  }
+
+  async flush() {
+    this.push(new Float32Array(Math.floor(this.window / 2)));
+    await this.queue;
+    this.closeRun();
+    return this.detections;
+  }
+
+  async evaluate(w, t) {
+    const start = performance.now();
+    const p = await this.predict(w);
+    this.computeS += (performance.now() - start) / 1000;
+    this.backlog -= 1;
+    this.windows += 1;
+    this.smooth.push(p); this.smoothT.push(t);
+    if (this.smooth.length > this.nSmooth) { this.smooth.shift(); this.smoothT.shift(); }
+    const smoothed = new Float32Array(p.length);
+    for (const q of this.smooth) for (let i = 0; i < q.length; i++) smoothed[i] += q[i];
+    for (let i = 0; i < smoothed.length; i++) smoothed[i] /= this.smooth.length;
+    const ts = round6(this.smoothT.reduce((a, b) => a + b, 0) / this.smoothT.length);
+    this.step(ts, smoothed);
+    this.onWindow(ts, smoothed, this);
+  }
+
+  step(t, smoothed) {
+    let best = 0;
+    for (let i = 1; i < smoothed.length; i++) if (smoothed[i] > smoothed[best]) best = i;
+    const on = this.keyword[best] && smoothed[best] >= this.threshold;
+    if (this.run && (!on || best !== this.run[0] || t - this.run[1] >= this.maxRun)) this.closeRun();
+    if (on) {
+      if (!this.run) this.run = [best, t, t, smoothed[best]];
+      else { this.run[2] = t; this.run[3] = Math.max(this.run[3], smoothed[best]); }
+    }
+  }
+
+  closeRun() {
+    if (!this.run) return;
+    const [label, start, end, prob] = this.run;
+    this.run = null;
+    const t = round6((start + end) / 2);
+    if (this.lastTime !== null && t - this.lastTime < this.refractory) return;
+    this.lastTime = t;
+    const d = {time_s: t, label: this.labels[label], prob};
+    this.detections.push(d);
+    this.onDetection(d);
+  }
+}
+
+// ---------------------------------------------------------------- resampling
+
+export function makeResampler(from, to) {  // streaming linear interpolation
+  const ratio = from / to;
+  // positions are relative: 0 = the last sample of the previous block, k = x[k - 1]
+  let pos = 1, prev = 0;
+  return (x) => {
+    const out = [];
+    for (; pos < x.length; pos += ratio) {
+      const i = Math.floor(pos), f = pos - i;
+      const a = i === 0 ? prev : x[i - 1];
+      out.push(a + (x[i] - a) * f);
+    }
+    if (x.length) { pos -= x.length; prev = x[x.length - 1]; }
+    return Float32Array.from(out);
+  };
+}
