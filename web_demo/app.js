@@ -12,7 +12,7 @@
 //   report=1            POST the results to /report (web_demo/serve.py)
 //   view=last           show the last reported run (no model, no microphone)
 import {loadLiteRt, loadAndCompile, Tensor} from '@litertjs/core';
-import {Detector, formatTime, makeResampler, runPlan} from './kws.js';
+import {checkSignatures, Detector, formatTime, litertCaller, makeResampler, runPlan} from './kws.js';
 
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
@@ -32,55 +32,15 @@ async function loadModel(mode, accelerator) {
   const plan = await (await fetch(`${base}.plan.json`)).json();
   const aliases = await (await fetch(`${base}.aliases.json`)).json();
   const model = await loadAndCompile(`${base}.tflite`, {accelerator});
-  const runners = model.signatures;  // {key: SignatureRunner}
-  for (const name of planSignatures(plan)) {
-    if (!runners[name]) {
-      throw new Error(`signature ${name} missing; LiteRT.js sees ${Object.keys(runners)}`);
-    }
-  }
-  const outShapes = {};
-  for (const [key, runner] of Object.entries(runners)) {
-    outShapes[key] = Object.fromEntries(runner.getOutputDetails().map((d) => [d.name, [...d.shape]]));
-  }
-  async function call(signature, feed) {
-    const tensors = {};
-    for (const [name, a] of Object.entries(feed)) tensors[name] = new Tensor(a.data, a.shape);
-    let result;
-    try {
-      result = await model.run(signature, tensors);
-    } finally {
-      for (const t of Object.values(tensors)) t.delete();
-    }
-    const out = {};
-    for (const [name, t] of Object.entries(result)) {
-      out[name] = {data: new Float32Array(await t.data()), shape: outShapes[signature][name]};
-      t.delete();
-    }
-    for (const group of aliases[signature] || []) {  // outputs LiteRT.js merged (same tensor)
-      const present = group.find((n) => n in out);
-      for (const n of group) if (!(n in out) && present) out[n] = out[present];
-    }
-    return out;
-  }
+  checkSignatures(plan, model);
+  const call = litertCaller(model, Tensor, aliases);
   const inputLen = plan.input_shapes[0].slice(1).reduce((a, b) => a * b, 1);
   async function predict(x) {
     if (x.length !== inputLen) throw new Error(`window has ${x.length} samples, expected ${inputLen}`);
     const [probs] = await runPlan(plan, call, [{data: x, shape: [1, inputLen]}]);
     return probs.data;
   }
-  return {predict, plan, model, signatures: Object.keys(runners)};
-}
-
-function planSignatures(plan) {
-  const names = [];
-  for (const s of plan.stages) {
-    if (s.kind === 'segment') names.push(s.name);
-    else for (const d of s.directions) {
-      names.push(d.signature);
-      if (d.init) names.push(d.init.signature);
-    }
-  }
-  return names;
+  return {predict, plan, model, signatures: Object.keys(model.signatures)};
 }
 
 // ---------------------------------------------------------------- microphone

@@ -132,6 +132,63 @@ function merge([a, b], mode) {
   throw new Error(`unsupported Bidirectional merge_mode ${mode}`);
 }
 
+// ------------------------------------------------------- LiteRT.js binding
+
+/** Names of every signature a plan calls (segments, steps, init signatures). */
+export function planSignatures(plan) {
+  const names = [];
+  for (const s of plan.stages) {
+    if (s.kind === 'segment') names.push(s.name);
+    else for (const d of s.directions) {
+      names.push(d.signature);
+      if (d.init) names.push(d.init.signature);
+    }
+  }
+  return names;
+}
+
+/** `call(signature, feed)` for runPlan over a LiteRT.js CompiledModel
+ * (`Tensor` is @litertjs/core's class, passed in so that this module stays
+ * importable in node). `aliases` ({signature: [[names sharing a tensor]]},
+ * web_demo/prepare.py output_aliases) restores the output names LiteRT.js
+ * drops when several outputs are one tensor. */
+export function litertCaller(model, Tensor, aliases = {}) {
+  const runners = model.signatures;  // {key: SignatureRunner}
+  const outShapes = {};
+  for (const [key, runner] of Object.entries(runners)) {
+    outShapes[key] = Object.fromEntries(runner.getOutputDetails().map((d) => [d.name, [...d.shape]]));
+  }
+  return async function call(signature, feed) {
+    const tensors = {};
+    for (const [name, a] of Object.entries(feed)) tensors[name] = new Tensor(a.data, a.shape);
+    let result;
+    try {
+      result = await model.run(signature, tensors);
+    } finally {
+      for (const t of Object.values(tensors)) t.delete();
+    }
+    const out = {};
+    for (const [name, t] of Object.entries(result)) {
+      out[name] = {data: new Float32Array(await t.data()), shape: outShapes[signature][name]};
+      t.delete();
+    }
+    for (const group of aliases[signature] || []) {  // outputs LiteRT.js merged (same tensor)
+      const present = group.find((n) => n in out);
+      for (const n of group) if (!(n in out) && present) out[n] = out[present];
+    }
+    return out;
+  };
+}
+
+/** Throws unless the compiled model has every signature the plan calls. */
+export function checkSignatures(plan, model) {
+  for (const name of planSignatures(plan)) {
+    if (!model.signatures[name]) {
+      throw new Error(`signature ${name} missing; LiteRT.js sees ${Object.keys(model.signatures)}`);
+    }
+  }
+}
+
 // ----------------------------------------------------------------- detector
 
 export function formatTime(seconds) {

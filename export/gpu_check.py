@@ -1,0 +1,465 @@
+"""Run shipped `.tflite` files on a real GPU backend: LiteRT.js on WebGPU.
+
+    python -m export.gpu_check [--model NAME ...] [--quantize float16 float32]
+                               [--file PATH ...] [--timeout S] [--json PATH]
+
+`export.gpu_ops` only says statically which ops are outside the GPU
+delegate's documented list; this check runs the files. For each model
+(default: every model with artifacts in zoo/pretrained) and mode it serves
+the `.tflite` file, its plan (`export.runtime.read_plan`), the output aliases
+(`web_demo.prepare.output_aliases`) and one fixed input on 127.0.0.1 with the
+web demo's server and node_modules, opens `web_demo/gpu_check.html` in
+headless Chromium (WebGPU through SwiftShader: `--enable-unsafe-webgpu
+--use-webgpu-adapter=swiftshader`), runs the plan (`web_demo/kws.js`
+runPlan) on LiteRT.js's `webgpu` accelerator and on `wasm`, and compares both
+with the Keras model (`zoo.load(name).predict`) and with `export.runtime`
+(Python). One line per model and mode, then `webgpu: K/N models match`.
+
+Fixed input: speech models get samples 0..16000 of zoo/demo_audio/yes.wav
+(zero padded), other models seeded normal noise (seed 0) of the plan's input
+shapes (batch 1). `--file PATH` checks any `.tflite` file (no Keras
+reference: compared with `export.runtime` only).
+
+Pass (`ok`): max |webgpu - keras| <= TOLERANCE[mode] and max |webgpu -
+export.runtime| <= TOLERANCE[mode], absolute, on the model outputs
+(probabilities for the kws models): 1e-4 for float32; 2e-3 for float16
+(the float16 file has float16 weights, so it differs from Keras by about
+1e-4..1e-3 on CPU already, and a GPU backend may compute in float16);
+5e-2 for int8. A file with ops that keep a model off the GPU delegate
+(`export.gpu_ops.BLOCKING`, e.g. `WHILE` from recurrent="keras") fails
+statically, without a browser: `not GPU-ready: blocking op(s) WHILE`.
+
+SwiftShader is a CPU emulation of a GPU: the check proves the WebGPU
+*correctness* path (delegation, kernels, read-back); its timings say nothing
+about GPU performance.
+
+Exit status: 0 all match, 1 any model fails, 2 the check cannot run
+(Chromium, web_demo/node_modules or WebGPU unavailable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import posixpath
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from functools import partial
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+WEB = ROOT / "web_demo"
+YES_WAV = ROOT / "zoo" / "demo_audio" / "yes.wav"
+
+#: Absolute tolerance on the outputs, per mode (see the module doc).
+TOLERANCE = {"float32": 1e-4, "float16": 2e-3, "int8": 5e-2}
+MODES = tuple(TOLERANCE)
+ACCELERATORS = ("webgpu", "wasm")
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--hide-scrollbars"]
+WEBGPU_FLAGS = ["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"]
+SWIFTSHADER_NOTE = ("WebGPU runs on SwiftShader, a CPU emulation of a GPU: these results check "
+                    "the WebGPU correctness path (delegation, kernels, read-back); the timings "
+                    "are not GPU performance.")
+
+
+class Unavailable(Exception):
+    """The check cannot run here (exit status 2)."""
+
+
+# ------------------------------------------------------------------ static
+def static_gpu_ops(data: bytes):
+    """`{"blocking": [...], "undocumented": [...]}` op names of a flatbuffer
+    (`export.gpu_ops`; QUANTIZE/DEQUANTIZE are not counted, as in
+    `export.report.describe`)."""
+    from export import gpu_ops
+    from export.flatbuffer import read_operators
+
+    ops = {op for sig_ops in read_operators(data).values() for op in sig_ops}
+    return {"blocking": gpu_ops.blocking_ops(ops),
+            "undocumented": gpu_ops.undocumented_ops(
+                op for op in ops if op not in ("QUANTIZE", "DEQUANTIZE"))}
+
+
+def not_gpu_ready_reason(static):
+    """The FAIL reason for a file with blocking ops, else None."""
+    if static["blocking"]:
+        return f"not GPU-ready: blocking op(s) {', '.join(static['blocking'])}"
+    return None
+
+
+# ---------------------------------------------------------- environment
+def find_chromium():
+    for name in BROWSERS:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def node_modules_ready(web=WEB):
+    """Whether web_demo/node_modules holds the versions of package-lock.json."""
+    lock = json.loads((Path(web) / "package-lock.json").read_text())
+    for name, meta in lock["packages"].items():
+        if not name:
+            continue
+        installed = Path(web) / name / "package.json"
+        if not installed.is_file() or json.loads(installed.read_text())["version"] != meta["version"]:
+            return False
+    return True
+
+
+def shipped_models():
+    """Models with `.tflite` artifacts in zoo/pretrained/."""
+    from zoo import registry
+
+    root = registry.package_dir()
+    return sorted(p.name for p in root.iterdir()
+                  if p.is_dir() and any(p.glob(f"{p.name}.*.tflite")))
+
+
+# ----------------------------------------------------------------- inputs
+def fixed_inputs(plan, task=None):
+    """Deterministic batch-1 inputs for a plan (see the module doc)."""
+    shapes = [list(s) for s in plan["input_shapes"]]
+    if any(d is None or d < 0 for s in shapes for d in s[1:]):
+        raise ValueError(f"input shapes {shapes} are not fixed")
+    if task == "speech" and len(shapes) == 1 and len(shapes[0]) == 2:
+        import soundfile
+
+        audio, _ = soundfile.read(str(YES_WAV), dtype="float32")
+        n = shapes[0][1]
+        x = np.zeros(n, np.float32)
+        x[:min(n, len(audio))] = audio[:n]
+        return [x[None]]
+    rng = np.random.default_rng(0)
+    return [rng.standard_normal([1, *s[1:]]).astype(np.float32) for s in shapes]
+
+
+def _as_list(y):
+    return [np.asarray(a, np.float64) for a in (y if isinstance(y, (list, tuple)) else [y])]
+
+
+def max_diff(a, b):
+    a, b = _as_list(a), _as_list(b)
+    if len(a) != len(b) or any(x.size != y.size for x, y in zip(a, b)):
+        return float("inf")
+    if not all(np.all(np.isfinite(x)) for x in a):
+        return float("nan")
+    return float(max(np.max(np.abs(x.ravel() - y.ravel())) for x, y in zip(a, b)))
+
+
+# ----------------------------------------------------------------- server
+def _make_handler():
+    from web_demo.serve import Handler
+
+    class CheckHandler(Handler):
+        """web_demo's static handler; /check/* is the job directory and
+        POST /report hands the page's JSON to the server object."""
+
+        def translate_path(self, path):
+            p = unquote(path.split("?")[0].split("#")[0])
+            if p.startswith("/check/"):
+                return str(Path(self.server.job_dir) / posixpath.basename(p))
+            return super().translate_path(path)
+
+        def do_POST(self):
+            if self.path.split("?")[0] != "/report":
+                self._send(404, b"not found\n", "text/plain")
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                report = json.loads(self.rfile.read(length))
+            except ValueError:
+                self._send(400, b"not JSON\n", "text/plain")
+                return
+            self.server.reports[report.get("accelerator")] = report
+            self._send(200, b"ok\n", "text/plain")
+
+        def log_request(self, code="-", size="-"):
+            pass
+
+        def log_message(self, *args):
+            pass
+
+    return CheckHandler
+
+
+def start_server(job_dir):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_make_handler(), directory=str(WEB)))
+    server.job_dir = str(job_dir)
+    server.reports = {}
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def run_page(chromium, server, accel, timeout):
+    """Open gpu_check.html on one accelerator; returns the page's last report
+    (possibly partial) and whether it finished."""
+    url = f"http://127.0.0.1:{server.server_address[1]}/gpu_check.html?accel={accel}&job=check/job.json"
+    profile = tempfile.mkdtemp(prefix="gpu-check-chrome-")
+    flags = WEBGPU_FLAGS if accel == "webgpu" else ["--disable-gpu"]
+    cmd = [chromium, *CHROME_FLAGS, *flags, f"--user-data-dir={profile}", url]
+    errlog = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errlog, start_new_session=True)
+    server.reports.pop(accel, None)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            report = server.reports.get(accel)
+            if report and report.get("done"):
+                return report, True
+            if proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        report = server.reports.get(accel)
+        if report is None:
+            errlog.seek(0)
+            tail = errlog.read().decode(errors="replace").strip().splitlines()[-3:]
+            why = ("Chromium exited" if proc.poll() is not None
+                   else f"no answer from the page within {timeout:g} s")
+            raise Unavailable(f"{accel}: {why} ({' | '.join(tail) or 'no stderr'})")
+        return report, False
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        errlog.close()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+# ------------------------------------------------------------------- check
+def _targets(models, modes, files):
+    """[(name, mode, path, task, keras_name)]."""
+    from zoo import registry
+
+    targets = []
+    for name in models:
+        art = registry.require_artifacts(name)
+        task = registry.get(name).task
+        for mode in modes:
+            fname = registry.tflite_filename(name, mode)
+            if not art.has(fname):
+                raise SystemExit(f"gpu_check: {name} has no {mode} file ({art.path / fname})")
+            targets.append((name, mode, art.file(fname), task, name))
+    for f in files:
+        f = Path(f)
+        if not f.is_file():
+            raise SystemExit(f"gpu_check: {f} does not exist")
+        stem = f.name[:-len(".tflite")] if f.name.endswith(".tflite") else f.name
+        name, _, mode = stem.rpartition(".")
+        mode = mode if name and mode in MODES else "float32"
+        targets.append((f.name, mode, f, None, None))
+    return targets
+
+
+def check(models=(), modes=("float16",), files=(), timeout=600.0, log=print):
+    """Run the check; returns the result dict (see `--json`). Raises
+    `Unavailable` when Chromium, node_modules or WebGPU is missing."""
+    from export import runtime
+    from web_demo.prepare import output_aliases
+
+    targets = _targets(models, modes, files)
+    job_dir = Path(tempfile.mkdtemp(prefix="gpu-check-"))
+    entries, job = [], []
+    try:
+        for i, (name, mode, path, task, keras_name) in enumerate(targets):
+            data = Path(path).read_bytes()
+            static = static_gpu_ops(data)
+            entry = {"model": name, "mode": mode, "file": str(path), "tolerance": TOLERANCE[mode],
+                     "gpu_blocking_ops": static["blocking"],
+                     "gpu_undocumented_ops": static["undocumented"],
+                     "explanation": ("ops outside the GPU delegate's documented list "
+                                     "(export.gpu_ops): " + (", ".join(static["undocumented"]) or "none")),
+                     "keras_reference": keras_name is not None, "_task": task}
+            entries.append(entry)
+            reason = not_gpu_ready_reason(static)
+            if reason:
+                entry.update(status="FAIL", reason=reason)
+                continue
+            plan = runtime.read_plan(data)
+            rt = runtime.Runtime(data, threads=1, source=str(path))
+            plan = plan or rt.plan
+            x = fixed_inputs(plan, task)
+            entry["_inputs"], entry["_runtime"] = x, _as_list(rt(*x))
+            entry["input"] = ("zoo/demo_audio/yes.wav[0:16000]" if task == "speech"
+                              else "seeded normal noise (numpy default_rng(0))")
+            stem = f"m{i}"
+            shutil.copyfile(path, job_dir / f"{stem}.tflite")
+            (job_dir / f"{stem}.plan.json").write_text(json.dumps(plan))
+            (job_dir / f"{stem}.aliases.json").write_text(json.dumps(output_aliases(data)))
+            job.append({"name": name, "mode": mode, "tflite": f"check/{stem}.tflite",
+                        "plan": f"check/{stem}.plan.json", "aliases": f"check/{stem}.aliases.json",
+                        "inputs": [{"data": a.ravel().astype(float).tolist(), "shape": list(a.shape)}
+                                   for a in x]})
+        (job_dir / "job.json").write_text(json.dumps({"models": job}))
+
+        pages = {}
+        if job:
+            chromium = find_chromium()
+            if chromium is None:
+                raise Unavailable("Chromium is not installed (bash scripts/setup_system.sh installs it)")
+            if not node_modules_ready():
+                raise Unavailable("web_demo/node_modules is missing or stale: run "
+                                  "`(cd web_demo && npm ci)` (pinned @litertjs/core)")
+            server = start_server(job_dir)
+            try:
+                for accel in ACCELERATORS:
+                    report, finished = run_page(chromium, server, accel, timeout)
+                    if report.get("fatal"):
+                        first = report["fatal"].splitlines()[0]
+                        if accel == "webgpu":
+                            raise Unavailable(f"webgpu: {first}")
+                    report["finished"] = finished
+                    pages[accel] = report
+            finally:
+                server.shutdown()
+                server.server_close()
+    finally:
+        shutil.rmtree(job_dir, ignore_errors=True)
+
+    keras_models = {}
+    for entry in entries:
+        if "_runtime" not in entry:
+            continue
+        ref_keras = None
+        if entry["keras_reference"]:
+            import zoo
+
+            name = entry["model"]
+            if name not in keras_models:
+                keras_models[name] = zoo.load(name)
+            ref_keras = _as_list(keras_models[name].predict(*entry["_inputs"], verbose=0))
+            entry["runtime_vs_keras"] = max_diff(entry["_runtime"], ref_keras)
+            if entry["mode"] != "int8":
+                entry["runtime_vs_keras_logp"] = max_logp_diff(entry["_runtime"], ref_keras)
+            entry["keras_top3"] = sorted(ref_keras[0].ravel().tolist(), reverse=True)[:3]
+        for accel in ACCELERATORS:
+            page = pages.get(accel, {})
+            got = next((r for r in page.get("results", [])
+                        if r["name"] == entry["model"] and r["mode"] == entry["mode"]), None)
+            res = {}
+            if got is None:
+                res["error"] = (page.get("fatal") or f"no result within {timeout:g} s (timeout)")
+            elif got.get("error"):
+                res["error"] = got["error"]
+            else:
+                outs = [np.asarray(o["data"]).reshape(o["shape"]) for o in got["outputs"]]
+                res.update(vs_runtime=max_diff(outs, entry["_runtime"]),
+                           output_sum=float(sum(np.sum(o) for o in outs)),
+                           all_zero=bool(all(not np.any(o) for o in outs)),
+                           fully_accelerated=got.get("fully_accelerated"),
+                           compile_s=got.get("compile_s"), run_ms=got.get("run_ms"))
+                if ref_keras is not None:
+                    res["vs_keras"] = max_diff(outs, ref_keras)
+                    if entry["mode"] != "int8":  # int8 outputs are quantized to 1/256
+                        res["vs_keras_logp"] = max_logp_diff(outs, ref_keras)
+            entry[accel] = res
+        gpu, tol = entry["webgpu"], entry["tolerance"]
+        if "error" in gpu:
+            entry.update(status="FAIL", reason=gpu["error"].splitlines()[0])
+            continue
+        diffs = {k: gpu[k] for k in ("vs_keras", "vs_runtime") if k in gpu}
+        bad = {k: v for k, v in diffs.items() if not v <= tol}  # NaN fails too
+        if bad:
+            entry.update(status="FAIL", reason="; ".join(
+                f"max |webgpu - {k[3:]}| {v:.2g} > {tol:g}" for k, v in bad.items()))
+        else:
+            entry["status"] = "ok"
+
+    for entry in entries:
+        for key in ("_inputs", "_runtime", "_task"):
+            entry.pop(key, None)
+        log(format_line(entry))
+    passed = sum(e["status"] == "ok" for e in entries)
+    log(f"webgpu: {passed}/{len(entries)} models match")
+    return {
+        "schema": "attention-rnn-zoo/gpu-check/1",
+        "backend": "LiteRT.js (@litertjs/core) in headless Chromium",
+        "note": SWIFTSHADER_NOTE,
+        "tolerance": {"absolute": TOLERANCE, "rule": "max |webgpu - keras| and max |webgpu - "
+                      "export.runtime| over the outputs must both be <= tolerance[mode]"},
+        "browser": {a: {"userAgent": p.get("userAgent"), "jspi": p.get("jspi"),
+                        "finished": p.get("finished"), "fatal": p.get("fatal")}
+                    for a, p in pages.items()},
+        "adapter": pages.get("webgpu", {}).get("adapter"),
+        "chromium_flags": {"webgpu": CHROME_FLAGS + WEBGPU_FLAGS, "wasm": CHROME_FLAGS + ["--disable-gpu"]},
+        "passed": passed, "total": len(entries),
+        "models": entries,
+    }
+
+
+def max_logp_diff(a, b, floor=1e-6):
+    """Max |log a - log b| over entries where either is >= `floor`: on
+    saturated probabilities (p ~ 0.999) the plain difference hides errors
+    that this one shows. None for outputs that are not probabilities."""
+    a, b = _as_list(a), _as_list(b)
+    if any(np.any(x < 0) or np.any(x > 1) for x in a + b):
+        return None
+    worst = 0.0
+    for x, y in zip(a, b):
+        x, y = x.ravel(), y.ravel()
+        keep = (x >= floor) | (y >= floor)
+        if keep.any():
+            worst = max(worst, float(np.max(np.abs(np.log(np.maximum(x[keep], 1e-12))
+                                                    - np.log(np.maximum(y[keep], 1e-12))))))
+    return worst
+
+
+def _fmt(v):
+    return "nan" if v != v else f"{v:.1e}"
+
+
+def format_line(e):
+    head = f"{e['model']} {e['mode']} webgpu"
+    if e["status"] != "ok":
+        return f"{head} FAIL {e['reason']}"
+    gpu, ref = e["webgpu"], ("keras" if "vs_keras" in e["webgpu"] else "runtime")
+    wasm = e.get("wasm", {})
+    w = (f"wasm error: {wasm['error'].splitlines()[0][:80]}" if "error" in wasm
+         else f"wasm {_fmt(wasm.get('vs_' + ref, float('nan')))}")
+    extra = f", python {_fmt(gpu['vs_runtime'])}" if ref == "keras" else ""
+    return f"{head} ok maxdiff {_fmt(gpu['vs_' + ref])} vs {ref} ({w}{extra})"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", nargs="+", action="extend", default=None,
+                        help="shipped model name(s) (default: all in zoo/pretrained)")
+    parser.add_argument("--quantize", nargs="+", choices=MODES, default=None,
+                        help="mode(s) (default: float16)")
+    parser.add_argument("--file", nargs="+", action="extend", default=[],
+                        help="any .tflite file(s) (compared with export.runtime only)")
+    parser.add_argument("--timeout", type=float, default=600.0,
+                        help="seconds per browser run (one per accelerator)")
+    parser.add_argument("--json", default=None, help="write the results here")
+    args = parser.parse_args(argv)
+    models = args.model if args.model is not None else ([] if args.file else shipped_models())
+    try:
+        result = check(models, args.quantize or ["float16"], args.file, args.timeout)
+    except Unavailable as exc:
+        print(f"gpu_check: cannot run: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1, default=str) + "\n")
+    return 0 if result["passed"] == result["total"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

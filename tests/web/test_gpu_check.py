@@ -1,0 +1,75 @@
+"""`python -m export.gpu_check`: shipped files on LiteRT.js WebGPU
+(SwiftShader) and wasm in headless Chromium vs Keras and export.runtime,
+and the static refusal of a WHILE-based (recurrent="keras") file.
+
+The browser test is skipped, with the reason, when chromium, node or the
+pinned web_demo/node_modules are missing (`bash scripts/setup_system.sh`,
+`(cd web_demo && npm ci)`).
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from export import gpu_check
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.tensorflow_only
+
+
+@pytest.mark.skipif(gpu_check.find_chromium() is None,
+                    reason="chromium is not installed (bash scripts/setup_system.sh installs it)")
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_att_bilstm_float16_matches_keras_on_webgpu(tmp_path):
+    if not gpu_check.node_modules_ready():
+        if shutil.which("npm") is None:
+            pytest.skip("web_demo/node_modules is missing and npm is not installed")
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=ROOT / "web_demo",
+                       check=True, capture_output=True, timeout=300)
+    out = tmp_path / "gpu.json"
+    proc = subprocess.run([sys.executable, "-m", "export.gpu_check", "--model", "kws-att-bilstm",
+                           "--quantize", "float16", "--timeout", "50", "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(("kws-", "webgpu:"))]
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert lines[0].startswith("kws-att-bilstm float16 webgpu ok maxdiff "), lines
+    assert " vs keras (wasm " in lines[0], lines
+    assert lines[-1] == "webgpu: 1/1 models match", lines
+    r = json.loads(out.read_text())
+    m = r["models"][0]
+    assert m["status"] == "ok" and m["tolerance"] == gpu_check.TOLERANCE["float16"]
+    assert m["webgpu"]["vs_keras"] <= 1e-3 and m["webgpu"]["vs_runtime"] <= 1e-3, m
+    assert m["wasm"]["vs_keras"] <= 1e-3, m
+    assert "RFFT2D" in m["gpu_undocumented_ops"] and not m["gpu_blocking_ops"]
+    assert r["adapter"]["architecture"] == "swiftshader"
+    assert "CPU emulation" in r["note"]
+
+
+def test_while_based_file_is_reported_not_gpu_ready(tmp_path, capsys):
+    import keras
+
+    import export
+
+    inp = keras.Input((5, 3), batch_size=1)
+    model = keras.Model(inp, keras.layers.Dense(2)(keras.layers.GRU(4)(inp)))
+    path = tmp_path / "tiny-gru.float32.tflite"
+    rep = export.to_tflite(model, path, quantize="float32", recurrent="keras", validate=False)
+    assert "WHILE" in rep.gpu_blocking_ops and not rep.gpu_compatible
+
+    static = gpu_check.static_gpu_ops(path.read_bytes())
+    assert "WHILE" in static["blocking"]
+    capsys.readouterr()  # the converter's own output
+    # the check refuses it statically: no browser is started for it
+    status = gpu_check.main(["--file", str(path), "--json", str(tmp_path / "r.json")])
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 1
+    assert lines[0] == ("tiny-gru.float32.tflite float32 webgpu FAIL "
+                        "not GPU-ready: blocking op(s) WHILE"), lines
+    assert lines[-1] == "webgpu: 0/1 models match"
+    entry = json.loads((tmp_path / "r.json").read_text())["models"][0]
+    assert entry["status"] == "FAIL" and entry["gpu_blocking_ops"] == ["WHILE"]
