@@ -41,21 +41,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import posixpath
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
-import time
 from functools import partial
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
 import numpy as np
+
+from web_demo.browser import (
+    CHROME_FLAGS,
+    WEBGPU_FLAGS,
+    find_chromium,
+    headless,
+    node_modules_ready,
+    wait_for,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web_demo"
@@ -65,11 +70,6 @@ YES_WAV = ROOT / "zoo" / "demo_audio" / "yes.wav"
 TOLERANCE = {"float32": 1e-4, "float16": 2e-3, "int8": 5e-2}
 MODES = tuple(TOLERANCE)
 ACCELERATORS = ("webgpu", "wasm")
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--hide-scrollbars"]
-WEBGPU_FLAGS = ["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"]
 SWIFTSHADER_NOTE = ("WebGPU runs on SwiftShader, a CPU emulation of a GPU: these results check "
                     "the WebGPU correctness path (delegation, kernels, read-back); the timings "
                     "are not GPU performance.")
@@ -101,26 +101,6 @@ def not_gpu_ready_reason(static):
 
 
 # ---------------------------------------------------------- environment
-def find_chromium():
-    for name in BROWSERS:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-def node_modules_ready(web=WEB):
-    """Whether web_demo/node_modules holds the versions of package-lock.json."""
-    lock = json.loads((Path(web) / "package-lock.json").read_text())
-    for name, meta in lock["packages"].items():
-        if not name:
-            continue
-        installed = Path(web) / name / "package.json"
-        if not installed.is_file() or json.loads(installed.read_text())["version"] != meta["version"]:
-            return False
-    return True
-
-
 def shipped_models():
     """Models with `.tflite` artifacts in zoo/pretrained/."""
     from zoo import registry
@@ -209,21 +189,16 @@ def run_page(chromium, server, accel, timeout):
     """Open gpu_check.html on one accelerator; returns the page's last report
     (possibly partial) and whether it finished."""
     url = f"http://127.0.0.1:{server.server_address[1]}/gpu_check.html?accel={accel}&job=check/job.json"
-    profile = tempfile.mkdtemp(prefix="gpu-check-chrome-")
     flags = WEBGPU_FLAGS if accel == "webgpu" else ["--disable-gpu"]
-    cmd = [chromium, *CHROME_FLAGS, *flags, f"--user-data-dir={profile}", url]
-    errlog = tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errlog, start_new_session=True)
     server.reports.pop(accel, None)
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    with tempfile.TemporaryFile() as errlog, headless(chromium, url, flags, stderr=errlog) as proc:
+        def done():
             report = server.reports.get(accel)
-            if report and report.get("done"):
-                return report, True
-            if proc.poll() is not None:
-                break
-            time.sleep(0.2)
+            return report if report and report.get("done") else None
+
+        report = wait_for(done, proc, timeout)
+        if report is not None:
+            return report, True
         report = server.reports.get(accel)
         if report is None:
             errlog.seek(0)
@@ -232,16 +207,6 @@ def run_page(chromium, server, accel, timeout):
                    else f"no answer from the page within {timeout:g} s")
             raise Unavailable(f"{accel}: {why} ({' | '.join(tail) or 'no stderr'})")
         return report, False
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        errlog.close()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 # ------------------------------------------------------------------- check

@@ -12,11 +12,9 @@ Set UPDATE_SCREENSHOT=1 to refresh web_demo/screenshot.png.
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -24,8 +22,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web_demo"
 AUDIO = ROOT / "zoo" / "demo_audio"
-CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
-                 if shutil.which(n)), None)
+from web_demo.browser import find_chromium, headless, node_modules_ready, wait_for
+
+CHROMIUM = find_chromium()
 
 pytestmark = [
     pytest.mark.tensorflow_only,
@@ -35,20 +34,7 @@ pytestmark = [
                        reason="node/npm are not installed (needed for @litertjs/core)"),
 ]
 
-CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--autoplay-policy=no-user-gesture-required", "--hide-scrollbars"]
-
-
-def _npm_ready():
-    lock = json.loads((WEB / "package-lock.json").read_text())
-    for name, meta in lock["packages"].items():
-        if not name:
-            continue
-        installed = WEB / name / "package.json"
-        if not installed.is_file() or json.loads(installed.read_text())["version"] != meta["version"]:
-            return False
-    return True
+AUTOPLAY = ["--autoplay-policy=no-user-gesture-required"]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +42,7 @@ def server():
     from web_demo import prepare
 
     prepare.prepare()
-    if not _npm_ready():  # node_modules stays in web_demo/ as a cache
+    if not node_modules_ready():  # node_modules stays in web_demo/ as a cache
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=WEB, check=True,
                        capture_output=True, timeout=300)
     reports = Path(tempfile.mkdtemp(prefix="web-demo-"))
@@ -76,31 +62,15 @@ def server():
 def _chromium(url, extra=(), timeout=60, report=None):
     """Run headless Chromium on `url` until `report` (a path) appears, or
     until it exits; returns the report (dict) or None."""
-    profile = tempfile.mkdtemp(prefix="web-demo-chrome-")
-    cmd = [CHROMIUM, *CHROME_FLAGS, f"--user-data-dir={profile}", *extra, url]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if report is not None and report.is_file():
-                return json.loads(report.read_text())
-            if proc.poll() is not None:
-                break
-            time.sleep(0.2)
-        if report is not None:
+    with headless(CHROMIUM, url, [*AUTOPLAY, *extra], stderr=subprocess.PIPE) as proc:
+        if report is None:
+            wait_for(lambda: None, proc, timeout)
+            return None
+        found = wait_for(lambda: report.is_file() and json.loads(report.read_text()), proc, timeout)
+        if found is None:
             err = proc.stderr.read().decode(errors="replace") if proc.poll() is not None else ""
             pytest.fail(f"no report from the page within {timeout} s ({url})\n{err[-2000:]}")
-        return None
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        shutil.rmtree(profile, ignore_errors=True)
+        return found
 
 
 def _run_page(server, query, extra=()):
