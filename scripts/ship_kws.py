@@ -1,14 +1,21 @@
 """Copy trained keyword-spotting runs into the package (zoo/pretrained/NAME/),
-write the attention-vs-baseline comparison, the model cards and SHA256SUMS.
+write the attention-vs-baseline comparison, the measured WebGPU results, the
+model cards and SHA256SUMS.
 
     .venv/bin/python scripts/ship_kws.py --runs RUNS_DIR --data-dir DATA [NAME ...]
+    .venv/bin/python scripts/ship_kws.py --cards-only [NAME ...]   # re-run gpu_check + cards
 
 `RUNS_DIR/NAME/` is the `--out` of `zoo train NAME` (zoo.models.kws.train).
+The WebGPU column of the cards comes from `python -m export.gpu_check`
+(skipped, and the cards say "not measured", where Chromium is missing).
 """
 
 import argparse
 import json
 import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -69,20 +76,55 @@ def comparison(attention, baseline, runs):
     }
 
 
+def gpu_results(names, modes=("float32", "float16", "int8")):
+    """`{name: results dict}` from one `export.gpu_check` run (empty if it cannot run)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "gpu.json"
+        proc = subprocess.run([sys.executable, "-m", "export.gpu_check", "--model", *names,
+                               "--quantize", *modes, "--json", str(path)], cwd=ROOT)
+        if proc.returncode == 2 or not path.exists():
+            print("export.gpu_check could not run: cards keep WebGPU 'not measured'")
+            return {}
+        check = json.loads(path.read_text())
+    out = {}
+    for m in check["models"]:
+        webgpu = m.get("webgpu") or {}
+        out.setdefault(m["model"], {"schema": cards.RESULTS_SCHEMA, "model": m["model"],
+                                    "exports": {}})["exports"][m["mode"]] = {"webgpu": {
+            "status": m["status"], "reason": m.get("reason"),
+            "max_abs_diff_vs_keras": webgpu.get("vs_keras"),
+            "max_abs_diff_vs_runtime": webgpu.get("vs_runtime")}}
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("names", nargs="*", default=list(train.MODELS))
-    p.add_argument("--runs", type=Path, required=True)
-    p.add_argument("--data-dir", required=True)
+    p.add_argument("--runs", type=Path)
+    p.add_argument("--data-dir")
+    p.add_argument("--cards-only", action="store_true",
+                   help="keep the shipped files; re-measure WebGPU and regenerate the cards")
     args = p.parse_args()
+    if not args.cards_only and (args.runs is None or args.data_dir is None):
+        p.error("--runs and --data-dir are required unless --cards-only")
+    if not args.cards_only:
+        for name in args.names:
+            ship(name, args.runs, args.data_dir)
+            baseline = train.BASELINE_OF.get(name)
+            dest = ROOT / "zoo" / "pretrained" / name
+            if baseline and (args.runs / baseline / "results.json").exists():
+                atomic_write_bytes(dest / "comparison.json", json.dumps(
+                    comparison(name, baseline, args.runs), indent=2).encode())
+            registry.write_checksums(dest)
+    gpu = gpu_results(args.names)
     for name in args.names:
-        dest, _ = ship(name, args.runs, args.data_dir)
+        dest = ROOT / "zoo" / "pretrained" / name
         sources = [dest / "results.json"]
-        baseline = train.BASELINE_OF.get(name)
-        if baseline and (args.runs / baseline / "results.json").exists():
-            atomic_write_bytes(dest / "comparison.json",
-                               json.dumps(comparison(name, baseline, args.runs), indent=2).encode())
+        if (dest / "comparison.json").exists():
             sources.append(dest / "comparison.json")
+        if name in gpu:
+            atomic_write_bytes(dest / "webgpu.json", json.dumps(gpu[name], indent=2).encode())
+            sources.append(dest / "webgpu.json")
         registry.write_checksums(dest)
         rel = [str(s.relative_to(ROOT)) for s in sources]
         code = cards.main([name, "--results", *rel, "--out", str(dest.relative_to(ROOT))])

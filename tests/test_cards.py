@@ -111,6 +111,16 @@ def test_partial_export_fields(entry, tmp_path):
     assert "| Keras (float) | 0.25 |" in text and "| TFLite float16 | not measured |" in text
 
 
+def test_measured_webgpu_column(entry, tmp_path):
+    a = _write(tmp_path / "a.json", exports={"float16": {"size_bytes": 2048}, "int8": {}})
+    b = _write(tmp_path / "b.json", exports={
+        "float16": {"webgpu": {"status": "ok", "max_abs_diff_vs_keras": 1.3e-07}},
+        "int8": {"webgpu": {"status": "FAIL", "reason": "outputs all zero"}}})
+    text = cards.render_markdown(cards.build_card(NAME, [a, b]))
+    assert "| runs, max \\|Δ\\| vs Keras 1.3e-07 |" in text
+    assert "| fails: outputs all zero |" in text
+
+
 def test_real_data_statement(entry, tmp_path):
     path = _write(tmp_path / "r.json", data={"name": "ETTh1", "synthetic": False,
                                              "splits": {"train": 8640}})
@@ -138,6 +148,7 @@ def test_results_files_are_merged(entry, tmp_path):
     (dict(metrics={"keras": {"mae": "low"}}), "an object of numbers"),
     (dict(exports={"int4": {}}), "exports.int4 must be one of"),
     (dict(exports={"int8": {"size_bytes": -1}}), "non-negative"),
+    (dict(exports={"int8": {"webgpu": {"status": "maybe"}}}), "exports.int8.webgpu must be"),
     (dict(data={"synthetic": "yes"}), "data.synthetic must be true or false"),
     (dict(comparison={"attention": {"value": 1}}), "comparison.baseline"),
     (dict(accuracy=0.9), "unknown top-level field"),

@@ -36,9 +36,13 @@ All sections are optional except `schema` and `model`::
         "int8": {
           "size_bytes": 98304,                  # must equal the shipped file's size
           "p50_ms_1t": 1.9,                     # latency p50, 1 thread, one example
-          "report": {...}                       # export.ExportReport.to_dict(): op_histogram,
-        }                                       #   builtin_only, gpu_compatible,
-      },                                        #   gpu_blocking_ops, gpu_undocumented_ops
+          "report": {...},                      # export.ExportReport.to_dict(): op_histogram,
+                                                #   builtin_only, gpu_compatible,
+                                                #   gpu_blocking_ops, gpu_undocumented_ops
+          "webgpu": {"status": "ok",            # measured by `python -m export.gpu_check`
+                     "max_abs_diff_vs_keras": 1.3e-07, "reason": null}
+        }
+      },
       "comparison": {
         "metric": "accuracy", "split": "test",
         "attention": {"name": "kws-gru", "value": 0.951, "parameters": 123456},
@@ -146,6 +150,11 @@ def _validate(results, name, source):
                 bad(f"exports.{mode}.{key}", "a non-negative number")
         if "report" in entry and not isinstance(entry["report"], dict):
             bad(f"exports.{mode}.report", "an object (ExportReport.to_dict())")
+        webgpu = entry.get("webgpu")
+        if webgpu is not None and (not isinstance(webgpu, dict)
+                                   or webgpu.get("status") not in ("ok", "FAIL")):
+            bad(f"exports.{mode}.webgpu", "an object with status 'ok' or 'FAIL' "
+                "(python -m export.gpu_check --json)")
     comparison = results.get("comparison")
     if comparison is not None:
         for side in ("attention", "baseline"):
@@ -191,6 +200,7 @@ def _export_entry(name, mode, measured, out_dir):
         "size_bytes": measured.get("size_bytes", report.get("size_bytes")),
         "p50_ms_1t": measured.get("p50_ms_1t"),
         "ops": report.get("op_histogram"),
+        "webgpu": measured.get("webgpu"),
     }
     for key in REPORT_FIELDS[1:]:
         entry[key] = report.get(key)
@@ -357,13 +367,24 @@ def render_markdown(card):
                 gpu_text = _fmt(gpu)
             ops = (", ".join(f"{k}×{v}" for k, v in sorted(e["ops"].items()))
                    if e.get("ops") else NOT_MEASURED)
+            webgpu = e.get("webgpu")
+            if not webgpu:
+                webgpu_text = NOT_MEASURED
+            elif webgpu["status"] == "ok":
+                webgpu_text = f"runs, max |Δ| vs Keras {webgpu['max_abs_diff_vs_keras']:.1e}"
+            else:
+                webgpu_text = f"fails: {webgpu.get('reason') or '?'}"
             rows.append([mode, f"`{e['file']}`", size, p50, _fmt(e.get("builtin_only")),
-                         gpu_text, ops])
+                         gpu_text, webgpu_text, ops])
         out += _table(["mode", "file", "size", "latency p50 (1 thread)", "builtin ops only",
-                       "GPU delegate (documented ops)", "ops"], rows)
+                       "GPU delegate (documented ops)", "WebGPU (LiteRT.js, measured)", "ops"],
+                      rows)
         out += ["", "Latency: one example through `export.runtime`, one interpreter thread. "
-                    "GPU compatibility is a static check against the delegate's documented op "
-                    "list (`export.gpu_ops`)."]
+                    "\"GPU delegate\" is a static check against the delegate's documented op "
+                    "list (`export.gpu_ops`); \"WebGPU\" is measured by `python -m "
+                    "export.gpu_check` (LiteRT.js in headless Chromium on SwiftShader, a CPU "
+                    "emulation: a correctness path, not GPU speed; ops outside the GPU's reach "
+                    "run on the CPU)."]
 
     out += ["", "## Attention vs baseline", ""]
     comparison = card.get("comparison")
