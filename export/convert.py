@@ -230,8 +230,13 @@ def _convert_keras_native(tf, model, quantize, data, per_channel_dense):
 
 def _run_converter(converter, quantize):
     """`converter.convert()`, its failures turned into one `ExportError`."""
+    import warnings
+
     try:
-        return converter.convert()
+        with warnings.catch_warnings():
+            # The calibrator uses tf.lite.Interpreter internally; not our call to make.
+            warnings.filterwarnings("ignore", message=r"(?s).*tf\.lite\.Interpreter is deprecated")
+            return converter.convert()
     except Exception as exc:  # the converter raises RuntimeError, ConverterError, ...
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
         reasons = sorted({ln for ln in lines if "not yet supported" in ln or "error:" in ln})
