@@ -82,6 +82,11 @@ def as_input_list(model, data, argument="representative_data"):
             raise ExportError(f"`{argument}` for input {t.name!r} is empty")
         if not np.all(np.isfinite(arr)):
             raise ExportError(f"`{argument}` for input {t.name!r} contains NaN or Inf")
+        if np.issubdtype(np.dtype(t.dtype), np.integer):  # e.g. token ids
+            if np.any(arr != np.round(arr)):
+                raise ExportError(f"`{argument}` for integer input {t.name!r} holds "
+                                  "non-integer values")
+            arr = arr.astype(t.dtype)
         out.append(arr)
     if len({a.shape[0] for a in out}) != 1:
         raise ExportError(f"`{argument}` arrays have different lengths")
@@ -142,7 +147,7 @@ def _calibration_samples(plan, call, data, rng):
     for i in rng.permutation(n)[:CALIBRATION_EXAMPLES]:
         stepped.run_plan(plan, call, [d[i:i + 1] for d in data],
                          record=lambda sig, feed: per_signature.setdefault(sig, []).append(
-                             {k: np.array(v, np.float32) for k, v in feed.items()}))
+                             {k: np.array(v) for k, v in feed.items()}))
     samples = []
     for sig, feeds in per_signature.items():
         if len(feeds) > CALIBRATION_SAMPLES_PER_SIGNATURE:
@@ -164,7 +169,7 @@ def convert_bytes(model, quantize="float32", representative_data=None, recurrent
     if recurrent == "keras":
         return _convert_keras_native(tf, model, quantize, data, per_channel_dense), None
     plan, stages = stepped.build_plan(model)
-    functions = stepped.signature_functions(stages)
+    functions = stepped.signature_functions(stages, plan=plan)
     samples = []
     if quantize in ("int8", "int16x8"):
         samples = _calibration_samples(plan, _keras_caller(functions), data,

@@ -20,43 +20,73 @@ class FlatbufferError(ValueError):
     pass
 
 
+def _need(buf, pos, size, what="field"):
+    """Raise FlatbufferError unless `size` bytes at `pos` lie inside `buf`."""
+    if pos < 0 or size < 0 or pos + size > len(buf):
+        raise FlatbufferError(f"corrupt TFLite flatbuffer: a {what} at byte {pos} "
+                              f"({size} bytes) lies outside the {len(buf)}-byte file")
+
+
 class _Table:
+    """A flatbuffer table; every read is bounds-checked (FlatbufferError)."""
+
     def __init__(self, buf, pos):
+        _need(buf, pos, 4, "table")
         self.buf, self.pos = buf, pos
         vtable = pos - struct.unpack_from("<i", buf, pos)[0]
+        _need(buf, vtable, 4, "vtable")
         self.vtable = vtable
         self.vlen = struct.unpack_from("<H", buf, vtable)[0]
+        _need(buf, vtable, self.vlen, "vtable")
 
     def _offset(self, field):
         slot = 4 + 2 * field
-        if slot >= self.vlen:
+        if slot + 2 > self.vlen:
             return 0
         return struct.unpack_from("<H", self.buf, self.vtable + slot)[0]
 
     def scalar(self, field, fmt, default=0):
         off = self._offset(field)
-        return struct.unpack_from("<" + fmt, self.buf, self.pos + off)[0] if off else default
+        if not off:
+            return default
+        _need(self.buf, self.pos + off, struct.calcsize("<" + fmt))
+        return struct.unpack_from("<" + fmt, self.buf, self.pos + off)[0]
 
     def _indirect(self, field):
         off = self._offset(field)
         if not off:
             return None
         p = self.pos + off
-        return p + struct.unpack_from("<I", self.buf, p)[0]
+        _need(self.buf, p, 4, "offset")
+        p += struct.unpack_from("<I", self.buf, p)[0]
+        _need(self.buf, p, 4, "vector or string")
+        return p
 
     def string(self, field):
         p = self._indirect(field)
         if p is None:
             return None
         n = struct.unpack_from("<I", self.buf, p)[0]
+        _need(self.buf, p + 4, n, "string")
         return bytes(self.buf[p + 4:p + 4 + n]).decode("utf-8", "replace")
 
-    def vector(self, field):
-        """(start, length) of a vector field."""
+    def vector(self, field, item=4):
+        """(start, length) of a vector field of `item`-byte elements."""
         p = self._indirect(field)
         if p is None:
             return None, 0
-        return p + 4, struct.unpack_from("<I", self.buf, p)[0]
+        n = struct.unpack_from("<I", self.buf, p)[0]
+        _need(self.buf, p + 4, n * item, "vector")
+        return p + 4, n
+
+    def ints(self, field):
+        """A vector of int32 as a list."""
+        start, n = self.vector(field)
+        return list(struct.unpack_from(f"<{n}i", self.buf, start)) if n else []
+
+    def table(self, field):
+        p = self._indirect(field)
+        return None if p is None else _Table(self.buf, p)
 
     def tables(self, field):
         start, n = self.vector(field)
@@ -77,6 +107,101 @@ def _model(data):
         raise FlatbufferError(f"truncated TFLite flatbuffer ({exc})") from None
 
 
+# TensorType -> the zero-point range its kernels accept (INT8, UINT8, INT16, INT4).
+_ZERO_POINT_RANGE = {9: (-128, 127), 3: (0, 255), 7: (-32768, 32767), 17: (-8, 7)}
+
+
+def _check_quantization(q, tensor, bad, what):
+    """Scale / zero-point vectors consistent with the tensor (LiteRT kernels
+    index tables with the zero point: an out-of-range one crashes them)."""
+    q.vector(0), q.vector(1)
+    start, n_scale = q.vector(2)
+    zstart, n_zero = q.vector(3, item=8)
+    zeros = struct.unpack_from(f"<{n_zero}q", q.buf, zstart) if n_zero else ()
+    lo, hi = _ZERO_POINT_RANGE.get(tensor.scalar(1, "b"), (-(1 << 63), (1 << 63) - 1))
+    if any(not lo <= z <= hi for z in zeros):
+        bad(f"{what} has a zero point outside [{lo}, {hi}]")
+    if n_zero and n_scale and n_zero != n_scale:
+        bad(f"{what} has {n_scale} scales but {n_zero} zero points")
+    shape = tensor.ints(0)
+    dim = q.scalar(6, "i")
+    if n_scale > 1 and not (0 <= dim < len(shape) and shape[dim] == n_scale):
+        bad(f"{what} has {n_scale} per-channel scales for shape {shape} (axis {dim})")
+
+
+def check_structure(data: bytes):
+    """Walk the model's tables and raise `FlatbufferError` unless every offset
+    and vector stays inside the file and every index (operator code, tensor,
+    buffer, subgraph, signature tensor) is in range.
+
+    The TFLite runtimes check the flatbuffer encoding but not all indices:
+    e.g. a signature's tensor index past the subgraph's tensors crashes
+    `Interpreter.get_input_details` (segmentation fault). Run this first."""
+    def bad(why):
+        raise FlatbufferError(f"corrupt TFLite flatbuffer: {why}")
+
+    try:
+        model = _model(data)
+        codes = model.tables(1)
+        for oc in codes:
+            oc.string(1)
+        buffers = model.tables(4)
+        for i, b in enumerate(buffers):
+            b.vector(0, item=1)
+            offset, size = b.scalar(1, "Q"), b.scalar(2, "Q")
+            if offset > 1 and offset + size > len(data):
+                bad(f"buffer {i} points past the end of the file")
+        subgraphs = model.tables(2)
+        if not subgraphs:
+            bad("no subgraphs")
+        sizes = []
+        for si, sg in enumerate(subgraphs):
+            tensors = sg.tables(0)
+            n = len(tensors)
+            sizes.append(n)
+            for ti, t in enumerate(tensors):
+                t.ints(0), t.ints(7), t.string(3)
+                if t.scalar(2, "I") >= len(buffers):
+                    bad(f"tensor {ti} of subgraph {si} uses buffer {t.scalar(2, 'I')} "
+                        f"of {len(buffers)}")
+                q = t.table(4)
+                if q is not None:
+                    _check_quantization(q, t, bad, f"tensor {ti} of subgraph {si}")
+            for idx in sg.ints(1) + sg.ints(2):
+                if not 0 <= idx < n:
+                    bad(f"subgraph {si} input/output tensor {idx} out of range ({n} tensors)")
+            for oi, op in enumerate(sg.tables(3)):
+                if op.scalar(0, "I") >= len(codes):
+                    bad(f"operator {oi} of subgraph {si} uses operator code "
+                        f"{op.scalar(0, 'I')} of {len(codes)}")
+                for idx in op.ints(1) + op.ints(2) + op.ints(8):
+                    if not -1 <= idx < n:
+                        bad(f"operator {oi} of subgraph {si} uses tensor {idx} ({n} tensors)")
+                op.vector(5, item=1)
+                offset, size = op.scalar(9, "Q"), op.scalar(10, "Q")
+                if offset > 1 and offset + size > len(data):
+                    bad(f"operator {oi} of subgraph {si} has custom options past the end")
+        for sig in model.tables(7):
+            sig.string(2)
+            si = sig.scalar(4, "I")
+            if si >= len(subgraphs):
+                bad(f"signature {sig.string(2)!r} uses subgraph {si} of {len(subgraphs)}")
+            for tm in sig.tables(0) + sig.tables(1):
+                tm.string(0)
+                if tm.scalar(1, "I") >= sizes[si]:
+                    bad(f"signature {sig.string(2)!r} uses tensor {tm.scalar(1, 'I')} "
+                        f"({sizes[si]} tensors)")
+        for entry in model.tables(6):
+            entry.string(0)
+            if entry.scalar(1, "I") >= len(buffers):
+                bad(f"metadata {entry.string(0)!r} points past the buffer table")
+        for idx in model.ints(5):
+            if not 0 <= idx < len(buffers):
+                bad(f"metadata buffer {idx} out of range")
+    except (struct.error, IndexError, OverflowError) as exc:
+        raise FlatbufferError(f"corrupt TFLite flatbuffer ({exc})") from None
+
+
 def read_metadata(data: bytes) -> dict:
     """`{name: bytes}` of the model's metadata entries."""
     try:
@@ -88,14 +213,14 @@ def read_metadata(data: bytes) -> dict:
             if index >= len(buffers):
                 raise FlatbufferError(f"metadata {name!r} points past the buffer table")
             buf = buffers[index]
-            start, n = buf.vector(0)
+            start, n = buf.vector(0, item=1)
             if start is None:
                 offset, size = buf.scalar(1, "Q"), buf.scalar(2, "Q")
                 out[name] = bytes(data[offset:offset + size])
             else:
                 out[name] = bytes(data[start:start + n])
         return out
-    except (struct.error, IndexError) as exc:
+    except (struct.error, IndexError, OverflowError) as exc:
         raise FlatbufferError(f"corrupt TFLite flatbuffer ({exc})") from None
 
 
@@ -138,6 +263,13 @@ def read_operators(data: bytes):
 
     Custom ops appear as `CUSTOM:<code>` (Flex ops as `CUSTOM:Flex...`)."""
     names = _builtin_names()
+    try:
+        return _read_operators(data, names)
+    except (struct.error, IndexError, OverflowError) as exc:
+        raise FlatbufferError(f"corrupt TFLite flatbuffer ({exc})") from None
+
+
+def _read_operators(data, names):
     model = _model(data)
     codes = []
     for oc in model.tables(1):
@@ -147,6 +279,8 @@ def read_operators(data: bytes):
     subgraphs = [[codes[op.scalar(0, "I")] for op in sg.tables(3)] for sg in model.tables(2)]
     # SignatureDef { inputs:0, outputs:1, signature_key:2, deprecated_tag:3, subgraph_index:4 }
     signatures = {sig.string(2): sig.scalar(4, "I") for sig in model.tables(7)}
+    if None in signatures:
+        raise FlatbufferError("corrupt TFLite flatbuffer: a signature without a key")
     if signatures:
         return {key: subgraphs[index] for key, index in sorted(signatures.items())}
     return {sg.string(4) or f"subgraph{i}": ops

@@ -13,6 +13,8 @@ from export.errors import ExportError
 
 PLAN_METADATA_NAME = "zoo_plan"
 PLAN_VERSION = 1
+#: A Keras mask travels beside its tensor `t` as the float tensor `t__mask`.
+MASK_SUFFIX = "__mask"
 
 
 def run_plan(plan, call, inputs, record=None):
@@ -32,12 +34,21 @@ def run_plan(plan, call, inputs, record=None):
 
     for stage in plan["stages"]:
         if stage["kind"] == "segment":
-            result = invoke(stage["name"], {n: env[n] for n in stage["inputs"]})
+            feed = {n: env[n] for n in stage["inputs"]}
+            feed.update({n + MASK_SUFFIX: env[n + MASK_SUFFIX]
+                         for n in stage.get("mask_inputs", [])})
+            result = invoke(stage["name"], feed)
             env.update({n: result[n] for n in stage["outputs"]})
+            env.update({n + MASK_SUFFIX: result[n + MASK_SUFFIX]
+                        for n in stage.get("mask_outputs", [])})
             continue
         sequence = env[stage["inputs"][0]]
-        runs = [_run_direction(d, sequence, env, invoke) for d in stage["directions"]]
+        mask = env[stage["inputs"][0] + MASK_SUFFIX] if stage.get("masked") else None
+        runs = [_run_direction(d, sequence, env, invoke, mask) for d in stage["directions"]]
         env.update(_collect_recurrent_outputs(stage, runs))
+        if mask is not None and stage["return_sequences"]:
+            count = 2 if stage.get("output_split") is not None else 1
+            env.update({n + MASK_SUFFIX: mask for n in stage["outputs"][:count]})
     return [env[n] for n in plan["outputs"]]
 
 
@@ -51,19 +62,39 @@ def _initial_states(direction, env, batch, invoke):
     return [np.zeros((batch, n), np.float32) for n in direction["state_sizes"]]
 
 
-def _run_direction(direction, sequence, env, invoke):
+def _run_direction(direction, sequence, env, invoke, mask=None):
     """Loop one step signature over the sequence; returns (outputs in
-    processing order (batch, steps, d), final states)."""
+    processing order (batch, steps, d), final states).
+
+    With a `mask` (batch 1, `(1, steps)`), masked steps are not run: the
+    states stay, and the output repeats the previous one (zeros before the
+    first step, or always zeros with `zero_output_for_mask`), as Keras does."""
     steps = sequence.shape[1]
     order = range(steps - 1, -1, -1) if direction["go_backwards"] else range(steps)
     states = _initial_states(direction, env, sequence.shape[0], invoke)
-    ys = []
+    ys, previous = [], None
     for t in order:
+        if mask is not None and mask[0, t] < 0.5:
+            ys.append(None)
+            continue
         feed = {"x": np.ascontiguousarray(sequence[:, t])}
         feed.update({f"state{i}": s for i, s in enumerate(states)})
         out = invoke(direction["signature"], feed)
         ys.append(out["y"])
+        previous = out["y"]
         states = [out[f"state{i}_out"] for i in range(len(states))]
+    if mask is not None:
+        if previous is None:  # every step masked: Keras outputs zeros, states stay
+            feed = {"x": np.ascontiguousarray(sequence[:, 0])}
+            feed.update({f"state{i}": s for i, s in enumerate(states)})
+            previous = invoke(direction["signature"], feed)["y"]
+        zero = np.zeros_like(previous)
+        last = zero
+        for i, y in enumerate(ys):
+            if y is None:
+                ys[i] = zero if direction.get("zero_output_for_mask") else last
+            else:
+                last = y
     return np.stack(ys, axis=1), states
 
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from export import plan as stepped
 from export.errors import RuntimeLoadError
-from export.flatbuffer import FlatbufferError, read_metadata
+from export.flatbuffer import FlatbufferError, check_structure, read_metadata
 
 BACKENDS = ("ai_edge_litert", "tflite_runtime", "tensorflow")
 
@@ -78,6 +78,7 @@ class Runtime:
     def __init__(self, data: bytes, threads=None, backend=None, source="<bytes>"):
         self.source = source
         try:
+            check_structure(data)  # bad indices can crash the interpreter itself
             self.plan = read_plan(data)
         except FlatbufferError as exc:
             raise RuntimeLoadError(f"{source}: {exc}") from None
@@ -91,18 +92,18 @@ class Runtime:
             self.interpreter = Interpreter(**kwargs)
             self.signatures = sorted(self.interpreter.get_signature_list())
             self._runners = {k: self.interpreter.get_signature_runner(k) for k in self.signatures}
-        except (ValueError, RuntimeError) as exc:
+            self._details = {}
+            for key, runner in self._runners.items():
+                self._details[key] = (
+                    {n: d for n, d in runner.get_input_details().items()},
+                    {n: d for n, d in runner.get_output_details().items()},
+                )
+        except (ValueError, RuntimeError, TypeError) as exc:
             raise RuntimeLoadError(f"{source}: the TFLite runtime cannot load this file ({exc})") from None
         if not self.signatures:
             raise RuntimeLoadError(f"{source}: the file has no signatures; convert it "
                                    "with signatures (export.to_tflite does)")
         self._lock = threading.Lock()
-        self._details = {}
-        for key, runner in self._runners.items():
-            self._details[key] = (
-                {n: d for n, d in runner.get_input_details().items()},
-                {n: d for n, d in runner.get_output_details().items()},
-            )
         if self.plan is None:
             if len(self.signatures) != 1:
                 raise RuntimeLoadError(f"{source}: {len(self.signatures)} signatures but no "
@@ -141,17 +142,22 @@ class Runtime:
         for name, value in feed.items():
             d = ins[name]
             value = np.asarray(value, np.float32)
-            if np.dtype(d["dtype"]) != np.float32:
-                scale, zero = d["quantization"]
+            scale, zero = d.get("quantization") or (0.0, 0)
+            if scale and np.dtype(d["dtype"]) != np.float32:  # a quantized integer input
                 info = np.iinfo(d["dtype"])
                 value = np.clip(np.round(value / scale + zero), info.min, info.max)
+            elif np.issubdtype(np.dtype(d["dtype"]), np.integer):  # e.g. token ids
+                value = np.round(value)
             prepared[name] = value.astype(d["dtype"]).reshape(d["shape"])
-        result = self._runners[key](**prepared)
+        try:
+            result = self._runners[key](**prepared)
+        except RuntimeError as exc:  # e.g. tensors that cannot be allocated: a corrupt file
+            raise RuntimeLoadError(f"{self.source}: the TFLite runtime cannot run signature "
+                                   f"{key!r} of this file ({exc})") from None
         out = {}
         for name, value in result.items():
-            d = outs[name]
-            if np.dtype(d["dtype"]) != np.float32:
-                scale, zero = d["quantization"]
+            scale, zero = outs[name].get("quantization") or (0.0, 0)
+            if scale and np.dtype(outs[name]["dtype"]) != np.float32:
                 value = (value.astype(np.float32) - zero) * scale
             out[name] = value
         return out

@@ -27,10 +27,11 @@ of a `Bidirectional` (concat/sum/mul/ave).
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import keras
 from export.errors import ExportError
-from export.plan import PLAN_METADATA_NAME, PLAN_VERSION, run_plan  # noqa: F401
+from export.plan import MASK_SUFFIX, PLAN_METADATA_NAME, PLAN_VERSION, run_plan  # noqa: F401
 
 
 def is_recurrent(op):
@@ -91,6 +92,8 @@ class Stage:
     return_state: bool = False
     memory: list = dataclasses.field(default_factory=list)  # AttentionRNN values (+ mask)
     initial: list = dataclasses.field(default_factory=list)  # initial_state tensors
+    masked: bool = False  # the sequence carries a Keras mask (host skips masked steps)
+    memory_mask: bool = False  # AttentionRNN memory mask = the Keras mask of `values`
 
 
 class _Names:
@@ -148,12 +151,10 @@ def build_plan(model):
                               "times; export supports one call per recurrent layer")
         node = op._inbound_nodes[0]
         args, kwargs = node.arguments.args, node.arguments.kwargs
-        if kwargs.get("mask") is not None or kwargs.get("inputs_mask") is not None:
-            raise ExportError(
-                f"recurrent layer '{op.name}' receives a mask; the edge export needs "
-                "fixed-length inputs. Remove Masking/mask_zero for the exported model "
-                "(pad to a fixed length) or export with recurrent='keras'."
-            )
+        # A Keras mask on the sequence (e.g. from Embedding(mask_zero=True)) is not a
+        # node of the graph: the segment that makes the sequence emits it as an
+        # extra output and the host loop skips masked steps (Keras semantics).
+        masked = kwargs.get("mask") is not None or kwargs.get("inputs_mask") is not None
         sequence = args[0]
         if None in tuple(sequence.shape)[1:]:
             raise ExportError(
@@ -165,7 +166,10 @@ def build_plan(model):
         memory = []
         if _is_attention_rnn(op):
             values = args[1] if len(args) > 1 else kwargs.get("values")
-            memory = [values] + ([kwargs["values_mask"]] if kwargs.get("values_mask") is not None else [])
+            values_mask = kwargs.get("values_mask")
+            explicit = values_mask is not None and _producer(values_mask)[0] is not None
+            memory = [values] + ([values_mask] if explicit else [])
+            memory_mask = values_mask is not None and not explicit
             if None in tuple(values.shape)[1:]:
                 raise ExportError(f"attention memory of '{op.name}' has shape "
                                   f"{tuple(values.shape)}; its length must be fixed")
@@ -178,6 +182,8 @@ def build_plan(model):
                       directions=directions, merge_mode=merge_mode,
                       return_sequences=base.return_sequences, return_state=base.return_state)
         stage.memory, stage.initial = memory, initial
+        stage.masked = masked
+        stage.memory_mask = _is_attention_rnn(op) and memory_mask
         for d, sub in directions:
             if sub.stateful:
                 raise ExportError(f"stateful recurrent layer '{sub.name}' is not supported")
@@ -212,17 +218,21 @@ def _is_attention_rnn(layer):
 def _recurrent_entry(s, names):
     """The plan entry of a recurrent stage (see `export.plan.run_plan`)."""
     entry = dict(merge_mode=s.merge_mode, return_sequences=bool(s.return_sequences),
-                 return_state=bool(s.return_state), output_split=None, final_states=None)
+                 return_state=bool(s.return_state), output_split=None, final_states=None,
+                 masked=bool(s.masked))
     n_dir = len(s.directions)
     initial = [names(t) for t in s.initial]
     per_dir = len(initial) // n_dir if initial else 0
     directions = []
     for i, (d, sub) in enumerate(s.directions):
         direction = {"signature": f"{s.name}_{d}", "go_backwards": bool(sub.go_backwards),
+                     "zero_output_for_mask": bool(getattr(sub, "zero_output_for_mask", False)),
                      "state_sizes": None, "init": None, "initial_states": None}
         if s.memory:
-            direction["init"] = {"signature": f"{s.name}_init",
-                                 "inputs": [names(t) for t in s.memory] + initial}
+            inputs = [names(t) for t in s.memory] + initial
+            if s.memory_mask:
+                inputs.insert(1, names(s.memory[0]) + MASK_SUFFIX)
+            direction["init"] = {"signature": f"{s.name}_init", "inputs": inputs}
         elif initial:
             direction["initial_states"] = initial[i * per_dir:(i + 1) * per_dir]
         else:
@@ -247,17 +257,38 @@ def _state_sizes(cell):
 # ----------------------------------------------------------------- signatures
 
 
-def signature_functions(stages, batch_size=1):
-    """`{signature_key: tf.function}` for every stage (TensorFlow backend)."""
+def signature_functions(stages, batch_size=1, plan=None):
+    """`{signature_key: tf.function}` for every stage (TensorFlow backend).
+
+    Keras masks travel between stages as extra float tensors named
+    `<tensor>__mask`; with `plan` given, its stages get the `mask_inputs` /
+    `mask_outputs` that tracing found."""
     import tensorflow as tf
 
-    functions = {}
+    functions, masked = {}, set()
+    entries = {e["name"]: e for e in plan["stages"]} if plan else {}
     for s in stages:
         if s.kind == "segment":
+            mask_inputs = [n for n in s.inputs if n in masked]
             specs = [tf.TensorSpec((batch_size,) + tuple(t.shape[1:]), t.dtype, name=n)
                      for t, n in zip(s.model.inputs, s.inputs)]
-            functions[s.name] = _segment_function(tf, s.model, specs, s.outputs)
+            specs += [tf.TensorSpec((batch_size,) + tuple(t.shape[1:2]), "float32",
+                                    name=n + MASK_SUFFIX)
+                      for t, n in zip(s.model.inputs, s.inputs) if n in mask_inputs]
+            fn = _segment_function(tf, s.model, specs, s.inputs, mask_inputs, s.outputs)
+            functions[s.name] = fn
+            produced = [k[:-len(MASK_SUFFIX)] for k in fn.get_concrete_function().structured_outputs
+                        if k.endswith(MASK_SUFFIX)]
+            masked.update(produced)
+            if s.name in entries:
+                entries[s.name]["mask_inputs"] = mask_inputs
+                entries[s.name]["mask_outputs"] = sorted(produced)
             continue
+        if s.masked and s.inputs[0] not in masked:
+            raise ExportError(f"internal: the mask of recurrent stage {s.name}'s input was not "
+                              "produced by any segment")
+        if s.masked and s.return_sequences:
+            masked.update(s.outputs[:2 if (s.memory and s.layer.cell.output_alignments) else 1])
         seq_shape = s.layer._inbound_nodes[0].arguments.args[0].shape
         x_spec = tf.TensorSpec((batch_size, seq_shape[-1]), "float32", name="x")
         if s.memory:
@@ -288,27 +319,46 @@ def sorted_outputs(fn):
 
 
 def _init_function(tf, cell, stage, batch_size):
-    specs = [tf.TensorSpec((batch_size,) + tuple(t.shape[1:]), "float32", name=f"init{i}")
-             for i, t in enumerate(stage.memory + stage.initial)]
-    has_mask = len(stage.memory) > 1
+    shapes = [tuple(t.shape[1:]) for t in stage.memory]
+    if stage.memory_mask:  # the Keras mask of `values`, fed by the host
+        shapes.insert(1, tuple(stage.memory[0].shape[1:2]))
+    n_memory = len(shapes)
+    shapes += [tuple(t.shape[1:]) for t in stage.initial]
+    specs = [tf.TensorSpec((batch_size,) + shape, "float32", name=f"init{i}")
+             for i, shape in enumerate(shapes)]
+    has_mask = n_memory > 1
 
     @tf.function(input_signature=specs)
     def fn(*args):
         values = args[0]
         mask = tf.cast(args[1], "bool") if has_mask else None
-        cell_states = list(args[len(stage.memory):]) or None
+        cell_states = list(args[n_memory:]) or None
         states = cell.get_initial_state_from_memory(values, mask=mask, cell_states=cell_states)
         return {f"state{i}": st for i, st in enumerate(states)}
 
     return fn
 
 
-def _segment_function(tf, sub_model, specs, out_names):
+def _segment_function(tf, sub_model, specs, in_names, mask_inputs, out_names):
+    n = len(in_names)
+
     @tf.function(input_signature=specs)
     def fn(*args):
-        outs = sub_model(list(args) if len(args) > 1 else args[0], training=False)
+        values, fed = list(args[:n]), dict(zip(mask_inputs, args[n:]))
+        kwargs = {}
+        if fed:
+            kwargs["mask"] = [tf.cast(fed[name], "bool") if name in fed else None
+                              for name in in_names]
+        with warnings.catch_warnings():  # the sub-model's own output mask is read below
+            warnings.filterwarnings("ignore", message=".*does not support masking.*")
+            outs = sub_model(values if n > 1 else values[0], training=False, **kwargs)
         outs = outs if isinstance(outs, (list, tuple)) else [outs]
-        return {n: o for n, o in zip(out_names, outs)}
+        result = {name: o for name, o in zip(out_names, outs)}
+        for name, o in zip(out_names, outs):
+            mask = getattr(o, "_keras_mask", None)
+            if mask is not None:
+                result[name + MASK_SUFFIX] = tf.cast(mask, "float32")
+        return result
 
     return fn
 

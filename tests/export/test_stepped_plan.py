@@ -51,14 +51,42 @@ def test_stacked_recurrent_layers_make_one_stage_each(calib):
     np.testing.assert_allclose(got, model.predict(data, verbose=0), atol=1e-6)
 
 
-def test_masked_recurrent_layer_is_refused():
+def _masked_text_model(kind, bidirectional, return_sequences, pooling):
     import keras
 
-    x = keras.Input(shape=(10, 4))
-    h = keras.layers.Masking()(x)
-    y = keras.layers.LSTM(3)(h)
-    with pytest.raises(ExportError, match="mask"):
-        stepped.build_plan(keras.Model(x, y))
+    from zoo.layers import AttentionPooling
+
+    tokens = keras.Input(shape=(9,), dtype="int32")
+    h = keras.layers.Embedding(20, 6, mask_zero=True)(tokens)
+    rnn = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[kind](5, return_sequences=return_sequences)
+    if bidirectional:
+        rnn = keras.layers.Bidirectional(rnn)
+    h = rnn(h)
+    if pooling == "attention":
+        h = AttentionPooling()(h)  # uses the mask the RNN passes on
+    elif pooling == "rnn":
+        h = keras.layers.GRU(4)(h)  # a second masked recurrent layer
+    return keras.Model(tokens, keras.layers.Dense(3, activation="softmax")(h))
+
+
+@pytest.mark.parametrize("kind, bidirectional, return_sequences, pooling", [
+    ("gru", False, False, None),
+    ("lstm", True, False, None),
+    ("gru", True, True, "attention"),
+    ("lstm", False, True, "rnn"),
+])
+def test_masked_sequences_match_keras(kind, bidirectional, return_sequences, pooling):
+    model = _masked_text_model(kind, bidirectional, return_sequences, pooling)
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(1, 20, size=(4, 9)).astype("int32")
+    tokens[0, 5:] = 0  # right padding
+    tokens[1, :3] = 0  # left padding
+    tokens[2, 3:6] = 0  # a hole
+    tokens[3, :] = 0  # all padding
+    plan, stages = stepped.build_plan(model)
+    call = _keras_caller(stepped.signature_functions(stages, plan=plan))
+    got = np.concatenate([stepped.run_plan(plan, call, [tokens[i:i + 1]])[0] for i in range(4)])
+    np.testing.assert_allclose(got, model.predict(tokens, verbose=0), atol=1e-5)
 
 
 def test_unknown_time_size_is_refused():

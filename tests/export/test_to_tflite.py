@@ -159,3 +159,22 @@ def test_attention_decoder_exports_in_all_modes(mode, tmp_path):
     tolerance = {"float32": 1e-5, "float16": 1e-2}.get(mode, 0.1)
     np.testing.assert_allclose(alignments, expected_alignments, atol=tolerance)
     np.testing.assert_allclose(alignments.sum(-1), 1.0, atol=0.05)
+
+
+@pytest.mark.parametrize("mode", ["float32", "int8"])
+def test_masked_text_model_exports(mode, tmp_path):
+    from tests.export.test_stepped_plan import _masked_text_model
+
+    model = _masked_text_model("gru", True, True, "attention")
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(1, 20, size=(64, 9))
+    for i, n in enumerate(rng.integers(2, 10, size=64)):
+        tokens[i, n:] = 0  # right-padded sentences of 2..9 tokens
+    path = tmp_path / f"text-{mode}.tflite"
+    report = export.to_tflite(model, path, quantize=mode, representative_data=tokens)
+    assert report.builtin_only and "WHILE" not in report.op_histogram
+    # An untrained model's probabilities span ~0.02, so bound the absolute error.
+    bound = 1e-5 if mode == "float32" else 5e-3
+    assert report.validation["mean_abs_error"] <= bound, report.validation
+    if mode == "float32":  # int8 argmax of near-uniform outputs says little
+        assert report.validation["top1_agreement"] == 1.0
