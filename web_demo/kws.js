@@ -9,6 +9,8 @@
 
 /** Port of export/plan.py run_plan: `call(signature, {name: array})` resolves
  * to {name: array}; returns the model outputs in order. */
+export const MASK_SUFFIX = '__mask';
+
 export async function runPlan(plan, call, inputs) {
   const env = {};
   plan.inputs.forEach((n, i) => { env[n] = inputs[i]; });
@@ -16,14 +18,22 @@ export async function runPlan(plan, call, inputs) {
     if (stage.kind === 'segment') {
       const feed = {};
       for (const n of stage.inputs) feed[n] = env[n];
+      // Keras masks travel beside their tensor as `<name>__mask` (export/plan.py).
+      for (const n of stage.mask_inputs || []) feed[n + MASK_SUFFIX] = env[n + MASK_SUFFIX];
       const result = await call(stage.name, feed);
       for (const n of stage.outputs) env[n] = result[n];
+      for (const n of stage.mask_outputs || []) env[n + MASK_SUFFIX] = result[n + MASK_SUFFIX];
       continue;
     }
     const sequence = env[stage.inputs[0]];
+    const mask = stage.masked ? env[stage.inputs[0] + MASK_SUFFIX] : null;
     const runs = [];
-    for (const d of stage.directions) runs.push(await runDirection(d, sequence, env, call));
+    for (const d of stage.directions) runs.push(await runDirection(d, sequence, env, call, mask));
     Object.assign(env, collectRecurrentOutputs(stage, runs));
+    if (mask && stage.return_sequences) {
+      const count = stage.output_split != null ? 2 : 1;
+      for (const n of stage.outputs.slice(0, count)) env[n + MASK_SUFFIX] = mask;
+    }
   }
   return plan.outputs.map((n) => env[n]);
 }
@@ -42,18 +52,36 @@ async function initialStates(direction, env, call) {
   return direction.state_sizes.map((n) => ({data: new Float32Array(n), shape: [1, n]}));
 }
 
-async function runDirection(direction, sequence, env, call) {
+// With a mask (1, steps), masked steps are not run: the states stay and the
+// output repeats the previous one (zeros before the first step, or always zeros
+// with zero_output_for_mask), as Keras and export/plan.py do.
+async function runDirection(direction, sequence, env, call, mask = null) {
   const [, steps, ...rest] = sequence.shape;
   const size = rest.reduce((a, b) => a * b, 1);
   let states = await initialStates(direction, env, call);
-  const ys = [];
-  for (let k = 0; k < steps; k++) {
-    const t = direction.go_backwards ? steps - 1 - k : k;
+  const step = (t) => {
     const feed = {x: {data: sequence.data.slice(t * size, (t + 1) * size), shape: [1, ...rest]}};
     states.forEach((s, i) => { feed[`state${i}`] = s; });
-    const out = await call(direction.signature, feed);
+    return call(direction.signature, feed);
+  };
+  const ys = [];
+  let previous = null;
+  for (let k = 0; k < steps; k++) {
+    const t = direction.go_backwards ? steps - 1 - k : k;
+    if (mask && mask.data[t] < 0.5) { ys.push(null); continue; }
+    const out = await step(t);
     ys.push(out.y);
+    previous = out.y;
     states = states.map((_, i) => out[`state${i}_out`]);
+  }
+  if (mask) {
+    if (previous === null) previous = (await step(0)).y;  // all masked: zeros
+    const zero = {data: new Float32Array(previous.data.length), shape: previous.shape.slice()};
+    let last = zero;
+    for (let i = 0; i < ys.length; i++) {
+      if (ys[i] === null) ys[i] = direction.zero_output_for_mask ? zero : last;
+      else last = ys[i];
+    }
   }
   return {ys, states};  // ys in processing order
 }

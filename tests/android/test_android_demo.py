@@ -292,11 +292,12 @@ def test_plan_runner_handles_the_stored_plan(assets, contract):
             assert [d["go_backwards"] for d in stage["directions"]] == [False, True]
     # Keys PlanRunner.kt reads with get*() (required) exist in the plan; opt*() ones may be null.
     required = set(re.findall(r'\.get(?:String|Int|Boolean|JSONArray|JSONObject|Double)\("(\w+)"\)', src))
-    optional = set(re.findall(r'\.(?:opt\w*|isNull)\("(\w+)"\)', src))
+    optional = set(re.findall(r'\.(?:opt\w*|isNull)\("(\w+)"[,)]', src))
+    optional |= set(re.findall(r'optStrings\(\w+, "(\w+)"\)', src))
     present = _plan_keys(plan, set())
     assert required and required <= present, sorted(required - present)
     # Every key the Python runner (export/plan.py) reads is handled by the Kotlin port too.
-    python_keys = set(re.findall(r'\[\s*"(\w+)"\s*\]|\.get\("(\w+)"\)',
+    python_keys = set(re.findall(r'\[\s*"(\w+)"\s*\]|\.get\("(\w+)"[,)]',
                                  Path(stepped.__file__).read_text()))
     python_keys = {a or b for a, b in python_keys} - {"y"}
     assert python_keys <= required | optional, sorted(python_keys - required - optional)

@@ -115,6 +115,12 @@ def _plans():
     uni_given = [_direction("uni", True, [4], initial=["s0"])]
     out.append(plan(rec(uni_given, ["t2", "h"], return_state=True), extra_inputs=["s0"],
                     outputs=["t2", "h"]))
+    # Keras masks: the mask of t1 is given as a plan input named t1__mask.
+    bi_zero = [{**d, "zero_output_for_mask": True} for d in bi]
+    out.append(plan(rec(bi_zero, ["t2"], masked=True), extra_inputs=["t1__mask"]))
+    out.append(plan(rec([_direction("uni", False, [4, 4])], ["t2"], masked=True,
+                        return_sequences=False), extra_inputs=["t1__mask"]))
+    out.append(plan(rec(bi, ["t2"], masked=True), extra_inputs=["t1__mask"]))
     return out
 
 
@@ -123,7 +129,8 @@ def test_kws_js_matches_python_plan_loop_and_detector(tmp_path):
     cases = []
     for p in _plans():
         inputs = [rng.normal(size=(1, 5, 4)).astype(np.float32)]
-        inputs += [rng.normal(size=(1, 4)).astype(np.float32) for _ in p["inputs"][1:]]
+        inputs += [np.array([[1, 0, 1, 1, 0]], np.float32) if name.endswith(stepped.MASK_SUFFIX)
+                   else rng.normal(size=(1, 4)).astype(np.float32) for name in p["inputs"][1:]]
         cases.append((p, inputs))
 
     settings = load_settings()

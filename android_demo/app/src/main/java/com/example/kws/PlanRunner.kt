@@ -69,14 +69,25 @@ class PlanRunner(model: ByteBuffer, private val plan: JSONObject, threads: Int =
         for (stage in objects(plan.getJSONArray("stages"))) {
             when (stage.getString("kind")) {
                 "segment" -> {
-                    val feed = strings(stage.getJSONArray("inputs")).associateWith { env.getValue(it) }
+                    val feed = HashMap<String, FloatTensor>()
+                    for (n in strings(stage.getJSONArray("inputs"))) feed[n] = env.getValue(n)
+                    // Keras masks travel beside their tensor as "<name>__mask".
+                    for (n in optStrings(stage, "mask_inputs")) feed[n + MASK_SUFFIX] = env.getValue(n + MASK_SUFFIX)
                     val result = call(stage.getString("name"), feed)
                     for (n in strings(stage.getJSONArray("outputs"))) env[n] = result.getValue(n)
+                    for (n in optStrings(stage, "mask_outputs")) env[n + MASK_SUFFIX] = result.getValue(n + MASK_SUFFIX)
                 }
                 "recurrent" -> {
-                    val sequence = env.getValue(stage.getJSONArray("inputs").getString(0))
-                    val runs = objects(stage.getJSONArray("directions")).map { runDirection(it, sequence, env) }
+                    val input = stage.getJSONArray("inputs").getString(0)
+                    val sequence = env.getValue(input)
+                    val mask = if (stage.optBoolean("masked", false)) env.getValue(input + MASK_SUFFIX) else null
+                    val runs = objects(stage.getJSONArray("directions")).map { runDirection(it, sequence, env, mask) }
                     env.putAll(collectRecurrentOutputs(stage, runs))
+                    if (mask != null && stage.getBoolean("return_sequences")) {
+                        val outs = strings(stage.getJSONArray("outputs"))
+                        val count = if (stage.isNull("output_split")) 1 else 2
+                        for (n in outs.take(count)) env[n + MASK_SUFFIX] = mask
+                    }
                 }
                 else -> throw IllegalArgumentException("unknown stage kind ${stage.getString("kind")}")
             }
@@ -108,26 +119,48 @@ class PlanRunner(model: ByteBuffer, private val plan: JSONObject, threads: Int =
         return List(sizes.length()) { FloatTensor(intArrayOf(1, sizes.getInt(it)), FloatArray(sizes.getInt(it))) }
     }
 
-    private fun runDirection(direction: JSONObject, sequence: FloatTensor, env: Map<String, FloatTensor>): DirectionRun {
+    /**
+     * One direction of a recurrent stage. With a mask (1, steps), masked steps are not run:
+     * the states stay and the output repeats the previous one (zeros before the first step,
+     * or always zeros with "zero_output_for_mask"), as Keras and export/plan.py do.
+     */
+    private fun runDirection(
+        direction: JSONObject, sequence: FloatTensor, env: Map<String, FloatTensor>, mask: FloatTensor?,
+    ): DirectionRun {
         // sequence: (1, steps, features)
         val steps = sequence.shape[1]
         val features = sequence.data.size / steps
         val order = if (direction.getBoolean("go_backwards")) (steps - 1 downTo 0) else (0 until steps)
         var states = initialStates(direction, env)
         val key = direction.getString("signature")
-        val ys = ArrayList<FloatArray>(steps)
-        for (t in order) {
+        val ys = ArrayList<FloatArray?>(steps)
+        var previous: FloatArray? = null
+        fun step(t: Int): Map<String, FloatTensor> {
             val x = sequence.data.copyOfRange(t * features, (t + 1) * features)
             val feed = HashMap<String, FloatTensor>()
             feed[ModelContract.STEP_INPUT] = FloatTensor(intArrayOf(1, features), x)
             states.forEachIndexed { i, s -> feed["${ModelContract.STATE_PREFIX}$i"] = s }
-            val out = call(key, feed)
-            ys += out.getValue(ModelContract.STEP_OUTPUT).data
+            return call(key, feed)
+        }
+        for (t in order) {
+            if (mask != null && mask.data[t] < 0.5f) {
+                ys += null
+                continue
+            }
+            val out = step(t)
+            previous = out.getValue(ModelContract.STEP_OUTPUT).data
+            ys += previous
             states = List(states.size) {
                 out.getValue("${ModelContract.STATE_PREFIX}$it${ModelContract.STATE_OUT_SUFFIX}")
             }
         }
-        return DirectionRun(ys, states)
+        val size = previous?.size ?: step(0).getValue(ModelContract.STEP_OUTPUT).data.size
+        val zeroOutput = direction.optBoolean("zero_output_for_mask", false)
+        var last = FloatArray(size)
+        val filled = ys.map { y ->
+            if (y == null) (if (zeroOutput) FloatArray(size) else last) else y.also { last = it }
+        }
+        return DirectionRun(filled, states)
     }
 
     private fun collectRecurrentOutputs(stage: JSONObject, runs: List<DirectionRun>): Map<String, FloatTensor> {
@@ -260,5 +293,7 @@ class PlanRunner(model: ByteBuffer, private val plan: JSONObject, threads: Int =
     private companion object {
         fun objects(a: JSONArray): List<JSONObject> = List(a.length()) { a.getJSONObject(it) }
         fun strings(a: JSONArray): List<String> = List(a.length()) { a.getString(it) }
+        fun optStrings(o: JSONObject, key: String): List<String> = o.optJSONArray(key)?.let { strings(it) } ?: emptyList()
+        const val MASK_SUFFIX = "__mask"
     }
 }
