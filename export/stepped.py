@@ -20,8 +20,9 @@ plan; the same loop is a few lines in Kotlin or JavaScript and is the
 streaming form a phone needs anyway.
 
 Host-side work between signatures is limited to: slicing time step `t`,
-stacking step outputs, reversing a sequence, and merging the two directions
-of a `Bidirectional` (concat/sum/mul/ave).
+stacking step outputs, reversing a sequence, merging the two directions of a
+`Bidirectional` (concat/sum/mul/ave), and skipping the steps a Keras mask
+marks as padding (the mask travels between signatures as `<tensor>__mask`).
 """
 
 from __future__ import annotations
