@@ -177,7 +177,7 @@ def read_audio(item, sample_rate=SAMPLE_RATE):
                 raw = f.readframes(frames)
         except FileNotFoundError:
             raise FileNotFoundError(f"audio file {where!r} does not exist") from None
-        except (wave.Error, EOFError) as exc:
+        except (wave.Error, EOFError, RuntimeError) as exc:  # RuntimeError: a chunk size past the end
             why = str(exc) or "truncated or corrupt header"
             raise ValueError(f"{where!r} is not a PCM WAV file ({why}); convert it "
                              f"with e.g. `ffmpeg -i IN -ac 1 -ar {sample_rate} OUT.wav`") from None

@@ -127,6 +127,9 @@ def rechunk(pieces, size):
         yield np.concatenate(buf)
 
 
+MAX_FILE_RATE = 768000  # above: a corrupt header (resampling from it would need GBs)
+
+
 class WavSource:
     """Stream a WAV file as float32 mono blocks of `block_ms` at 16 kHz.
 
@@ -208,7 +211,7 @@ class WavSource:
         if not ok:
             raise self._bad(f"unsupported encoding (format tag {tag}, {bits} bits; "
                             "integer PCM 8/16/24/32-bit or float 32/64-bit is supported)")
-        if channels < 1 or rate < 1000 or bits % 8:
+        if channels < 1 or not 1000 <= rate <= MAX_FILE_RATE or bits % 8:
             raise self._bad(f"corrupt header ({channels} channels, {rate} Hz, {bits} bits)")
         self._fmt = struct.pack("<HHI", tag, channels, rate) + fmt[8:16]
         self.file_rate, self.channels, self.bits = int(rate), int(channels), int(bits)
