@@ -211,17 +211,36 @@ class Runtime:
         return outputs[0] if len(outputs) == 1 else outputs
 
 
-def load(path, threads=None, backend=None):
+def load(path, threads=None, backend=None, verify=False):
     """Load a `.tflite` file (see module doc). Raises `FileNotFoundError` for a
     missing file and `RuntimeLoadError` (a `ValueError`) for anything that is
-    not a usable TFLite model."""
+    not a usable TFLite model.
+
+    The file's structure is always checked before the interpreter sees it.
+    With `verify=True` (for files from untrusted sources) the model also runs
+    once on zero inputs in a child process first, so a file whose operators
+    were tampered with, and which would crash a LiteRT kernel (a segfault
+    takes the whole process down), is refused with a `RuntimeLoadError`
+    instead. It costs a process start (about a second)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"TFLite file {str(path)!r} does not exist")
     data = path.read_bytes()
     if not data:
         raise RuntimeLoadError(f"{path}: the file is empty")
-    return Runtime(data, threads=threads, backend=backend, source=str(path))
+    runtime = Runtime(data, threads=threads, backend=backend, source=str(path))
+    if verify:
+        from export.errors import ExportError
+        from export.smoke import check_file_runs
+
+        zeros = [np.zeros((1,) + tuple(int(d) for d in shape[1:]), np.float32)
+                 for shape in runtime.input_shapes]
+        try:
+            check_file_runs(path, zeros)
+        except ExportError as exc:
+            raise RuntimeLoadError(f"{path}: the model fails a trial run in a separate "
+                                   f"process ({exc})") from None
+    return runtime
 
 
 def latency_ms(rt, x, repeats=20, warmup=3):
