@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.test_api import TINY, register_tiny, tiny_home
+from tests.test_api import TINY, tiny  # noqa: F401  (tiny is a fixture)
 from zoo import cards, registry
 
 NAME = "card-model"
@@ -26,13 +26,7 @@ def _write(path, **fields):
 # ------------------------------------------------ card of the real tiny model
 
 
-@pytest.fixture
-def tiny(tmp_path_factory, monkeypatch):
-    home = tiny_home(tmp_path_factory)
-    monkeypatch.setenv("ZOO_HOME", str(home))
-    with registry.temporary_registry(empty=True):
-        register_tiny()
-        yield home
+# `tiny` (the tiny model registered with its ZOO_HOME) is the fixture of test_api.
 
 
 @pytest.mark.tensorflow_only

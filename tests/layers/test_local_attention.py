@@ -2,18 +2,10 @@ import numpy as np
 import pytest
 
 from tests import numpy_reference as ref
+from tests.layers.test_luong_attention import reference_weights
 from zoo.layers import LocalAttention
 
 MASK = np.array([[1, 1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 0, 0, 0, 0]], bool)
-
-
-def score_weights(layer):
-    if layer.score_mode == "general":
-        return dict(W=np.asarray(layer.kernel))
-    if layer.score_mode == "concat":
-        return dict(Wq=np.asarray(layer.query_kernel), Wk=np.asarray(layer.key_kernel),
-                    v=np.asarray(layer.v))
-    return {}
 
 
 @pytest.mark.parametrize("score", ["general", "dot", "concat"])
@@ -31,7 +23,7 @@ def test_matches_numpy_equations(score, normalize, query_rank, masked, rng):
         ctx, w = ref.local_p(q3[i], values[i], 2, np.asarray(layer.position_kernel),
                              np.asarray(layer.position_v), score,
                              None if mask is None else mask[i], normalize=normalize,
-                             **score_weights(layer))
+                             **reference_weights(layer))
         got_ctx, got_w = np.asarray(context[i]), np.asarray(weights[i])
         if query_rank == 2:
             ctx, w = ctx[0], w[0]
