@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo import cards, registry
+from zoo import cards, registry, training
 from zoo.files import atomic_path, atomic_write_bytes
 from zoo.models.kws import train
 
@@ -37,7 +37,7 @@ def ship(name, runs, data_dir):
     entry = registry.get(name)
     model = entry.build()
     model.load_weights(run / "model.weights.h5")
-    train.save_inference_weights(entry, model, dest / "model.weights.h5")
+    training.save_inference_weights(entry, model, dest / "model.weights.h5")
     for f in KEEP:
         shutil.copy(run / f, dest / f)
     results = json.loads((run / "results.json").read_text())
@@ -52,7 +52,7 @@ def ship(name, runs, data_dir):
 
         x, y, _ = speech_commands.load(data_dir, "train")
         seed = json.loads((run / "config.json").read_text())["seed"]
-        clips = train._subset(x, y, train.SHIPPED_CALIBRATION_CLIPS, seed + 2)[0]
+        clips = training.subset(x, y, train.SHIPPED_CALIBRATION_CLIPS, seed + 2)[0]
         with atomic_path(dest / train.SHIPPED_CALIBRATION) as tmp:
             with open(tmp, "wb") as f:
                 np.savez_compressed(f, audio=np.round(clips * 32767).astype(np.int16))

@@ -79,7 +79,8 @@ CLASSIFIER_TASKS = ("speech", "text", "series-classification")
 #: not import the exporter (and Keras); a test keeps the two equal.
 MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
 #: Modules that register the models shipped in `zoo/pretrained/`.
-BUILTIN_MODULES: tuple[str, ...] = ("zoo.models.kws",)
+BUILTIN_MODULES: tuple[str, ...] = ("zoo.models.kws", "zoo.models.text", "zoo.models.series",
+                                    "zoo.models.forecast")
 
 WEIGHTS_FILE = "model.weights.h5"
 CONFIG_FILE = "config.json"

@@ -1,0 +1,1 @@
+"""Forecasting (weekly CO2): encoder LSTM + attending decoder, and its baseline."""

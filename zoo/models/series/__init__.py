@@ -1,0 +1,1 @@
+"""Time-series classification (JapaneseVowels, PLAID): attention-pooled GRU and its baseline."""

@@ -1,0 +1,214 @@
+"""The parts every `zoo train NAME` run shares, whatever the task.
+
+A trainer (e.g. `zoo.models.kws.train`, `zoo.models.text.train`) loads its
+data, builds `entry.build(seed=...)`, compiles it, then:
+
+    args = parse_args(parser, argv, name)       # common options below
+    history, seconds = fit(model, entry, out, (x, y), (xv, yv), args, monitor)
+    metrics, exports = export_and_measure(model, args.model, out, modes, calib, xv, measure)
+    write_run(out, results, details)            # results.json, training.json, SHA256SUMS
+
+`fit` gives Keras progress bars, `BackupAndRestore` (an interrupted run
+started again with the same `--out` resumes from its last epoch), the best
+weights by the validation metric, early stopping, and a time budget.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from zoo.files import atomic_path, atomic_write_bytes
+
+RESULTS_SCHEMA = "attention-rnn-zoo/results/1"
+ALL_MODES = "float32,float16,dynamic,int8,int16x8"
+
+
+def add_common_args(p, epochs=30, batch_size=64, learning_rate=2e-3, patience=5):
+    """Options shared by every trainer."""
+    p.add_argument("--out", default=None, help="artifact folder (default $ZOO_HOME/NAME)")
+    p.add_argument("--epochs", type=int, default=epochs)
+    p.add_argument("--batch-size", type=int, default=batch_size)
+    p.add_argument("--learning-rate", type=float, default=learning_rate)
+    p.add_argument("--patience", type=int, default=patience)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-train", type=int, default=None,
+                   help="use at most N training examples (smoke runs)")
+    p.add_argument("--modes", default=ALL_MODES,
+                   help="comma-separated TFLite modes to export and measure ('' for none)")
+    p.add_argument("--time-budget", type=float, default=None,
+                   help="stop training after this many minutes (at an epoch end)")
+    p.add_argument("--evaluate-only", action="store_true",
+                   help="skip training: load OUT/model.weights.h5, then export and measure")
+    return p
+
+
+def parse_args(p, argv, name, models):
+    """Parse `argv`; without `name` (module entry point) the model is the first argument."""
+    if name is None:
+        p.add_argument("model", choices=models)
+    args = p.parse_args(argv)
+    if name is not None:
+        if name not in models:
+            raise SystemExit(f"{p.prog}: this trainer serves {', '.join(models)}, not {name!r}")
+        args.model = name
+    return args
+
+
+def subset(x, y, n, seed):
+    """At most `n` examples of `(x, y)`, drawn with `seed` (all when `n` is None)."""
+    if n is None or n >= len(y):
+        return x, y
+    idx = np.random.default_rng(seed).permutation(len(y))[:n]
+    return x[idx], y[idx]
+
+
+def save_inference_weights(entry, model, path):
+    """Weights only (an uncompiled copy: no optimizer slots), atomically."""
+    fresh = entry.build()
+    fresh.set_weights(model.get_weights())
+    with atomic_path(path) as tmp:
+        fresh.save_weights(str(tmp) + ".weights.h5")
+        os.replace(str(tmp) + ".weights.h5", tmp)
+
+
+def time_budget(minutes):
+    """Keras callback: stop at the end of the epoch that exceeds the budget."""
+    import keras
+
+    class TimeBudget(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.start = time.time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            if minutes and time.time() - self.start > 60 * minutes:
+                print(f"\ntime budget of {minutes} min reached after epoch {epoch + 1}")
+                self.model.stop_training = True
+
+    return TimeBudget()
+
+
+def fit(model, entry, out, train, validation, args, monitor="val_accuracy", mode="max",
+        callbacks=()):
+    """Train `model` (compiled) and leave its best weights in `out/model.weights.h5`.
+
+    With `args.evaluate_only` the weights are loaded from there instead.
+    Returns `(history dict or None, training seconds or None)`.
+    """
+    import keras
+
+    best = Path(out) / "model.weights.h5"
+    if args.evaluate_only:
+        model.load_weights(best)
+        return None, None
+    checkpoint = Path(out) / ".best.weights.h5"
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(Path(out) / ".backup")),
+        keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, mode=mode,
+                                        save_best_only=True, save_weights_only=True),
+        keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=args.patience),
+        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2),
+        time_budget(args.time_budget),
+        *callbacks,
+    ]
+    start = time.time()
+    history = model.fit(*train, validation_data=validation, epochs=args.epochs,
+                        batch_size=args.batch_size, callbacks=callbacks, verbose=1).history
+    seconds = round(time.time() - start, 1)
+    model.load_weights(checkpoint)
+    save_inference_weights(entry, model, best)
+    os.unlink(checkpoint)
+    return history, seconds
+
+
+def predict_batches(predict_fn, x, batch=256):
+    """`predict_fn` over `x` (an array, or a list of arrays for several inputs) in batches."""
+    parts = x if isinstance(x, (list, tuple)) else [x]
+    n = len(parts[0])
+    outs = []
+    for i in range(0, n, batch):
+        chunk = [p[i:i + batch] for p in parts]
+        y = predict_fn(*chunk) if len(chunk) > 1 else predict_fn(chunk[0])
+        outs.append(np.asarray(y[0] if isinstance(y, (list, tuple)) else y))
+    return np.concatenate(outs)
+
+
+def classification_metrics(predict_fn, x, y, labels, batch=256):
+    """Accuracy, per-class accuracy and confusion matrix; also returns the probabilities."""
+    probs = predict_batches(predict_fn, x, batch)
+    pred = probs.argmax(-1)
+    k = len(labels)
+    confusion = np.zeros((k, k), int)
+    np.add.at(confusion, (y, pred), 1)
+    per_class = {labels[i]: float(confusion[i, i] / max(1, confusion[i].sum())) for i in range(k)}
+    return dict(accuracy=float((pred == y).mean()), per_class_accuracy=per_class,
+                confusion_matrix=confusion.tolist()), probs
+
+
+def export_and_measure(model, name, out, modes, representative_data, validation_x, measure,
+                       latency_input=None):
+    """Export `model` in each mode to `out/<name>.<mode>.tflite` and measure each file.
+
+    `measure(runtime) -> dict` scores a loaded file on the test split (same
+    keys as the Keras metrics). Returns `(metrics per mode, exports per mode)`;
+    a mode the exporter refuses is recorded as `{"error": message}`.
+    """
+    import export
+    from zoo import registry
+
+    metrics, exports = {}, {}
+    for mode in [m for m in modes.split(",") if m]:
+        path = Path(out) / registry.tflite_filename(name, mode)
+        try:
+            report = export.to_tflite(model, path, quantize=mode,
+                                      representative_data=representative_data,
+                                      validation_data=validation_x)
+        except export.ExportError as exc:
+            print(f"{mode}: not exported: {exc}", flush=True)
+            exports[mode] = {"error": str(exc)}
+            continue
+        rt = export.runtime.load(path, threads=1)
+        metrics[mode] = measure(rt)
+        probe = latency_input if latency_input is not None else (
+            [v[:1] for v in validation_x] if isinstance(validation_x, (list, tuple))
+            else validation_x[:1])
+        exports[mode] = dict(size_bytes=report.size_bytes,
+                             p50_ms_1t=export.runtime.latency_ms(rt, probe)[0],
+                             report=report.to_dict())
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics[mode].items())
+        print(f"{mode}: {report.size_bytes / 1024:.1f} KiB, test {shown}", flush=True)
+    return metrics, exports
+
+
+def export_sections(exports):
+    """`exports` and `limitations` entries of results.json from `export_and_measure`'s exports."""
+    ok = {k: v for k, v in exports.items() if "error" not in v}
+    failed = [f"{m}: not exported: {v['error']}" for m, v in exports.items() if "error" in v]
+    return ok, failed
+
+
+def environment():
+    import keras
+
+    return {"python": platform.python_version(), "keras": keras.__version__,
+            "cpu_count": os.cpu_count()}
+
+
+def history_dict(history):
+    return None if history is None else {k: [float(v) for v in vs] for k, vs in history.items()}
+
+
+def write_run(out, results, details):
+    """`results.json` (the `zoo.cards` schema), `training.json`, then `SHA256SUMS`."""
+    from zoo import registry
+
+    results = {"schema": RESULTS_SCHEMA, **results}
+    atomic_write_bytes(Path(out) / "results.json", json.dumps(results, indent=2).encode())
+    atomic_write_bytes(Path(out) / "training.json", json.dumps(details, indent=2).encode())
+    registry.write_checksums(out)
+    print(f"artifacts in {out}", flush=True)
