@@ -251,7 +251,8 @@ def _run_converter(converter, quantize):
 
 
 def to_tflite(model, path, quantize="float32", representative_data=None, validate=True,
-              validation_data=None, recurrent="stepped", threads=1, per_channel_dense=False):
+              validation_data=None, recurrent="stepped", threads=1, per_channel_dense=False,
+              gpu_check=False):
     """Export a Keras model to a `.tflite` file and return an `ExportReport`.
 
     Args:
@@ -271,6 +272,10 @@ def to_tflite(model, path, quantize="float32", representative_data=None, validat
         per_channel_dense: per-output-channel weight scales for dense
             (FULLY_CONNECTED) layers; off by default (smaller files, same
             measured error on our reference models).
+        gpu_check: also run the file on LiteRT.js's WebGPU accelerator
+            (`export.gpu_check`, headless Chromium) and put the measured
+            result in `report.gpu` (`report.gpu_compatible`); without it
+            the report says "not measured" (or "no" for a blocking op).
     """
     try:  # fail before the (slow) conversion, not after it
         check_output_path(path)
@@ -291,6 +296,8 @@ def to_tflite(model, path, quantize="float32", representative_data=None, validat
             from export.validation import validate as run_validation
 
             report.validation = run_validation(path, model, data, threads=threads)
+    if gpu_check:
+        report.measure_gpu()
     return report
 
 

@@ -16,8 +16,10 @@ with the Keras model (`zoo.load(name).predict`) and with `export.runtime`
 (Python). One line per model and mode, then `webgpu: K/N models match`.
 
 Fixed input: speech models get samples 0..16000 of zoo/demo_audio/yes.wav
-(zero padded), other models seeded normal noise (seed 0) of the plan's input
-shapes (batch 1). `--file PATH` checks any `.tflite` file (no Keras
+(zero padded); other registered models the first example of their shipped
+calibration data (`representative_data`: real token ids, real series);
+anything else seeded normal noise (seed 0) of the plan's input shapes
+(batch 1). Integer inputs (token ids) stay integer on every backend. `--file PATH` checks any `.tflite` file (no Keras
 reference: compared with `export.runtime` only).
 
 Pass (`ok`): max |webgpu - keras| <= TOLERANCE[mode] and max |webgpu -
@@ -111,11 +113,15 @@ def shipped_models():
 
 
 # ----------------------------------------------------------------- inputs
-def fixed_inputs(plan, task=None):
+def fixed_inputs(plan, task=None, name=None):
     """Deterministic batch-1 inputs for a plan (see the module doc)."""
     shapes = [list(s) for s in plan["input_shapes"]]
     if any(d is None or d < 0 for s in shapes for d in s[1:]):
         raise ValueError(f"input shapes {shapes} are not fixed")
+    if name is not None and task != "speech":
+        real = shipped_example(name)
+        if real is not None:
+            return real
     if task == "speech" and len(shapes) == 1 and len(shapes[0]) == 2:
         import soundfile
 
@@ -126,6 +132,34 @@ def fixed_inputs(plan, task=None):
         return [x[None]]
     rng = np.random.default_rng(0)
     return [rng.standard_normal([1, *s[1:]]).astype(np.float32) for s in shapes]
+
+
+def shipped_example(name):
+    """The first example of a registered model's shipped calibration data (its
+    `representative_data` hook: real token ids, real series), batch 1; None without one."""
+    from zoo import registry
+
+    entry = registry.get(name)
+    if entry.representative_data is None:
+        return None
+    data = entry.hook("representative_data")()
+    arrays = data if isinstance(data, (list, tuple)) else [data]
+    return [np.asarray(a)[:1] for a in arrays]
+
+
+def measure_file(path, timeout=300.0):
+    """The `ExportReport.gpu` entry of one `.tflite` file: run on WebGPU against
+    `export.runtime` (status "not measured" with the reason when Chromium,
+    node_modules or WebGPU is unavailable)."""
+    base = {"backend": "LiteRT.js WebGPU (SwiftShader in headless Chromium; a correctness "
+                       "path, not GPU speed)", "max_abs_diff_vs_runtime": None}
+    try:
+        result = check(files=[path], timeout=timeout, log=lambda *_: None)
+    except Unavailable as exc:
+        return {**base, "status": "not measured", "reason": str(exc)}
+    entry = result["models"][0]
+    return {**base, "status": entry["status"], "reason": entry.get("reason"),
+            "max_abs_diff_vs_runtime": (entry.get("webgpu") or {}).get("vs_runtime")}
 
 
 def _as_list(y):
@@ -261,9 +295,11 @@ def check(models=(), modes=("float16",), files=(), timeout=600.0, log=print):
             plan = runtime.read_plan(data)
             rt = runtime.Runtime(data, threads=1, source=str(path))
             plan = plan or rt.plan
-            x = fixed_inputs(plan, task)
+            real = keras_name is not None and task != "speech"
+            x = fixed_inputs(plan, task, name if real else None)
             entry["_inputs"], entry["_runtime"] = x, _as_list(rt(*x))
             entry["input"] = ("zoo/demo_audio/yes.wav[0:16000]" if task == "speech"
+                              else "first example of the shipped calibration data" if real
                               else "seeded normal noise (numpy default_rng(0))")
             stem = f"m{i}"
             shutil.copyfile(path, job_dir / f"{stem}.tflite")

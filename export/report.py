@@ -26,15 +26,37 @@ class ExportReport:
     gpu_blocking_ops: list
     convert_seconds: float | None = None
     validation: dict | None = None
+    #: Measured on a GPU backend (`to_tflite(..., gpu_check=True)` or
+    #: `measure_gpu`): {"status": "ok" | "FAIL" | "not measured", "backend",
+    #: "max_abs_diff_vs_runtime", "reason"}. None: not measured.
+    gpu: dict | None = None
+
+    @property
+    def gpu_documented_ops_only(self):
+        """Static: only ops of the GPU delegate's documented list (an explanation, not a proof)."""
+        return not self.gpu_undocumented_ops and not self.gpu_blocking_ops
 
     @property
     def gpu_compatible(self):
-        """Static guess: only ops of the GPU delegate's documented list."""
-        return not self.gpu_undocumented_ops and not self.gpu_blocking_ops
+        """Runs on the GPU path: the measured result when there is one (`gpu`);
+        False without a run when an op is known to block the delegate (`WHILE`);
+        otherwise None (not measured; `gpu_documented_ops_only` is the static hint)."""
+        status = (self.gpu or {}).get("status")
+        if status in ("ok", "FAIL"):
+            return status == "ok"
+        return False if self.gpu_blocking_ops else None
+
+    def measure_gpu(self, timeout=300.0):
+        """Run the file on LiteRT.js WebGPU (`export.gpu_check`) and store the result in `gpu`."""
+        from export import gpu_check
+
+        self.gpu = gpu_check.measure_file(self.path, timeout=timeout)
+        return self.gpu
 
     def to_dict(self):
         d = dataclasses.asdict(self)
         d["gpu_compatible"] = self.gpu_compatible
+        d["gpu_documented_ops_only"] = self.gpu_documented_ops_only
         return d
 
     def to_json(self):
@@ -49,8 +71,9 @@ class ExportReport:
             ("ops", ", ".join(f"{k}×{v}" for k, v in sorted(self.op_histogram.items()))),
             ("builtin ops only", "yes" if self.builtin_only else "no"),
             ("GPU delegate (documented ops)",
-             "yes" if self.gpu_compatible else
+             "yes" if self.gpu_documented_ops_only else
              "no: " + ", ".join(self.gpu_blocking_ops + self.gpu_undocumented_ops)),
+            ("GPU (WebGPU, measured)", self._gpu_text()),
         ]
         for io in self.inputs + self.outputs:
             q = io.get("quantization")
@@ -63,6 +86,18 @@ class ExportReport:
             if v.get("top1_agreement") is not None:
                 rows.append(("top-1 agreement", f"{100 * v['top1_agreement']:.2f} %"))
         return rows
+
+
+    def _gpu_text(self):
+        g = self.gpu or {}
+        if g.get("status") == "ok":
+            return f"runs, max |Δ| vs CPU runtime {g['max_abs_diff_vs_runtime']:.1e}"
+        if g.get("status") == "FAIL":
+            return f"fails: {g.get('reason')}"
+        if self.gpu_blocking_ops:
+            return "no (blocking op " + ", ".join(self.gpu_blocking_ops) + ")"
+        return ("not measured" + (f" ({g['reason']})" if g.get("reason") else "")
+                + ": to_tflite(gpu_check=True) / zoo export --gpu-check")
 
 
 def _io_entries(runtime):

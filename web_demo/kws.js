@@ -183,12 +183,18 @@ export function planSignatures(plan) {
 export function litertCaller(model, Tensor, aliases = {}) {
   const runners = model.signatures;  // {key: SignatureRunner}
   const outShapes = {};
+  const inTypes = {};  // integer inputs (token ids) need an Int32Array, not our Float32Array
   for (const [key, runner] of Object.entries(runners)) {
     outShapes[key] = Object.fromEntries(runner.getOutputDetails().map((d) => [d.name, [...d.shape]]));
+    inTypes[key] = Object.fromEntries(runner.getInputDetails().map((d) => [d.name, d.dtype]));
   }
+  const typed = (data, dtype) => (dtype === 'int32' && !(data instanceof Int32Array)
+    ? Int32Array.from(data, Math.round) : data);
   return async function call(signature, feed) {
     const tensors = {};
-    for (const [name, a] of Object.entries(feed)) tensors[name] = new Tensor(a.data, a.shape);
+    for (const [name, a] of Object.entries(feed)) {
+      tensors[name] = new Tensor(typed(a.data, (inTypes[signature] || {})[name]), a.shape);
+    }
     let result;
     try {
       result = await model.run(signature, tensors);

@@ -5,6 +5,7 @@ models and TFLite export for edge devices.
     zoo.list_models()                       # registered models
     model = zoo.load("NAME")                # pretrained keras.Model (offline)
     zoo.predict("NAME", inputs)
+    zoo.explain("text-att-bigru", "a sentence")   # result + attention weights over tokens
 
 The model API (`zoo.api`) is imported on first use, so `import zoo` stays
 light (no Keras or TensorFlow).
@@ -14,7 +15,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_API = ("list_models", "load", "load_tflite", "labels", "model_card", "predict")
+_API = ("list_models", "load", "load_tflite", "labels", "model_card", "predict", "explain")
 
 __all__ = ["__version__", *_API]
 

@@ -361,7 +361,52 @@ def predict(name, inputs, *, model=None, tflite=None, batch_size=32):
     return results[0] if single else results
 
 
+def explain(name, inputs):
+    """Predictions with the attention weights behind them, for plotting.
+
+    For models whose builder accepts `return_attention=True` (e.g.
+    `text-att-bigru`, `ts-att-gru`): returns one dict per input with
+    `result` (as `predict` gives it), `weights` (the attention weights over
+    the input's real steps, summing to 1) and `steps` (the tokens of a
+    text, else `None`). Draw one with `zoo.plot.attention(d["weights"],
+    x_labels=d["steps"])`.
+    """
+    entry = registry.get(name)
+    single, items = _as_items(entry, inputs)
+    if not items:
+        raise ValueError("explain needs at least one input")
+    try:
+        model = load(name, compile=False, return_attention=True)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name!r} returns no attention weights to explain ({exc}); use a "
+                         "model with attention, e.g. "
+                         f"{', '.join(list_models('*-att-*')[:3])}") from None
+    pre = entry.hook("preprocess") or default_preprocess(entry)
+    post = entry.hook("postprocess") or default_postprocess(entry)
+    x = pre(items)
+    probs, weights = model.predict(x, verbose=0)
+    class_labels = labels(name) if entry.is_classifier else None
+    results = post(probs, class_labels)
+    steps = None
+    if entry.task == "text":
+        from zoo.data.text import tokenize
+
+        steps = [toks[:weights.shape[1]] for toks in tokenize(items)]
+    out = []
+    for i, result in enumerate(results):
+        if steps is not None:
+            n = len(steps[i])
+        elif entry.task == "series-classification":  # real steps: flagged by zoo.data.series.pad
+            n = int((np.asarray(x)[i, :, -1] > 0).sum())
+        else:
+            n = weights.shape[-1]
+        out.append({"result": result, "weights": np.asarray(weights[i, ..., :n], np.float32),
+                    "steps": steps[i] if steps is not None else None})
+    return out[0] if single else out
+
+
 __all__ = [
+    "explain",
     "list_models", "load", "load_tflite", "labels", "model_card", "predict", "read_audio",
     "default_preprocess", "default_postprocess", "ChecksumError", "UnknownModelError",
     "PretrainedNotFoundError",

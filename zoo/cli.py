@@ -124,6 +124,9 @@ def export_command(
                                              "representative_data"),
     output: Path = typer.Option(..., "--output", "-o", help="the .tflite file to write"),
     json_report: Path = typer.Option(None, "--json", help="also write the report as JSON"),
+    gpu_check: bool = typer.Option(False, "--gpu-check",
+                                   help="also run the file on LiteRT.js WebGPU (headless "
+                                        "Chromium) and report the measured result"),
 ):
     """Export a Keras model (file or registered name) to TFLite and print the report."""
     import export
@@ -158,7 +161,7 @@ def export_command(
         data = _registry_data(entry, representative)
     try:
         report = export.to_tflite(keras_model, output, quantize=quantize,
-                                  representative_data=data)
+                                  representative_data=data, gpu_check=gpu_check)
     except (export.ExportError, FileNotFoundError, PermissionError) as exc:
         fail(str(exc))
     print_report(report)
@@ -254,6 +257,37 @@ def _cli_item(entry, arg: str):
     fail(f"input {arg!r}: {entry.task} models take .npy or .csv files of shape (time, channels)")
 
 
+def _plot_attention(name, inputs, items, path: Path):
+    from zoo import api, plot
+    from zoo.files import atomic_path, check_output_path
+
+    if path.suffix.lower() != ".png":
+        fail(f"--plot {str(path)!r}: give a .png file name")
+    try:
+        check_output_path(path)
+        explained = api.explain(name, items)
+    except (ValueError, OSError) as exc:
+        fail(str(exc).splitlines()[0])
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    widest = max(len(e["weights"]) for e in explained)
+    fig = Figure(figsize=(min(24.0, max(6.0, 0.35 * widest + 2)), 1.6 * len(explained) + 0.6))
+    FigureCanvasAgg(fig)
+    for i, (arg, e) in enumerate(zip(inputs, explained)):
+        ax = fig.add_subplot(len(explained), 1, i + 1)
+        plot.attention(e["weights"], x_labels=e["steps"], ax=ax,
+                       title=f"{arg[:60]} -> {e['result']}")
+        ax.set_yticks([])
+        ax.set_ylabel("")
+        if e["steps"] is not None:
+            ax.tick_params(axis="x", labelrotation=90)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    typer.echo(f"attention plot: {path}")
+
+
 @app.command("predict")
 def predict_command(
     name: str = typer.Argument(..., help="registered model name"),
@@ -262,6 +296,9 @@ def predict_command(
     tflite: str = typer.Option(None, "--tflite",
                                help="run the shipped TFLite file of this mode (e.g. int8) "
                                     "instead of the Keras model"),
+    plot: Path = typer.Option(None, "--plot",
+                              help="attention models: draw the attention weights over the "
+                                   "input steps (tokens, time steps) to this .png"),
 ):
     """Run a pretrained model; prints `INPUT<tab>RESULT` per input."""
     import json
@@ -272,6 +309,8 @@ def predict_command(
 
     entry = _entry(name)
     items = [_cli_item(entry, arg) for arg in inputs]
+    if plot is not None:
+        _plot_attention(name, inputs, items, plot)
     try:
         results = api.predict(name, items, tflite=tflite)
     except (api.ChecksumError, FileNotFoundError, ValueError, ImportError, TypeError) as exc:

@@ -68,9 +68,10 @@ def subset(x, y, n, seed):
     return x[idx], y[idx]
 
 
-def save_inference_weights(entry, model, path):
-    """Weights only (an uncompiled copy: no optimizer slots), atomically."""
-    fresh = entry.build()
+def save_inference_weights(entry, model, path, config=None):
+    """Weights only (an uncompiled copy of `entry.build(**config)`: no optimizer slots),
+    atomically."""
+    fresh = entry.build(**(config or {}))
     fresh.set_weights(model.get_weights())
     with atomic_path(path) as tmp:
         fresh.save_weights(str(tmp) + ".weights.h5")
@@ -94,9 +95,10 @@ def time_budget(minutes):
 
 
 def fit(model, entry, out, train, validation, args, monitor="val_accuracy", mode="max",
-        callbacks=()):
+        callbacks=(), config=None):
     """Train `model` (compiled) and leave its best weights in `out/model.weights.h5`.
 
+    `config`: the builder keyword arguments of `model` (`entry.build(**config)`).
     With `args.evaluate_only` the weights are loaded from there instead.
     Returns `(history dict or None, training seconds or None)`.
     """
@@ -121,7 +123,7 @@ def fit(model, entry, out, train, validation, args, monitor="val_accuracy", mode
                         batch_size=args.batch_size, callbacks=callbacks, verbose=1).history
     seconds = round(time.time() - start, 1)
     model.load_weights(checkpoint)
-    save_inference_weights(entry, model, best)
+    save_inference_weights(entry, model, best, config)
     os.unlink(checkpoint)
     return history, seconds
 
@@ -146,8 +148,19 @@ def classification_metrics(predict_fn, x, y, labels, batch=256):
     confusion = np.zeros((k, k), int)
     np.add.at(confusion, (y, pred), 1)
     per_class = {labels[i]: float(confusion[i, i] / max(1, confusion[i].sum())) for i in range(k)}
-    return dict(accuracy=float((pred == y).mean()), per_class_accuracy=per_class,
-                confusion_matrix=confusion.tolist()), probs
+    return dict(accuracy=float((pred == y).mean()), macro_f1=macro_f1(confusion),
+                per_class_accuracy=per_class, confusion_matrix=confusion.tolist()), probs
+
+
+def macro_f1(confusion):
+    """Unweighted mean of the per-class F1 scores (classes absent from both truth and
+    predictions are left out) from a confusion matrix `[true, predicted]`."""
+    confusion = np.asarray(confusion, float)
+    tp = np.diag(confusion)
+    support, predicted = confusion.sum(1), confusion.sum(0)
+    present = (support + predicted) > 0
+    f1 = np.divide(2 * tp, support + predicted, out=np.zeros_like(tp), where=present)
+    return float(f1[present].mean()) if present.any() else 0.0
 
 
 def export_and_measure(model, name, out, modes, representative_data, validation_x, measure,
@@ -212,3 +225,70 @@ def write_run(out, results, details):
     atomic_write_bytes(Path(out) / "training.json", json.dumps(details, indent=2).encode())
     registry.write_checksums(out)
     print(f"artifacts in {out}", flush=True)
+
+
+def classifier_run(entry, args, out, data, labels, *, config, calibration, shipped_calibration,
+                   data_section, limitations=(), reproduce=None, baselines=None, details=None,
+                   metric_keys=("accuracy", "macro_f1")):
+    """The whole run of a classifier trainer after its data are loaded.
+
+    `data`: `(x_train, y_train, x_val, y_val, x_test, y_test)` model inputs and
+    integer labels; `config`: builder keyword arguments (saved to
+    `config.json`); `calibration`: model inputs for int8 calibration;
+    `shipped_calibration`: arrays saved to `calibration.npz` (the small set
+    `zoo export NAME` calibrates with); `baselines()`: classical peers
+    measured on the same test split, a list of `{"name", "accuracy", ...}`.
+    Writes weights, labels, config, TFLite files, results and checksums to `out`.
+    """
+    import keras
+
+    x_train, y_train, x_val, y_val, x_test, y_test = data
+    atomic_write_bytes(Path(out) / "config.json", json.dumps(config).encode())
+    atomic_write_bytes(Path(out) / "labels.txt", ("\n".join(labels) + "\n").encode())
+    model = entry.build(**config)
+    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history, train_seconds = fit(model, entry, out, (x_train, y_train), (x_val, y_val), args,
+                                 config=config)
+    with atomic_path(Path(out) / "calibration.npz") as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **shipped_calibration)
+
+    keras_metrics, _ = classification_metrics(lambda b: model.predict(b, verbose=0),
+                                              x_test, y_test, labels)
+    print("test (keras): " + ", ".join(f"{k} {keras_metrics[k]:.4f}" for k in metric_keys),
+          flush=True)
+
+    def measure(rt):
+        m = classification_metrics(rt, x_test, y_test, labels, batch=64)[0]
+        return {k: m[k] for k in metric_keys}
+
+    metrics, exports = export_and_measure(model, args.model, out, args.modes, calibration,
+                                          x_val[:64], measure)
+    peers = baselines() if baselines else []
+    for peer in peers:
+        print(f"{peer['name']}: test accuracy {peer['accuracy']:.4f}", flush=True)
+    shipped_exports, failed = export_sections(exports)
+    ours = keras_metrics["accuracy"]
+    results = {
+        "model": args.model,
+        "architecture": entry.description,
+        "parameters": int(model.count_params()),
+        "data": data_section,
+        "metrics_split": "test",
+        "metrics": {"keras": {k: keras_metrics[k] for k in metric_keys}, **metrics},
+        "exports": shipped_exports,
+        "limitations": [f"Classical peer on the same test split: {p['name']} reaches "
+                        f"{100 * p['accuracy']:.1f} % accuracy (this model: {100 * ours:.1f} %)."
+                        for p in peers] + list(limitations) + failed,
+        "reproduce": reproduce or {},
+        "environment": environment(),
+    }
+    details = {"per_class_accuracy": keras_metrics["per_class_accuracy"],
+               "confusion_matrix": keras_metrics["confusion_matrix"], "labels": list(labels),
+               "train_seconds": train_seconds, "seed": args.seed,
+               "epochs_run": None if history is None else len(history.get("loss", [])),
+               "history": history_dict(history), "classical_baselines": peers,
+               **(details or {})}
+    write_run(out, results, details)
+    return 0

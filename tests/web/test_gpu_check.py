@@ -22,25 +22,40 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.tensorflow_only
 
 
-@pytest.mark.skipif(gpu_check.find_chromium() is None,
-                    reason="chromium is not installed (bash scripts/setup_system.sh installs it)")
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-def test_att_bilstm_float16_matches_keras_on_webgpu(tmp_path):
+def _node_modules():
     if not gpu_check.node_modules_ready():
         if shutil.which("npm") is None:
             pytest.skip("web_demo/node_modules is missing and npm is not installed")
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=ROOT / "web_demo",
                        check=True, capture_output=True, timeout=300)
+
+
+needs_browser = [
+    pytest.mark.skipif(gpu_check.find_chromium() is None,
+                       reason="chromium is not installed (bash scripts/setup_system.sh installs it)"),
+    pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"),
+]
+
+
+@needs_browser[0]
+@needs_browser[1]
+def test_speech_and_text_models_float16_match_keras_on_webgpu(tmp_path):
+    _node_modules()
     out = tmp_path / "gpu.json"
     proc = subprocess.run([sys.executable, "-m", "export.gpu_check", "--model", "kws-att-bilstm",
-                           "--quantize", "float16", "--timeout", "50", "--json", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(("kws-", "webgpu:"))]
+                           "text-att-bigru", "--quantize", "float16", "--timeout", "60",
+                           "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=240)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(("kws-", "text-", "webgpu:"))]
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert lines[0].startswith("kws-att-bilstm float16 webgpu ok maxdiff "), lines
     assert " vs keras (wasm " in lines[0], lines
-    assert lines[-1] == "webgpu: 1/1 models match", lines
+    assert lines[1].startswith("text-att-bigru float16 webgpu ok maxdiff "), lines
+    assert lines[-1] == "webgpu: 2/2 models match", lines
     r = json.loads(out.read_text())
+    text = r["models"][1]
+    assert text["input"] == "first example of the shipped calibration data"  # int32 token ids
+    assert text["webgpu"]["vs_keras"] <= 1e-3 and text["wasm"]["vs_keras"] <= 1e-3, text
     m = r["models"][0]
     assert m["status"] == "ok" and m["tolerance"] == gpu_check.TOLERANCE["float16"]
     assert m["webgpu"]["vs_keras"] <= 1e-3 and m["webgpu"]["vs_runtime"] <= 1e-3, m
@@ -73,3 +88,27 @@ def test_while_based_file_is_reported_not_gpu_ready(tmp_path, capsys):
     assert lines[-1] == "webgpu: 0/1 models match"
     entry = json.loads((tmp_path / "r.json").read_text())["models"][0]
     assert entry["status"] == "FAIL" and entry["gpu_blocking_ops"] == ["WHILE"]
+
+
+@needs_browser[0]
+@needs_browser[1]
+def test_export_report_gpu_field_is_the_measured_result(tmp_path):
+    import keras
+    import numpy as np
+
+    import export
+
+    _node_modules()
+    inp = keras.Input((12, 3), batch_size=1)
+    x = keras.layers.Conv1D(4, 3, activation="relu")(inp)
+    model = keras.Model(inp, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling1D()(x)))
+    data = np.random.default_rng(0).normal(size=(4, 12, 3)).astype("float32")
+    plain = export.to_tflite(model, tmp_path / "conv.float32.tflite", representative_data=data)
+    assert plain.gpu is None and plain.gpu_compatible is None  # static ops alone prove nothing
+    assert dict(plain.table())["GPU (WebGPU, measured)"].startswith("not measured")
+    rep = export.to_tflite(model, tmp_path / "conv2.float32.tflite", representative_data=data,
+                           gpu_check=True)
+    assert rep.gpu["status"] == "ok" and rep.gpu_compatible is True, rep.gpu
+    assert rep.gpu["max_abs_diff_vs_runtime"] <= 1e-4
+    assert rep.to_dict()["gpu"]["status"] == "ok"
+    assert dict(rep.table())["GPU (WebGPU, measured)"].startswith("runs, max |Δ| vs CPU runtime")

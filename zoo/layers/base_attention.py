@@ -49,10 +49,17 @@ def masked_softmax(energies, mask=None):
     """
     if mask is None:
         return ops.softmax(energies, axis=-1)
+    # No large negative constant: masked steps take the row's smallest energy,
+    # so every tensor keeps the range of the energies themselves (int8
+    # quantization of a -1e9 fill would leave no resolution for real steps).
     valid = ops.expand_dims(ops.cast(mask, "bool"), axis=1)
-    energies = ops.where(valid, energies, large_negative(energies.dtype))
-    weights = ops.softmax(energies, axis=-1)
-    return ops.where(valid, weights, ops.zeros_like(weights))
+    floor = ops.min(energies, axis=-1, keepdims=True)
+    shifted = ops.where(valid, energies, floor)
+    shifted = shifted - ops.max(shifted, axis=-1, keepdims=True)
+    exps = ops.where(valid, ops.exp(shifted), ops.zeros_like(shifted))
+    # A row with a valid step sums to >= 1 (its maximum contributes exp(0));
+    # a row without one is all zeros and stays so.
+    return exps / ops.maximum(ops.sum(exps, axis=-1, keepdims=True), 1.0)
 
 
 def _dims(shape):

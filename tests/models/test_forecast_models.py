@@ -1,0 +1,229 @@
+"""Forecasting models: architecture contract, parameter parity, the
+predict hooks, the shipped models (Keras vs TFLite), the classical
+baselines, and a smoke run of the trainer."""
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from zoo import registry
+from zoo.data import forecasting as fc
+from zoo.layers import AttentionRNN
+from zoo.models.forecast import baselines
+from zoo.models.forecast import models as fm
+
+NAMES = ("forecast-att-lstm", "forecast-lstm")
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "co2_weekly_tail.csv"
+
+
+@pytest.fixture(scope="module")
+def co2():
+    series = fc.load_co2()
+    return series.values, fc.split(len(series.values))
+
+
+def test_registered_with_the_documented_contract():
+    assert set(NAMES) <= set(registry.list_models("forecast-*", task="forecasting"))
+    for name in NAMES:
+        entry = registry.get(name)
+        assert entry.input_spec[0]["shape"] == (fc.WINDOW, 1)
+        model = entry.build()
+        assert [tuple(o.shape) for o in model.outputs] == [(None, fc.HORIZON), (None, 1),
+                                                          (None, 1)]
+
+
+def test_parameter_counts_match_within_ten_percent():
+    att = registry.get("forecast-att-lstm").build().count_params()
+    base = registry.get("forecast-lstm").build().count_params()
+    assert abs(att - base) <= 0.10 * att, (att, base)
+
+
+def test_attention_model_really_attends_and_twin_does_not():
+    att = registry.get("forecast-att-lstm").build()
+    base = registry.get("forecast-lstm").build()
+    assert any(isinstance(layer, AttentionRNN) for layer in att.layers)
+    assert not any(isinstance(layer, AttentionRNN) for layer in base.layers)
+
+
+def test_window_normalization_matches_numpy(rng):
+    x = rng.normal(300, 5, size=(3, fc.WINDOW, 1)).astype("float32")
+    x[2] = 7.0  # a constant window: the scale floor, no NaN
+    z, last, scale = (keras.ops.convert_to_numpy(t) for t in fm.WindowNormalization()(x))
+    want_scale = np.maximum(x[..., 0].std(axis=1), 1e-3 * np.maximum(np.abs(x[:, -1, 0]), 1))
+    np.testing.assert_allclose(last[:, 0], x[:, -1, 0])
+    np.testing.assert_allclose(scale[:, 0], want_scale, rtol=1e-4)
+    np.testing.assert_allclose(z, (x - x[:, -1:]) / want_scale[:, None, None], atol=1e-4)
+    assert np.isfinite(z).all() and np.all(z[2] == 0)
+
+
+def test_training_model_gives_the_postprocessed_forecast(rng):
+    model = registry.get("forecast-att-lstm").build()
+    x = rng.normal(350, 3, size=(4, fc.WINDOW, 1)).astype("float32")
+    direct = fm.training_model(model).predict(x, verbose=0)
+    np.testing.assert_allclose(fm.postprocess(model.predict(x, verbose=0)), direct, rtol=1e-6,
+                               atol=1e-4)
+
+
+def test_model_is_unit_free(rng):
+    """The same series in other units (affine change) gives the same forecast, transformed."""
+    model = registry.get("forecast-lstm").build()
+    x = rng.normal(350, 3, size=(2, fc.WINDOW, 1)).astype("float32")
+    a = fm.forecast(model, x)
+    b = fm.forecast(model, 10.0 * x - 1000.0)
+    np.testing.assert_allclose(b, 10.0 * a - 1000.0, rtol=1e-4, atol=1e-2)
+
+
+def test_builder_refuses_a_horizon_past_one_season():
+    with pytest.raises(ValueError, match="horizon <= season"):
+        fm.build_forecaster(horizon=60)
+
+
+# -------------------------------------------------------------------- hooks
+
+
+def test_preprocess_takes_the_last_window():
+    series = np.arange(200, dtype=np.float64)
+    x = fm.preprocess([series, series[:, None]])
+    assert x.shape == (2, fc.WINDOW, 1) and x.dtype == np.float32
+    np.testing.assert_array_equal(x[0, :, 0], series[-fc.WINDOW:])
+    np.testing.assert_array_equal(x[1], x[0])
+
+
+@pytest.mark.parametrize("item, message", [
+    (np.arange(50.0), r"has 50 values; the model needs at least the last 104 .* longer history"),
+    (np.r_[np.arange(150.0), np.nan, 1.0], r"1 NaN/Inf value\(s\).*position 150.*interpolate"),
+    (np.zeros((200, 2)), r"one channel.*shape \(200, 2\)"),
+    (np.array(["a"] * 200), "array of numbers"),
+])
+def test_preprocess_bad_input_names_problem_and_fix(item, message):
+    with pytest.raises(ValueError, match=message):
+        fm.preprocess([item])
+
+
+def test_postprocess_refuses_foreign_outputs():
+    with pytest.raises(ValueError, match=r"\[z_hat, last, scale\]"):
+        fm.postprocess(np.zeros((1, 26)))
+
+
+# ----------------------------------------------------------------- shipped
+
+
+@pytest.fixture(scope="module")
+def shipped(co2):
+    if registry.find_artifacts("forecast-att-lstm") is None:
+        pytest.skip("forecast-att-lstm is not shipped (python -m benchmarks.forecasting --ship)")
+    values, split = co2
+    x, _ = fc.windows(values, fc.test_origins(split)[:12])
+    return zoo.load("forecast-att-lstm"), x
+
+
+def test_predict_on_a_user_csv_forecasts_the_held_out_half_year(shipped):
+    series = fc.load_csv(FIXTURE)  # weeks 1999-03-20 .. 2001-06-30 (test period)
+    horizon = zoo.predict("forecast-att-lstm", series.values[:, None])
+    assert horizon.shape == (fc.HORIZON,) and horizon.dtype == np.float64
+    truth = fc.load_co2().values[-fc.HORIZON:]  # 2001-07-07 .. 2001-12-29, never trained on
+    assert np.mean(np.abs(horizon - truth)) < 1.5  # ppm; seasonal naive is off by ~2
+    batch = zoo.predict("forecast-att-lstm", [series.values, series.values[:-4]])
+    assert batch.shape == (2, fc.HORIZON)
+    np.testing.assert_allclose(batch[0], horizon, atol=1e-4)
+
+
+def test_predict_refuses_a_short_series(shipped):
+    with pytest.raises(ValueError, match="at least the last 104"):
+        zoo.predict("forecast-att-lstm", np.ones((30, 1)))
+
+
+@pytest.mark.tensorflow_only
+@pytest.mark.parametrize("name", NAMES)
+def test_shipped_tflite_matches_keras(name, co2):
+    if registry.find_artifacts(name) is None:
+        pytest.skip(f"{name} is not shipped")
+    values, split = co2
+    x, _ = fc.windows(values, fc.test_origins(split)[::4])
+    reference = fm.forecast(zoo.load(name), x)
+    float32 = fm.forecast(zoo.load_tflite(name, "float32", threads=1), x)
+    np.testing.assert_allclose(float32, reference, rtol=0, atol=1e-4)
+    int8 = fm.forecast(zoo.load_tflite(name, "int8", threads=1), x)
+    error = np.abs(int8 - reference)
+    assert error.mean() < 0.5 and error.max() < 3.0, (error.mean(), error.max())  # ppm
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_shipped_artifacts_and_card(name):
+    found = registry.find_artifacts(name)
+    if found is None:
+        pytest.skip(f"{name} is not shipped")
+    files = found.verify()
+    assert {"model.weights.h5", "results.json", "training.json", "card.json", "card.md",
+            f"{name}.float32.tflite", f"{name}.int8.tflite"} <= set(files)
+    assert sum((found.path / f).stat().st_size for f in files) < 2_000_000
+    card = zoo.model_card(name)
+    assert set(card["metrics"]["keras"]) == {"mase", "smape"}
+    assert card["data"]["synthetic"] is False
+    if name == "forecast-att-lstm":
+        assert card["comparison"]["baseline"]["name"].startswith("forecast-lstm")
+        assert "| mase | smape |" in zoo.model_card(name, format="markdown")
+
+
+# --------------------------------------------------------------- baselines
+
+
+def test_seasonal_naive_by_hand():
+    history = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    np.testing.assert_array_equal(baselines.seasonal_naive(history, 5, m=2), [4, 5, 4, 5, 4])
+    with pytest.raises(ValueError, match="at least m=2"):
+        baselines.seasonal_naive(history[:1], 3, m=2)
+
+
+def test_rolling_baselines_on_a_trend_plus_season_series():
+    t = np.arange(120.0)
+    values = 10 + 0.5 * t + 3 * np.sin(2 * np.pi * t / 4) + \
+        0.05 * np.random.default_rng(0).normal(size=t.size)
+    at = fc.origins(80, 120, horizon=8, step=8)
+    naive = baselines.rolling("seasonal-naive", values, at, 8, 4)
+    np.testing.assert_array_equal(naive[0], values[76:80][np.arange(8) % 4])
+    scores = {}
+    for method in baselines.METHODS:
+        f, info = baselines.rolling(method, values, at, 8, 4, return_info=True)
+        assert f.shape == (len(at), 8) and np.isfinite(f).all()
+        scores[method] = fc.evaluate(values, at, f, m=4)["mase"]
+    # seasonal naive misses the trend (MASE ~ horizon / m); ETS and SARIMA model it
+    assert scores["ets"] < 0.2 * scores["seasonal-naive"]
+    assert scores["sarima"] < 0.2 * scores["seasonal-naive"]
+    with pytest.raises(ValueError, match="one of"):
+        baselines.rolling("prophet", values, at, 8, 4)
+
+
+# ----------------------------------------------------------------- trainer
+
+
+@pytest.mark.tensorflow_only
+def test_trainer_smoke_run(tmp_path):
+    from zoo import cards
+    from zoo.models.forecast import train
+
+    out = tmp_path / "run"
+    code = train.main(["--out", str(out), "--epochs", "1", "--max-train", "64",
+                       "--batch-size", "32", "--modes", "float32",
+                       "--baselines", "seasonal-naive"], name="forecast-att-lstm")
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["schema"] == cards.RESULTS_SCHEMA and results["model"] == "forecast-att-lstm"
+    assert results["data"]["splits"] == {"train": 1739, "validation": 183, "test": 46}
+    keras_m, tfl = results["metrics"]["keras"], results["metrics"]["float32"]
+    assert set(keras_m) == {"mase", "smape"} and keras_m["mase"] > 0
+    assert abs(keras_m["mase"] - tfl["mase"]) < 1e-4
+    assert results["exports"]["float32"]["size_bytes"] == \
+        (out / "forecast-att-lstm.float32.tflite").stat().st_size
+    details = json.loads((out / "training.json").read_text())
+    assert details["epochs_run"] == 1 and len(details["test_per_origin"]["mase"]) == 46
+    assert details["baselines"]["test"]["seasonal-naive"]["mase"] == pytest.approx(1.3728, abs=1e-3)
+    assert {"model.weights.h5", "results.json", "training.json"} <= set(registry.read_checksums(out))
+    assert cards.main(["forecast-att-lstm", "--results", str(out / "results.json"),
+                       "--out", str(out)]) in (0, None)
+    card = json.loads((out / "card.json").read_text())
+    assert card["metrics"]["keras"]["mase"] == keras_m["mase"]

@@ -1,0 +1,235 @@
+"""Forecasting models: an LSTM encoder-decoder with attention, and its twin without.
+
+Input contract of both models: the last `WINDOW` = 104 values of a weekly
+series, `(batch, 104, 1)` float32, in the series' own units (e.g. ppm).
+Outputs (three tensors, so that the integer TFLite files never quantize the
+raw level of the series):
+
+    z_hat (batch, 26)   the normalized forecast of the next `HORIZON` = 26 values
+    last  (batch, 1)    the last observed value
+    scale (batch, 1)    the window's scale
+
+and the forecast, in the units of the input, is `z_hat * scale + last`
+(`postprocess`, `forecast(...)`; `zoo.predict` does it for you).
+
+Normalization is per window, computed inside the model by
+`WindowNormalization` (which stays float32 in the integer TFLite files,
+`export_float = True`, as `LogMelSpectrogram` does):
+
+    last  = x[:, -1]
+    scale = max(std of x over the window, 1e-3 * max(1, |last|))
+    z     = (x - last) / scale
+
+so the models are unit-free: they apply to a weekly series in any units.
+(The de-normalization is left to the host because the exporter can keep
+float32 only a layer that reads the model input; see the final report of
+issue #6 for the one-line exporter change that would lift this.)
+
+Shared parts:
+
+* encoder: `LSTM(units)` over the 104 normalized values;
+* decoder inputs, one step per horizon week `h` (known in advance for a
+  horizon <= 52): the normalized values one and two seasons earlier,
+  `z[t + h - 52]` and `z[t + h - 104]` (slices of the window);
+* output: `Dense(1)` per step, added to the one-season-earlier value
+  `z[t + h - 52]` (the network learns the correction to a seasonal-naive
+  forecast).
+
+* `forecast-att-lstm`: decoder `AttentionRNN(AttentionRNNCell(LSTMCell(units),
+  BahdanauAttention(attention_units), attention_layer_size=units,
+  input_feeding=False))` initialised with the encoder's final `(h, c)` and
+  attending over the 104 encoder states (Luong eq. 5 attention vector from
+  the Bahdanau context).
+* `forecast-lstm`: the same encoder and decoder without attention (an
+  `LSTM` initialised with the encoder's final `(h, c)`), plus a per-step
+  `Dense(projection, tanh)` standing in for the attention weights, sized so
+  the parameter counts match within 10 % (a test checks it).
+
+`training_model(model)` wraps a model with the de-normalization (a plain
+Keras layer) so that training minimises the MAE in the series' units.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from zoo.data.forecasting import HORIZON, SEASON, WINDOW
+from zoo.layers import AttentionRNN, AttentionRNNCell, BahdanauAttention
+from zoo.registry import register_model
+
+DESCRIPTION = (f"{HORIZON}-week forecast of a weekly series from its last {WINDOW} values "
+               "(trained on Mauna Loa CO2); outputs [z_hat, last, scale], forecast = "
+               "z_hat * scale + last (zoo.predict returns it)")
+COMMON = dict(task="forecasting", input_spec={"shape": (WINDOW, 1), "name": "history"},
+              trainer="zoo.models.forecast.train:main",
+              preprocess="zoo.models.forecast.models:preprocess",
+              postprocess="zoo.models.forecast.models:postprocess",
+              representative_data="zoo.models.forecast.models:representative_data")
+MIN_SCALE = 1e-3
+
+
+@keras.saving.register_keras_serializable(package="zoo.forecast")
+class WindowNormalization(keras.layers.Layer):
+    """`(batch, t, 1)` raw window -> `(z (batch, t, 1), last (batch, 1), scale (batch, 1))`
+    with `z = (x - last) / scale` (see the module docstring)."""
+
+    export_float = True
+
+    def __init__(self, min_scale=MIN_SCALE, **kwargs):
+        super().__init__(**kwargs)
+        self.min_scale = float(min_scale)
+
+    def call(self, x):
+        last = x[:, -1, :]
+        std = ops.std(x, axis=1)
+        scale = ops.maximum(std, self.min_scale * ops.maximum(ops.abs(last), 1.0))
+        z = (x - ops.expand_dims(last, 1)) / ops.expand_dims(scale, 1)
+        return z, last, scale
+
+    def compute_output_shape(self, input_shape):
+        return input_shape, (input_shape[0], 1), (input_shape[0], 1)
+
+    def get_config(self):
+        return {**super().get_config(), "min_scale": self.min_scale}
+
+
+@keras.saving.register_keras_serializable(package="zoo.forecast")
+class Denormalize(keras.layers.Layer):
+    """`(z (batch, h), last (batch, 1), scale (batch, 1))` -> `z * scale + last`
+    (used by `training_model`; the shipped models leave it to the host)."""
+
+    def call(self, inputs):
+        z, last, scale = inputs
+        return z * scale + last
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[0]
+
+
+def build_forecaster(attention=True, window=WINDOW, horizon=HORIZON, season=SEASON, units=32,
+                     attention_units=16, projection=92, seed=None):
+    """The encoder-decoder of the module docstring (`seed` is accepted for
+    `config.json` compatibility; seeding is done by the trainer)."""
+    del seed
+    if not 0 < horizon <= season or window < 2 * season:
+        raise ValueError(f"need 0 < horizon <= season and window >= 2 * season (the decoder "
+                         f"reads the values one and two seasons back); got window {window}, "
+                         f"horizon {horizon}, season {season}")
+    history = keras.Input(shape=(window, 1), name="history")
+    z, last, scale = WindowNormalization(name="normalize")(history)
+    lag1 = z[:, window - season:window - season + horizon, :]
+    lag2 = z[:, window - 2 * season:window - 2 * season + horizon, :]
+    decoder_in = keras.layers.Concatenate(name="seasonal_lags")([lag1, lag2])
+    if attention:
+        memory, h, c = keras.layers.LSTM(units, return_sequences=True, return_state=True,
+                                         name="encoder")(z)
+        cell = AttentionRNNCell(keras.layers.LSTMCell(units, name="decoder_cell"),
+                                BahdanauAttention(attention_units, name="bahdanau"),
+                                attention_layer_size=units, input_feeding=False,
+                                memory_length=window, name="attention_cell")
+        out = AttentionRNN(cell, name="decoder")(decoder_in, memory, initial_state=[h, c])
+    else:
+        _, h, c = keras.layers.LSTM(units, return_state=True, name="encoder")(z)
+        out = keras.layers.LSTM(units, return_sequences=True, name="decoder")(
+            decoder_in, initial_state=[h, c])
+        out = keras.layers.Dense(projection, activation="tanh", name="projection")(out)
+    step = keras.layers.Dense(1, name="step_output")(out)
+    # Add on (batch, horizon): on rank 3 the TFLite converter's BiasAdd fusion fails.
+    step = keras.layers.Reshape((horizon,), name="step_flat")(step)
+    naive = keras.layers.Reshape((horizon,), name="seasonal_naive")(lag1)
+    z_hat = keras.layers.Add(name="z_hat")([step, naive])
+    last = keras.layers.Identity(name="last")(last)
+    scale = keras.layers.Identity(name="scale")(scale)
+    name = "forecast_att_lstm" if attention else "forecast_lstm"
+    return keras.Model(history, [z_hat, last, scale], name=name)
+
+
+def training_model(model):
+    """`model` (shared layers) with one output: the forecast in the input's units."""
+    return keras.Model(model.inputs, Denormalize(name="denormalize")(model.outputs),
+                       name=model.name + "_train")
+
+
+@register_model("forecast-att-lstm", description="LSTM encoder + LSTM decoder with Bahdanau "
+                "attention over the encoder states. " + DESCRIPTION, **COMMON)
+def forecast_att_lstm(**config):
+    return build_forecaster(attention=True, **config)
+
+
+@register_model("forecast-lstm", description="LSTM encoder + LSTM decoder, no attention "
+                "(baseline of forecast-att-lstm). " + DESCRIPTION, **COMMON)
+def forecast_lstm(**config):
+    return build_forecaster(attention=False, **config)
+
+
+# --------------------------------------------------------------------- hooks
+
+
+def preprocess(items, window=WINDOW):
+    """User series -> model inputs `(batch, window, 1)`: the last `window`
+    values of each item (a `(time,)` or `(time, 1)` float array, oldest
+    first). Raises `ValueError` naming the problem and the fix."""
+    import numpy as np
+
+    batch = []
+    for i, item in enumerate(items):
+        what = f"series {i}" if len(items) > 1 else "the series"
+        arr = np.asarray(item)
+        if arr.dtype.kind not in "iuf":
+            raise ValueError(f"{what} must be an array of numbers; got dtype {arr.dtype}")
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim != 1:
+            raise ValueError(f"{what} must be one channel, shape (time,) or (time, 1); got "
+                             f"shape {arr.shape} (pass one column per call)")
+        if len(arr) < window:
+            raise ValueError(f"{what} has {len(arr)} values; the model needs at least the last "
+                             f"{window} (two years of weekly values): give a longer history")
+        tail = arr[-window:].astype(np.float64)
+        if not np.all(np.isfinite(tail)):
+            bad = np.flatnonzero(~np.isfinite(tail))
+            raise ValueError(
+                f"{what} has {len(bad)} NaN/Inf value(s) among its last {window} (first at "
+                f"position {len(arr) - window + bad[0]}); fill them first, e.g. "
+                "zoo.data.forecasting.load_csv(path, interpolate=True)")
+        batch.append(tail)
+    return np.stack(batch)[..., None].astype(np.float32)
+
+
+def postprocess(outputs, labels=None):
+    """Model outputs `[z_hat, last, scale]` (Keras or TFLite) -> one float64
+    forecast `(horizon,)` per item, in the units of the input:
+    `z_hat * scale + last`."""
+    import numpy as np
+
+    if not isinstance(outputs, (list, tuple)) or len(outputs) != 3:
+        raise ValueError("forecast models output [z_hat, last, scale]; got "
+                         f"{type(outputs).__name__} of {len(outputs) if isinstance(outputs, (list, tuple)) else 1} "
+                         "array(s): is this a forecast-* model?")
+    z, last, scale = (np.asarray(o, dtype=np.float64) for o in outputs)
+    return z * scale.reshape(-1, 1) + last.reshape(-1, 1)
+
+
+def forecast(model, x, batch_size=256):
+    """Forecasts `(n, horizon)` in the input's units from windows `x`
+    `(n, window, 1)`, with a Keras model or a TFLite runtime (`rt(x)`)."""
+    import numpy as np
+
+    x = np.asarray(x, np.float32)
+    parts = []
+    for i in range(0, len(x), batch_size):
+        chunk = x[i:i + batch_size]
+        out = model.predict(chunk, verbose=0) if hasattr(model, "predict") else model(chunk)
+        parts.append(postprocess(out))
+    return np.concatenate(parts)
+
+
+def representative_data(n=200, seed=1):
+    """Training windows of the CO2 series (int8 calibration of `zoo export`)."""
+    from zoo.data import forecasting as fc
+    from zoo.training import subset
+
+    series = fc.load_co2()
+    x, y = fc.windows(series.values, fc.train_origins(fc.split(len(series.values))))
+    return subset(x, y, n, seed)[0]
