@@ -136,6 +136,16 @@ def resolve(hook, what="hook"):
     return obj
 
 
+def named_hook(path, name):
+    """A hook that calls `resolve(path)(name, *args)` when first used: one trainer-module
+    function serving several registered names (e.g. the vocabulary of each text model)."""
+    def hook(*args, **kwargs):
+        return resolve(path, f"{name!r} hook")(name, *args, **kwargs)
+
+    hook.__qualname__ = f"{path}[{name}]"
+    return hook
+
+
 def _normalise_spec(spec):
     def one(s, i):
         if isinstance(s, dict):

@@ -60,6 +60,20 @@ def parse_args(p, argv, name, models):
     return args
 
 
+def start_run(args):
+    """`(entry, out)` of a run: the registry entry of `args.model`, its artifact folder
+    (`--out`, default `$ZOO_HOME/NAME`, created) and Keras' global seed set to `--seed`."""
+    import keras
+
+    from zoo import registry
+
+    entry = registry.get(args.model)
+    out = Path(args.out) if args.out else registry.user_dir(args.model)
+    out.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(args.seed)
+    return entry, out
+
+
 def subset(x, y, n, seed):
     """At most `n` examples of `(x, y)`, drawn with `seed` (all when `n` is None)."""
     if n is None or n >= len(y):

@@ -91,7 +91,7 @@ def test_shipped_model_reads_topics_and_tflite_agrees():
 
 def test_explain_gives_weights_over_the_sentence_tokens():
     e = zoo.explain(NAME, SENTENCES[0])
-    assert e["result"] == "computers" and e["steps"][:3] == ["the", "compiler", ","]
+    assert e["result"] == "computers" and e["steps"][:4] == ["the", "compiler", "crashed", ","]
     assert len(e["weights"]) == len(e["steps"])
     assert e["weights"].sum() == pytest.approx(1.0, abs=1e-5)
     with pytest.raises(ValueError, match="no attention weights"):
@@ -103,3 +103,17 @@ def test_bad_text_input_names_the_problem():
         zoo.predict(NAME, ["fine", "  "])
     with pytest.raises(ValueError, match="takes a list of strings|takes strings"):
         zoo.predict(NAME, [3])
+
+
+def test_cli_predict_plots_the_attention_over_tokens(tmp_path):
+    from typer.testing import CliRunner
+
+    from zoo.cli import app
+
+    png = tmp_path / "att.png"
+    result = CliRunner().invoke(app, ["predict", NAME, SENTENCES[1], "--plot", str(png)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == f"{SENTENCES[1]}\tlaw"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = CliRunner().invoke(app, ["predict", "text-bigru", SENTENCES[1], "--plot", str(png)])
+    assert bad.exit_code != 0 and "no attention weights" in bad.output

@@ -112,3 +112,17 @@ def test_export_report_gpu_field_is_the_measured_result(tmp_path):
     assert rep.gpu["max_abs_diff_vs_runtime"] <= 1e-4
     assert rep.to_dict()["gpu"]["status"] == "ok"
     assert dict(rep.table())["GPU (WebGPU, measured)"].startswith("runs, max |Δ| vs CPU runtime")
+
+
+@pytest.mark.slow
+@needs_browser[0]
+@needs_browser[1]
+def test_every_shipped_model_float16_matches_keras_on_webgpu(tmp_path):
+    """The full sweep (`make test-slow`): every model in zoo/pretrained, float16."""
+    _node_modules()
+    names = gpu_check.shipped_models()
+    proc = subprocess.run([sys.executable, "-m", "export.gpu_check", "--quantize", "float16",
+                           "--timeout", "300", "--json", str(tmp_path / "all.json")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.stdout.splitlines()[-1] == f"webgpu: {len(names)}/{len(names)} models match"

@@ -26,7 +26,7 @@ import keras
 
 from zoo.data.speech_commands import CLIP_SAMPLES, LABELS
 from zoo.layers import AttentionPooling, LogMelSpectrogram, MultiHeadSelfAttention, SpecAugment
-from zoo.registry import register_model
+from zoo.registry import named_hook, register_model
 
 DESCRIPTION = ("12-class keyword spotting (Speech Commands labels) from 1 s of 16 kHz "
                "audio; trained on synthetic speech (see the card)")
@@ -35,12 +35,7 @@ COMMON = dict(task="speech", input_spec={"shape": (CLIP_SAMPLES,), "name": "audi
 
 
 def _calibration(name):
-    def representative_data():
-        from zoo.models.kws.train import representative_data as clips
-
-        return clips(name)
-
-    return representative_data
+    return named_hook("zoo.models.kws.train:representative_data", name)
 
 
 def front_end(audio, filters=64, seed=None):

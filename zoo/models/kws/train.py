@@ -92,15 +92,11 @@ def main(argv=None, name=None):
     args = parse(sys.argv[1:] if argv is None else argv, name)
     import keras
 
-    from zoo import registry
     from zoo.data import speech_commands
     from zoo.models import kws  # noqa: F401  registers the models
 
-    entry = registry.get(args.model)
+    entry, out = training.start_run(args)
     labels = list(entry.labels)
-    out = Path(args.out) if args.out else registry.user_dir(args.model)
-    out.mkdir(parents=True, exist_ok=True)
-    keras.utils.set_random_seed(args.seed)
 
     print(f"loading {args.data_dir} ...", flush=True)
     x_train, y_train, names = speech_commands.load(args.data_dir, "train")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import keras
 
 from zoo.layers import AttentionPooling
-from zoo.registry import register_model
+from zoo.registry import named_hook, register_model
 
 LENGTH, CHANNELS = 32, 12
 SPEAKERS = [str(i) for i in range(1, 10)]
@@ -35,17 +35,8 @@ COMMON = dict(task="series-classification",
 
 
 def _hooks(name):
-    def preprocess(items):
-        from zoo.models.series.train import pad_for
-
-        return pad_for(name, items)
-
-    def representative_data():
-        from zoo.models.series.train import representative_data as shipped
-
-        return shipped(name)
-
-    return dict(preprocess=preprocess, representative_data=representative_data)
+    return dict(preprocess=named_hook("zoo.models.series.train:pad_for", name),
+                representative_data=named_hook("zoo.models.series.train:representative_data", name))
 
 
 def build_gru(attention=True, length=LENGTH, channels=CHANNELS, classes=len(SPEAKERS),

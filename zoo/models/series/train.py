@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -75,15 +74,10 @@ def representative_data(name):
 
 def main(argv=None, name=None):
     args = parse(sys.argv[1:] if argv is None else argv, name)
-    import keras
 
-    from zoo import registry
     from zoo.models.series import baselines
 
-    entry = registry.get(args.model)
-    out = Path(args.out) if args.out else registry.user_dir(args.model)
-    out.mkdir(parents=True, exist_ok=True)
-    keras.utils.set_random_seed(args.seed)
+    entry, out = training.start_run(args)
     settings = DATASET_SETTINGS[args.dataset]
 
     train_series, train_labels = series.load(args.dataset, "train", settings["downsample"])

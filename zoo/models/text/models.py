@@ -22,7 +22,7 @@ import keras
 
 from zoo.data.fortunes import CATEGORIES
 from zoo.layers import AttentionPooling
-from zoo.registry import register_model
+from zoo.registry import named_hook, register_model
 
 SEQUENCE_LENGTH = 128
 VOCAB_SIZE = 8000
@@ -35,17 +35,8 @@ COMMON = dict(task="text",
 
 
 def _hooks(name):
-    def preprocess(items):
-        from zoo.models.text.train import encode_for
-
-        return encode_for(name, items)
-
-    def representative_data():
-        from zoo.models.text.train import representative_data as shipped
-
-        return shipped(name)
-
-    return dict(preprocess=preprocess, representative_data=representative_data)
+    return dict(preprocess=named_hook("zoo.models.text.train:encode_for", name),
+                representative_data=named_hook("zoo.models.text.train:representative_data", name))
 
 
 def build_bigru(attention=True, vocab_size=VOCAB_SIZE, embedding=64, units=48, dropout=0.3,

@@ -139,15 +139,10 @@ def tfidf_baseline(splits, label_index):
 
 def main(argv=None, name=None):
     args = parse(sys.argv[1:] if argv is None else argv, name)
-    import keras
 
-    from zoo import registry
     from zoo.models.text.models import SEQUENCE_LENGTH, VOCAB_FILE
 
-    entry = registry.get(args.model)
-    out = Path(args.out) if args.out else registry.user_dir(args.model)
-    out.mkdir(parents=True, exist_ok=True)
-    keras.utils.set_random_seed(args.seed)
+    entry, out = training.start_run(args)
 
     splits, data_section = load_splits(args)
     labels = list(entry.labels) if not args.tsv else sorted(set(splits["train"][1]))
