@@ -32,8 +32,7 @@ def test_registered_with_the_documented_contract():
         entry = registry.get(name)
         assert entry.input_spec[0]["shape"] == (fc.WINDOW, 1)
         model = entry.build()
-        assert [tuple(o.shape) for o in model.outputs] == [(None, fc.HORIZON), (None, 1),
-                                                          (None, 1)]
+        assert [tuple(o.shape) for o in model.outputs] == [(None, fc.HORIZON)] * 3
 
 
 def test_parameter_counts_match_within_ten_percent():
@@ -52,10 +51,12 @@ def test_attention_model_really_attends_and_twin_does_not():
 def test_window_normalization_matches_numpy(rng):
     x = rng.normal(300, 5, size=(3, fc.WINDOW, 1)).astype("float32")
     x[2] = 7.0  # a constant window: the scale floor, no NaN
-    z, last, scale = (keras.ops.convert_to_numpy(t) for t in fm.WindowNormalization()(x))
+    z, last, scale = (keras.ops.convert_to_numpy(t)
+                      for t in fm.WindowNormalization(repeat=5)(x))
     want_scale = np.maximum(x[..., 0].std(axis=1), 1e-3 * np.maximum(np.abs(x[:, -1, 0]), 1))
-    np.testing.assert_allclose(last[:, 0], x[:, -1, 0])
-    np.testing.assert_allclose(scale[:, 0], want_scale, rtol=1e-4)
+    assert last.shape == scale.shape == (3, 5)
+    np.testing.assert_allclose(last, np.repeat(x[:, -1], 5, axis=1))
+    np.testing.assert_allclose(scale, np.repeat(want_scale[:, None], 5, axis=1), rtol=1e-4)
     np.testing.assert_allclose(z, (x - x[:, -1:]) / want_scale[:, None, None], atol=1e-4)
     assert np.isfinite(z).all() and np.all(z[2] == 0)
 
@@ -112,6 +113,11 @@ def test_postprocess_refuses_foreign_outputs():
 # ----------------------------------------------------------------- shipped
 
 
+_NOT_SHIPPED = any(registry.find_artifacts(n) is None for n in ("forecast-att-lstm", "forecast-lstm"))
+needs_shipped = pytest.mark.skipif(_NOT_SHIPPED, reason="forecast models not shipped in "
+                                   "zoo/pretrained yet (train + ship: see zoo/models/forecast/train.py)")
+
+
 @pytest.fixture(scope="module")
 def shipped(co2):
     if registry.find_artifacts("forecast-att-lstm") is None:
@@ -121,6 +127,7 @@ def shipped(co2):
     return zoo.load("forecast-att-lstm"), x
 
 
+@needs_shipped
 def test_predict_on_a_user_csv_forecasts_the_held_out_half_year(shipped):
     series = fc.load_csv(FIXTURE)  # weeks 1999-03-20 .. 2001-06-30 (test period)
     horizon = zoo.predict("forecast-att-lstm", series.values[:, None])
@@ -132,11 +139,13 @@ def test_predict_on_a_user_csv_forecasts_the_held_out_half_year(shipped):
     np.testing.assert_allclose(batch[0], horizon, atol=1e-4)
 
 
+@needs_shipped
 def test_predict_refuses_a_short_series(shipped):
     with pytest.raises(ValueError, match="at least the last 104"):
         zoo.predict("forecast-att-lstm", np.ones((30, 1)))
 
 
+@needs_shipped
 @pytest.mark.tensorflow_only
 @pytest.mark.parametrize("name", NAMES)
 def test_shipped_tflite_matches_keras(name, co2):
@@ -152,6 +161,7 @@ def test_shipped_tflite_matches_keras(name, co2):
     assert error.mean() < 0.5 and error.max() < 3.0, (error.mean(), error.max())  # ppm
 
 
+@needs_shipped
 @pytest.mark.parametrize("name", NAMES)
 def test_shipped_artifacts_and_card(name):
     found = registry.find_artifacts(name)
