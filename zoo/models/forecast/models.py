@@ -6,11 +6,13 @@ Outputs (three tensors, so that the integer TFLite files never quantize the
 raw level of the series):
 
     z_hat (batch, 26)   the normalized forecast of the next `HORIZON` = 26 values
-    last  (batch, 1)    the last observed value
-    scale (batch, 1)    the window's scale
+    last  (batch, 26)   the last observed value, repeated for each step
+    scale (batch, 26)   the window's scale, repeated for each step
 
-and the forecast, in the units of the input, is `z_hat * scale + last`
-(`postprocess`, `forecast(...)`; `zoo.predict` does it for you).
+and the forecast, in the units of the input, is `z_hat * scale + last`,
+element by element (`postprocess`, `forecast(...)`; `zoo.predict` does it
+for you). The three outputs have one shape so that host code needs no
+broadcasting.
 
 Normalization is per window, computed inside the model by
 `WindowNormalization` (which stays float32 in the integer TFLite files,
@@ -71,13 +73,15 @@ MIN_SCALE = 1e-3
 
 @keras.saving.register_keras_serializable(package="zoo.forecast")
 class WindowNormalization(keras.layers.Layer):
-    """`(batch, t, 1)` raw window -> `(z (batch, t, 1), last (batch, 1), scale (batch, 1))`
-    with `z = (x - last) / scale` (see the module docstring)."""
+    """`(batch, t, 1)` raw window -> `z (batch, t, 1)`, `last (batch, repeat)`,
+    `scale (batch, repeat)` with `z = (x - last) / scale` (see the module
+    docstring); `last` and `scale` are repeated `repeat` times."""
 
     export_float = True
 
-    def __init__(self, min_scale=MIN_SCALE, **kwargs):
+    def __init__(self, repeat=1, min_scale=MIN_SCALE, **kwargs):
         super().__init__(**kwargs)
+        self.repeat = int(repeat)
         self.min_scale = float(min_scale)
 
     def call(self, x):
@@ -85,19 +89,20 @@ class WindowNormalization(keras.layers.Layer):
         std = ops.std(x, axis=1)
         scale = ops.maximum(std, self.min_scale * ops.maximum(ops.abs(last), 1.0))
         z = (x - ops.expand_dims(last, 1)) / ops.expand_dims(scale, 1)
-        return z, last, scale
+        ones = ops.ones((1, self.repeat), dtype=x.dtype)
+        return z, last * ones, scale * ones
 
     def compute_output_shape(self, input_shape):
-        return input_shape, (input_shape[0], 1), (input_shape[0], 1)
+        return input_shape, (input_shape[0], self.repeat), (input_shape[0], self.repeat)
 
     def get_config(self):
-        return {**super().get_config(), "min_scale": self.min_scale}
+        return {**super().get_config(), "repeat": self.repeat, "min_scale": self.min_scale}
 
 
 @keras.saving.register_keras_serializable(package="zoo.forecast")
 class Denormalize(keras.layers.Layer):
-    """`(z (batch, h), last (batch, 1), scale (batch, 1))` -> `z * scale + last`
-    (used by `training_model`; the shipped models leave it to the host)."""
+    """`(z, last, scale)`, each `(batch, h)` -> `z * scale + last` (used by
+    `training_model`; the shipped models leave it to the host)."""
 
     def call(self, inputs):
         z, last, scale = inputs
@@ -117,7 +122,7 @@ def build_forecaster(attention=True, window=WINDOW, horizon=HORIZON, season=SEAS
                          f"reads the values one and two seasons back); got window {window}, "
                          f"horizon {horizon}, season {season}")
     history = keras.Input(shape=(window, 1), name="history")
-    z, last, scale = WindowNormalization(name="normalize")(history)
+    z, last, scale = WindowNormalization(repeat=horizon, name="normalize")(history)
     lag1 = z[:, window - season:window - season + horizon, :]
     lag2 = z[:, window - 2 * season:window - 2 * season + horizon, :]
     decoder_in = keras.layers.Concatenate(name="seasonal_lags")([lag1, lag2])
@@ -208,7 +213,7 @@ def postprocess(outputs, labels=None):
                          f"{type(outputs).__name__} of {len(outputs) if isinstance(outputs, (list, tuple)) else 1} "
                          "array(s): is this a forecast-* model?")
     z, last, scale = (np.asarray(o, dtype=np.float64) for o in outputs)
-    return z * scale.reshape(-1, 1) + last.reshape(-1, 1)
+    return z * scale + last
 
 
 def forecast(model, x, batch_size=256):

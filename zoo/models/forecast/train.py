@@ -22,7 +22,8 @@ downloaded. Splits, windows and metrics are those of
 5. writes `results.json` (schema of `zoo.cards`), `training.json` and
    `SHA256SUMS`.
 
-Artifacts go to `--out` (default `$ZOO_HOME/NAME`).
+Artifacts go to `--out` (default `$ZOO_HOME/NAME`). `--evaluate-only` re-exports
+and re-measures a finished run, keeping its training record (time, history).
 """
 
 from __future__ import annotations
@@ -30,8 +31,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
-
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from zoo import training  # noqa: E402
@@ -74,19 +73,21 @@ def data_description(series, sizes):
 
 def main(argv=None, name=None):
     args = parse(sys.argv[1:] if argv is None else argv, name)
+    import json
+
     import keras
 
-    from zoo import registry
     from zoo.data import forecasting as fc
     from zoo.models import forecast  # noqa: F401  registers the models
     from zoo.models.forecast import baselines
     from zoo.models.forecast.models import forecast as run_forecast
     from zoo.models.forecast.models import training_model
 
-    entry = registry.get(args.model)
-    out = Path(args.out) if args.out else registry.user_dir(args.model)
-    out.mkdir(parents=True, exist_ok=True)
-    keras.utils.set_random_seed(args.seed)
+    entry, out = training.start_run(args)
+    previous = out / "training.json"  # --evaluate-only keeps the training record
+    previous = json.loads(previous.read_text()) if args.evaluate_only and previous.is_file() \
+        else {}
+    args.seed = previous.get("seed", args.seed)  # the run's calibration draw
 
     series = fc.load_co2()
     values = series.values
@@ -142,6 +143,10 @@ def main(argv=None, name=None):
     for method, r in classical.get("test", {}).items():
         limitations.append(f"Classical baseline on the same test origins: {method} MASE "
                            f"{r['mase']:.4f}, sMAPE {r['smape']:.4f} %.")
+    hyper = previous.get("hyperparameters") or {
+        "epochs": args.epochs, "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate, "patience": args.patience,
+        "max_train": args.max_train}
     results = {
         "model": args.model,
         "architecture": entry.description,
@@ -151,22 +156,22 @@ def main(argv=None, name=None):
         "metrics": {"keras": fc.summary(keras_test), **metrics},
         "exports": shipped_exports,
         "limitations": limitations + failed,
-        "reproduce": {"train": f"zoo train {args.model} --epochs {args.epochs} "
+        "reproduce": {"train": f"zoo train {args.model} --epochs {hyper['epochs']} "
                                f"--seed {args.seed}",
                       "measure": "python -m benchmarks.forecasting --runs RUNS_DIR"},
         "environment": training.environment(),
     }
+    if history is None:  # --evaluate-only: keep what the training run recorded
+        train_seconds = previous.get("train_seconds")
     details = {
         "seed": args.seed, "train_seconds": train_seconds,
-        "epochs_run": None if history is None else len(history.get("loss", [])),
-        "history": training.history_dict(history),
+        "epochs_run": len(history["loss"]) if history else previous.get("epochs_run"),
+        "history": training.history_dict(history) or previous.get("history"),
         "validation": fc.summary(keras_val),
         "test_per_origin": {"origins": [str(series.dates[t].date()) for t in test_at],
                             **keras_test["per_origin"]},
         "baselines": classical,
-        "hyperparameters": {"epochs": args.epochs, "batch_size": args.batch_size,
-                            "learning_rate": args.learning_rate, "patience": args.patience,
-                            "max_train": args.max_train},
+        "hyperparameters": hyper,
     }
     training.write_run(out, results, details)
     return 0
