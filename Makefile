@@ -49,6 +49,14 @@ test: $(STAMP) $(TFLITE_STAMP)
 	$(PY) -m pytest -q
 	KERAS_BACKEND=jax $(PY) -m pytest -q tests/layers
 
+# Benchmarks (not tests): JSON + Markdown into benchmarks/results, README regenerated.
+.PHONY: bench bench-quick
+bench: $(STAMP) $(TFLITE_STAMP)
+	$(PY) -m benchmarks
+
+bench-quick: $(STAMP) $(TFLITE_STAMP)
+	$(PY) -m benchmarks --quick
+
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 

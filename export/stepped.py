@@ -139,18 +139,27 @@ def build_plan(model):
         for t in missing:
             available[id(t)] = t
 
+    # Only the calls of each layer that belong to this model's graph: building the
+    # segment sub-models adds cloned nodes to the layers (Keras clones a graph whose
+    # inputs are not Input tensors), and a layer may also be used in other models.
+    own = {id(n) for nodes in model._nodes_by_depth.values() for n in nodes}
+
+    def calls(op):
+        return [n for n in op._inbound_nodes if id(n) in own]
+
     for op in model.operations:
         if is_float_only(op):
-            for node in op._inbound_nodes:
+            for node in calls(op):
                 add_segment(node.input_tensors)
                 add_segment(node.output_tensors, float_only=True)
             continue
         if not is_recurrent(op):
             continue
-        if len(op._inbound_nodes) != 1:
-            raise ExportError(f"recurrent layer '{op.name}' is called {len(op._inbound_nodes)} "
+        nodes = calls(op)
+        if len(nodes) != 1:
+            raise ExportError(f"recurrent layer '{op.name}' is called {len(nodes)} "
                               "times; export supports one call per recurrent layer")
-        node = op._inbound_nodes[0]
+        node = nodes[0]
         args, kwargs = node.arguments.args, node.arguments.kwargs
         # A Keras mask on the sequence (e.g. from Embedding(mask_zero=True)) is not a
         # node of the graph: the segment that makes the sequence emits it as an

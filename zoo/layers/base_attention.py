@@ -41,6 +41,9 @@ def large_negative(dtype):
     return -6.0e4 if "float16" in str(dtype) else -1.0e9
 
 
+MASK_MARGIN = 20.0
+
+
 def masked_softmax(energies, mask=None):
     """Softmax over the last axis of `energies` `(batch, tq, tv)`.
 
@@ -49,17 +52,15 @@ def masked_softmax(energies, mask=None):
     """
     if mask is None:
         return ops.softmax(energies, axis=-1)
-    # No large negative constant: masked steps take the row's smallest energy,
-    # so every tensor keeps the range of the energies themselves (int8
-    # quantization of a -1e9 fill would leave no resolution for real steps).
+    # No large negative constant: masked steps take the row's smallest energy
+    # minus MASK_MARGIN (weight <= e^-20 of the largest before zeroing), so every
+    # tensor keeps about the range of the energies themselves: an int8 scale
+    # fitted to a -1e9 fill would leave no resolution for the real steps. Plain
+    # SOFTMAX + SELECT, so int8 files also run on runtimes without an int8 DIV.
     valid = ops.expand_dims(ops.cast(mask, "bool"), axis=1)
-    floor = ops.min(energies, axis=-1, keepdims=True)
-    shifted = ops.where(valid, energies, floor)
-    shifted = shifted - ops.max(shifted, axis=-1, keepdims=True)
-    exps = ops.where(valid, ops.exp(shifted), ops.zeros_like(shifted))
-    # A row with a valid step sums to >= 1 (its maximum contributes exp(0));
-    # a row without one is all zeros and stays so.
-    return exps / ops.maximum(ops.sum(exps, axis=-1, keepdims=True), 1.0)
+    floor = ops.min(energies, axis=-1, keepdims=True) - MASK_MARGIN
+    weights = ops.softmax(ops.where(valid, energies, floor), axis=-1)
+    return ops.where(valid, weights, ops.zeros_like(weights))
 
 
 def _dims(shape):

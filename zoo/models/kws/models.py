@@ -38,8 +38,33 @@ def _calibration(name):
     return named_hook("zoo.models.kws.train:representative_data", name)
 
 
-def front_end(audio, filters=64, seed=None):
-    x = LogMelSpectrogram(name="log_mel")(audio)
+#: Streaming: samples per call (20 ms) and log-mel frames kept in the state (1 s).
+STREAM_FRAME = 320
+WINDOW_FRAMES = 98
+
+
+def _inputs(streaming):
+    """Whole window: `audio (16000,)` -> log-mel. Streaming: `frame (320,)`, `audio_tail
+    (320,)` (the previous frame) and `features (98, 40)` (log-mel of the last second) ->
+    the 2 new log-mel frames appended to the window: the same 98 frames the
+    whole-window model computes from the last 16000 samples."""
+    if not streaming:
+        audio = keras.Input(shape=(CLIP_SAMPLES,), name="audio")
+        return [audio], LogMelSpectrogram(name="log_mel")(audio), []
+    frame = keras.Input(shape=(STREAM_FRAME,), name="frame")
+    tail = keras.Input(shape=(STREAM_FRAME,), name="audio_tail")
+    features = keras.Input(shape=(WINDOW_FRAMES, 40), name="features")
+    audio = keras.layers.Concatenate(axis=1, name="tail_and_frame")([tail, frame])
+    new = LogMelSpectrogram(name="log_mel")(audio)
+    shift = new.shape[1]
+    window = keras.layers.Concatenate(axis=1, name="window")([features[:, shift:], new])
+    # state out: the new tail (this frame) and the shifted window
+    next_tail = keras.layers.Identity(name="next_audio_tail")(frame)
+    return [frame, tail, features], window, [next_tail, window]
+
+
+def front_end(x, filters=64, seed=None):
+    """log-mel frames -> BatchNormalization -> SpecAugment (training only) -> Conv1D."""
     x = keras.layers.BatchNormalization(name="feature_norm")(x)
     x = SpecAugment(time_masks=2, max_time=8, freq_masks=2, max_freq=5, seed=seed,
                     name="spec_augment")(x)
@@ -53,9 +78,10 @@ def _classifier(x, classes, hidden, dropout):
     return keras.layers.Dense(classes, activation="softmax", name="probabilities")(x)
 
 
-def build_bilstm(attention=True, units=64, hidden=64, dropout=0.2, classes=len(LABELS), seed=None):
-    audio = keras.Input(shape=(CLIP_SAMPLES,), name="audio")
-    x = front_end(audio, seed=seed)
+def build_bilstm(attention=True, units=64, hidden=64, dropout=0.2, classes=len(LABELS), seed=None,
+                 streaming=False):
+    inputs, x, state = _inputs(streaming)
+    x = front_end(x, seed=seed)
     x = keras.layers.Bidirectional(
         keras.layers.LSTM(units, return_sequences=attention), name="bilstm")(x)
     if attention:
@@ -63,13 +89,13 @@ def build_bilstm(attention=True, units=64, hidden=64, dropout=0.2, classes=len(L
     else:  # a projection of the size of the attention query: equal parameters
         x = keras.layers.Dense(2 * units, activation="tanh", name="projection")(x)
     name = "kws_att_bilstm" if attention else "kws_bilstm"
-    return keras.Model(audio, _classifier(x, classes, hidden, dropout), name=name)
+    return _model(inputs, _classifier(x, classes, hidden, dropout), state, name)
 
 
 def build_gru(attention=True, units=64, heads=4, hidden=64, dropout=0.2, classes=len(LABELS),
-              seed=None):
-    audio = keras.Input(shape=(CLIP_SAMPLES,), name="audio")
-    x = front_end(audio, seed=seed)
+              seed=None, streaming=False):
+    inputs, x, state = _inputs(streaming)
+    x = front_end(x, seed=seed)
     x = keras.layers.Bidirectional(
         keras.layers.GRU(units, return_sequences=True), name="bigru")(x)
     if attention:
@@ -84,7 +110,13 @@ def build_gru(attention=True, units=64, heads=4, hidden=64, dropout=0.2, classes
         x = keras.layers.Dense(5 * units, activation="relu", name="projection0")(x)
         x = keras.layers.Dense(2 * units, activation="relu", name="projection1")(x)
     name = "kws_att_mh_gru" if attention else "kws_gru"
-    return keras.Model(audio, _classifier(x, classes, hidden, dropout), name=name)
+    return _model(inputs, _classifier(x, classes, hidden, dropout), state, name)
+
+
+def _model(inputs, probs, state, name):
+    if not state:
+        return keras.Model(inputs[0], probs, name=name)
+    return keras.Model(inputs, [probs, *state], name=name + "_streaming")
 
 
 @register_model("kws-att-bilstm", representative_data=_calibration("kws-att-bilstm"), description="Conv1D + BiLSTM + attention pooling (middle "

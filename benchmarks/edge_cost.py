@@ -1,0 +1,210 @@
+"""What each shipped model costs on a device, per TFLite mode.
+
+    python -m benchmarks.edge_cost [--quick] [--models PATTERN] [--out benchmarks/results]
+
+For every model with files in `zoo/pretrained/` and every shipped mode:
+parameters and test metric (copied from the model's `results.json`), file
+size, p50/p90 latency of one example at 1 and 2 threads on ai-edge-litert
+and on tflite-runtime 2.14 (its own virtualenv, `make venv-tflite-runtime`;
+skipped with a note when absent), and peak resident memory of a process
+that loads the file and runs it. Each (file, runtime) is measured in a fresh
+child process (`export.runtime`, no TensorFlow), one after the other;
+size and latency ratios are taken against the float32 file of the same model
+in the same run, because these machines are noisy. Inputs: speech models
+get `zoo/demo_audio/yes.wav`, the others the first example shipped with
+them (`export.gpu_check.fixed_inputs`). No streaming model ships yet, so
+there is no per-frame / real-time-factor column.
+
+`--quick`: float32 and int8 only, fewer repeats. Writes `edge_cost.json`
+and `edge_cost.md`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TFLITE_RUNTIME_PYTHON = ROOT / ".venv-tflite-runtime" / "bin" / "python"
+BACKENDS = {"ai_edge_litert": Path(sys.executable), "tflite_runtime": TFLITE_RUNTIME_PYTHON}
+
+CHILD = r"""
+import json, sys, time
+import numpy as np
+from export import runtime
+
+def rss_mib():  # VmHWM: peak RSS of this process image (getrusage would keep the parent's peak)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024.0
+
+path, inputs, backend, repeats = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+with np.load(inputs) as data:
+    x = [data[f"x{i}"] for i in range(len(data.files))]
+before = rss_mib()
+out = {"rss_before_mib": before}
+for threads in (1, 2):
+    rt = runtime.load(path, threads=threads, backend=backend)
+    for _ in range(3):
+        rt(*x)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        rt(*x)
+        times.append(time.perf_counter() - t)
+    out[f"p50_ms_{threads}t"] = float(np.percentile(times, 50) * 1e3)
+    out[f"p90_ms_{threads}t"] = float(np.percentile(times, 90) * 1e3)
+out["rss_peak_mib"] = rss_mib()
+out["backend"] = rt.backend
+print("EDGE_COST " + json.dumps(out))
+"""
+
+
+def shipped_files(pattern="*"):
+    """`[(name, mode, path)]` of the TFLite files in zoo/pretrained."""
+    from zoo import registry
+
+    files = []
+    for d in sorted(registry.package_dir().iterdir()):
+        if not d.is_dir() or not fnmatch.fnmatch(d.name, pattern):
+            continue
+        for mode in registry.MODES:
+            f = d / registry.tflite_filename(d.name, mode)
+            if f.is_file():
+                files.append((d.name, mode, f))
+    return files
+
+
+def model_inputs(name, path):
+    from export import gpu_check, runtime
+    from zoo import registry
+
+    data = Path(path).read_bytes()
+    plan = runtime.read_plan(data) or runtime.Runtime(data).plan
+    return gpu_check.fixed_inputs(plan, registry.get(name).task, name)
+
+
+def measure(path, inputs_npz, backend, repeats):
+    python = BACKENDS[backend]
+    if not python.exists():
+        return {"error": f"{python} missing (make venv-tflite-runtime)"}
+    proc = subprocess.run([str(python), "-c", CHILD, str(path), str(inputs_npz), backend,
+                           str(repeats)], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", ""),
+                               "OMP_NUM_THREADS": "2"})
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("EDGE_COST ")), None)
+    if proc.returncode != 0 or line is None:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": f"exit {proc.returncode}: {tail}"}
+    return json.loads(line[len("EDGE_COST "):])
+
+
+def metric_of(results, mode):
+    metrics = results.get("metrics") or {}
+    keras_metrics = metrics.get("keras") or {}
+    if not keras_metrics:
+        return None, None
+    key = next(iter(keras_metrics))
+    return key, (metrics.get(mode) or {}).get(key)
+
+
+def run(pattern="*", quick=False, log=print):
+    from tqdm import tqdm
+
+    files = shipped_files(pattern)
+    if quick:
+        files = [f for f in files if f[1] in ("float32", "int8")]
+    repeats = 15 if quick else 50
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        inputs = {}
+        for name, mode, path in tqdm(files, desc="edge_cost"):
+            if name not in inputs:
+                x = model_inputs(name, path)
+                inputs[name] = Path(tmp) / f"{name}.npz"
+                np.savez(inputs[name], **{f"x{i}": a for i, a in enumerate(x)})
+            results_file = path.parent / "results.json"
+            results = json.loads(results_file.read_text()) if results_file.is_file() else {}
+            metric, value = metric_of(results, mode)
+            row = dict(model=name, mode=mode, size_bytes=path.stat().st_size,
+                       parameters=results.get("parameters"), metric=metric, value=value)
+            for backend in BACKENDS:
+                row[backend] = measure(path, inputs[name], backend, repeats)
+            rows.append(row)
+    by_float = {r["model"]: r for r in rows if r["mode"] == "float32"}
+    for r in rows:
+        ref = by_float.get(r["model"])
+        if ref is None:
+            continue
+        r["size_ratio"] = r["size_bytes"] / ref["size_bytes"]
+        for backend in BACKENDS:
+            a, b = r[backend].get("p50_ms_1t"), ref[backend].get("p50_ms_1t")
+            r[backend]["latency_ratio_1t"] = a / b if a and b else None
+    return rows
+
+
+def _f(v, fmt):
+    return "–" if v is None else format(v, fmt)
+
+
+def markdown(result):
+    m = result["machine"]
+    lines = ["# Edge cost of the shipped models", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores; ai-edge-litert {m['ai_edge_litert']}, "
+             "tflite-runtime 2.14 (own venv). One example per call through `export.runtime` "
+             "(host loop in Python for recurrent steps), fresh process per file and runtime; "
+             "ratios against the float32 file of the same model in this run. Peak RSS is the "
+             "whole Python process (its RSS before loading the model is the first number).", "",
+             "| model | mode | params | test metric | size KiB | × f32 | litert p50/p90 ms 1t "
+             "| litert p50 2t | × f32 (1t) | tflite-runtime p50/p90 1t | tflite-runtime p50 2t "
+             "| peak RSS MiB (litert) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        a, t = r["ai_edge_litert"], r["tflite_runtime"]
+        metric = "–" if r["value"] is None else f"{r['metric']} {r['value']:.4g}"
+        rt_cell = (f"{_f(t.get('p50_ms_1t'), '.2f')} / {_f(t.get('p90_ms_1t'), '.2f')}"
+                   if "error" not in t else f"fails: {t['error'][:60]}")
+        lines.append(
+            f"| {r['model']} | {r['mode']} | {_f(r['parameters'], ',')} | {metric} | "
+            f"{r['size_bytes'] / 1024:.1f} | {_f(r.get('size_ratio'), '.2f')} | "
+            f"{_f(a.get('p50_ms_1t'), '.2f')} / {_f(a.get('p90_ms_1t'), '.2f')} | "
+            f"{_f(a.get('p50_ms_2t'), '.2f')} | {_f(a.get('latency_ratio_1t'), '.2f')} | "
+            f"{rt_cell} | {_f(t.get('p50_ms_2t'), '.2f')} | "
+            f"{_f(a.get('rss_before_mib'), '.0f')} → {_f(a.get('rss_peak_mib'), '.0f')} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="float32 and int8 only, fewer repeats")
+    p.add_argument("--models", default="*", help="fnmatch pattern of model names")
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    args = p.parse_args(argv)
+    from benchmarks.export_modes import machine
+    from zoo.files import atomic_write_bytes
+
+    rows = run(args.models, args.quick)
+    if not rows:
+        p.error(f"no shipped TFLite files match --models {args.models!r}")
+    result = dict(machine=machine(), quick=args.quick, rows=rows)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out / "edge_cost.json", json.dumps(result, indent=2).encode())
+    text = markdown(result)
+    atomic_write_bytes(out / "edge_cost.md", text.encode())
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
