@@ -153,6 +153,12 @@ def run(pattern="*", quick=False, log=print):
     return rows
 
 
+def _reason(error):
+    """The runtime's own words from an error line (after the file path), shortened."""
+    text = error.split(".tflite: ", 1)[-1]
+    return (text[:117] + "...") if len(text) > 120 else text
+
+
 def _f(v, fmt):
     return "–" if v is None else format(v, fmt)
 
@@ -173,7 +179,7 @@ def markdown(result):
         a, t = r["ai_edge_litert"], r["tflite_runtime"]
         metric = "–" if r["value"] is None else f"{r['metric']} {r['value']:.4g}"
         rt_cell = (f"{_f(t.get('p50_ms_1t'), '.2f')} / {_f(t.get('p90_ms_1t'), '.2f')}"
-                   if "error" not in t else f"fails: {t['error'][:60]}")
+                   if "error" not in t else "fails: " + _reason(t["error"]))
         lines.append(
             f"| {r['model']} | {r['mode']} | {_f(r['parameters'], ',')} | {metric} | "
             f"{r['size_bytes'] / 1024:.1f} | {_f(r.get('size_ratio'), '.2f')} | "

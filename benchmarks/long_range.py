@@ -111,6 +111,9 @@ def plot(rows, path):
             ax.errorbar([p["length"] for p in pts], [100 * p["mean"] for p in pts],
                         yerr=[100 * p["std"] for p in pts], marker="o", capsize=3, label=model)
     ax.set_xscale("log")
+    lengths = sorted({r["length"] for r in rows})
+    ax.set_xticks(lengths, labels=[str(n) for n in lengths])
+    ax.minorticks_off()
     ax.set_xlabel("sequence length (cue at a uniformly random step)")
     ax.set_ylabel("test accuracy (%)")
     ax.axhline(100 / CLASSES, color="grey", linestyle=":", label="chance")
