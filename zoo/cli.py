@@ -250,6 +250,10 @@ def _cli_item(entry, arg: str):
     try:
         if path.suffix == ".npy":
             return np.load(path, allow_pickle=False)
+        if path.suffix == ".csv" and entry.task == "forecasting":
+            from zoo.data.forecasting import load_csv  # one value per line or date,value
+
+            return np.asarray(load_csv(path).values, "float32")[:, None]
         if path.suffix == ".csv":
             return np.loadtxt(path, delimiter=",", ndmin=2, dtype="float32")
     except (ValueError, OSError) as exc:

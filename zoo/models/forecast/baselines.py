@@ -29,6 +29,7 @@ statsmodels is an optional dependency (`pip install attention-rnn-zoo[series]`).
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 
@@ -96,6 +97,16 @@ def _sarima(values, at, horizon, m, fit_window=SARIMA_FIT_WINDOW):
     return np.asarray(out), info
 
 
+def _one_blas_thread():
+    """The Kalman filter multiplies small matrices: OpenBLAS threads only add
+    overhead, and on a busy machine they spin (a 7 s SARIMA fit took 2 min)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - shipped with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def rolling(method, values, at, horizon, m, return_info=False, **kwargs):
     """Forecasts `(len(at), horizon)` of `method` (one of `METHODS`) made at
     each origin of `at` (increasing) from `values[:t]`."""
@@ -110,8 +121,8 @@ def rolling(method, values, at, horizon, m, return_info=False, **kwargs):
         forecasts, info = np.stack([seasonal_naive(values[:t], horizon, m) for t in at]), {}
     else:
         _statsmodels()
-        with warnings.catch_warnings():  # convergence / frequency chatter of statsmodels
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(), _one_blas_thread():
+            warnings.simplefilter("ignore")  # convergence / frequency chatter of statsmodels
             forecasts, info = (_ets if method == "ets" else _sarima)(values, at, horizon, m,
                                                                     **kwargs)
     info["seconds"] = round(time.perf_counter() - start, 2)
@@ -126,7 +137,8 @@ def evaluate_all(values, at, horizon, m, methods=METHODS, log=print):
     for method in methods:
         forecasts, info = rolling(method, values, at, horizon, m, return_info=True)
         scores = fc.evaluate(values, at, forecasts, m)
-        out[method] = {**fc.summary(scores), **info, "per_origin_mase": scores["per_origin"]["mase"]}
+        out[method] = {**fc.summary(scores), **info,
+                       "per_origin_mase": scores["per_origin"]["mase"]}
         if log:
             log(f"{method}: MASE {scores['mase']:.4f}, sMAPE {scores['smape']:.4f} % "
                 f"({info['seconds']} s)")

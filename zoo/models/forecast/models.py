@@ -1,31 +1,22 @@
 """Forecasting models: an LSTM encoder-decoder with attention, and its twin without.
 
 Input contract of both models: the last `WINDOW` = 104 values of a weekly
-series, `(batch, 104, 1)` float32, in the series' own units (e.g. ppm).
-Outputs (three tensors, so that the integer TFLite files never quantize the
-raw level of the series):
+series, `(batch, 104, 1)` float32, in the series' own units (e.g. ppm);
+output: the next `HORIZON` = 26 values, `(batch, 26)`, in the same units.
 
-    z_hat (batch, 26)   the normalized forecast of the next `HORIZON` = 26 values
-    last  (batch, 26)   the last observed value, repeated for each step
-    scale (batch, 26)   the window's scale, repeated for each step
+Normalization is per window and inside the model:
 
-and the forecast, in the units of the input, is `z_hat * scale + last`,
-element by element (`postprocess`, `forecast(...)`; `zoo.predict` does it
-for you). The three outputs have one shape so that host code needs no
-broadcasting.
-
-Normalization is per window, computed inside the model by
-`WindowNormalization` (which stays float32 in the integer TFLite files,
-`export_float = True`, as `LogMelSpectrogram` does):
-
-    last  = x[:, -1]
+    last  = x[:, -1]                                     `WindowNormalization`
     scale = max(std of x over the window, 1e-3 * max(1, |last|))
     z     = (x - last) / scale
+    ...     the network, on z, predicts z_hat
+    yhat  = z_hat * scale + last                         `Denormalize`
 
-so the models are unit-free: they apply to a weekly series in any units.
-(The de-normalization is left to the host because the exporter can keep
-float32 only a layer that reads the model input; see the final report of
-issue #6 for the one-line exporter change that would lift this.)
+so the models are unit-free (they apply to a weekly series in any units)
+and the TFLite files take and return raw values. Both layers stay float32
+in the integer TFLite files (`export_float = True`, as `LogMelSpectrogram`
+does): int8 files quantize only the normalized network, never the level of
+the series (CO2 at 370 ppm in int8 steps would lose the forecast).
 
 Shared parts:
 
@@ -46,9 +37,6 @@ Shared parts:
   `LSTM` initialised with the encoder's final `(h, c)`), plus a per-step
   `Dense(projection, tanh)` standing in for the attention weights, sized so
   the parameter counts match within 10 % (a test checks it).
-
-`training_model(model)` wraps a model with the de-normalization (a plain
-Keras layer) so that training minimises the MAE in the series' units.
 """
 
 from __future__ import annotations
@@ -61,8 +49,7 @@ from zoo.layers import AttentionRNN, AttentionRNNCell, BahdanauAttention
 from zoo.registry import register_model
 
 DESCRIPTION = (f"{HORIZON}-week forecast of a weekly series from its last {WINDOW} values "
-               "(trained on Mauna Loa CO2); outputs [z_hat, last, scale], forecast = "
-               "z_hat * scale + last (zoo.predict returns it)")
+               "(trained on Mauna Loa CO2); raw values in, raw values out")
 COMMON = dict(task="forecasting", input_spec={"shape": (WINDOW, 1), "name": "history"},
               trainer="zoo.models.forecast.train:main",
               preprocess="zoo.models.forecast.models:preprocess",
@@ -73,15 +60,13 @@ MIN_SCALE = 1e-3
 
 @keras.saving.register_keras_serializable(package="zoo.forecast")
 class WindowNormalization(keras.layers.Layer):
-    """`(batch, t, 1)` raw window -> `z (batch, t, 1)`, `last (batch, repeat)`,
-    `scale (batch, repeat)` with `z = (x - last) / scale` (see the module
-    docstring); `last` and `scale` are repeated `repeat` times."""
+    """`(batch, t, 1)` raw window -> `z (batch, t, 1)`, `last (batch, 1)`,
+    `scale (batch, 1)` with `z = (x - last) / scale` (see the module docstring)."""
 
     export_float = True
 
-    def __init__(self, repeat=1, min_scale=MIN_SCALE, **kwargs):
+    def __init__(self, min_scale=MIN_SCALE, **kwargs):
         super().__init__(**kwargs)
-        self.repeat = int(repeat)
         self.min_scale = float(min_scale)
 
     def call(self, x):
@@ -89,20 +74,20 @@ class WindowNormalization(keras.layers.Layer):
         std = ops.std(x, axis=1)
         scale = ops.maximum(std, self.min_scale * ops.maximum(ops.abs(last), 1.0))
         z = (x - ops.expand_dims(last, 1)) / ops.expand_dims(scale, 1)
-        ones = ops.ones((1, self.repeat), dtype=x.dtype)
-        return z, last * ones, scale * ones
+        return z, last, scale
 
     def compute_output_shape(self, input_shape):
-        return input_shape, (input_shape[0], self.repeat), (input_shape[0], self.repeat)
+        return input_shape, (input_shape[0], 1), (input_shape[0], 1)
 
     def get_config(self):
-        return {**super().get_config(), "repeat": self.repeat, "min_scale": self.min_scale}
+        return {**super().get_config(), "min_scale": self.min_scale}
 
 
 @keras.saving.register_keras_serializable(package="zoo.forecast")
 class Denormalize(keras.layers.Layer):
-    """`(z, last, scale)`, each `(batch, h)` -> `z * scale + last` (used by
-    `training_model`; the shipped models leave it to the host)."""
+    """`(z_hat (batch, h), last (batch, 1), scale (batch, 1))` -> `z_hat * scale + last`."""
+
+    export_float = True
 
     def call(self, inputs):
         z, last, scale = inputs
@@ -122,7 +107,7 @@ def build_forecaster(attention=True, window=WINDOW, horizon=HORIZON, season=SEAS
                          f"reads the values one and two seasons back); got window {window}, "
                          f"horizon {horizon}, season {season}")
     history = keras.Input(shape=(window, 1), name="history")
-    z, last, scale = WindowNormalization(repeat=horizon, name="normalize")(history)
+    z, last, scale = WindowNormalization(name="normalize")(history)
     lag1 = z[:, window - season:window - season + horizon, :]
     lag2 = z[:, window - 2 * season:window - 2 * season + horizon, :]
     decoder_in = keras.layers.Concatenate(name="seasonal_lags")([lag1, lag2])
@@ -144,16 +129,9 @@ def build_forecaster(attention=True, window=WINDOW, horizon=HORIZON, season=SEAS
     step = keras.layers.Reshape((horizon,), name="step_flat")(step)
     naive = keras.layers.Reshape((horizon,), name="seasonal_naive")(lag1)
     z_hat = keras.layers.Add(name="z_hat")([step, naive])
-    last = keras.layers.Identity(name="last")(last)
-    scale = keras.layers.Identity(name="scale")(scale)
+    forecast = Denormalize(name="forecast")([z_hat, last, scale])
     name = "forecast_att_lstm" if attention else "forecast_lstm"
-    return keras.Model(history, [z_hat, last, scale], name=name)
-
-
-def training_model(model):
-    """`model` (shared layers) with one output: the forecast in the input's units."""
-    return keras.Model(model.inputs, Denormalize(name="denormalize")(model.outputs),
-                       name=model.name + "_train")
+    return keras.Model(history, forecast, name=name)
 
 
 @register_model("forecast-att-lstm", description="LSTM encoder + LSTM decoder with Bahdanau "
@@ -203,17 +181,16 @@ def preprocess(items, window=WINDOW):
 
 
 def postprocess(outputs, labels=None):
-    """Model outputs `[z_hat, last, scale]` (Keras or TFLite) -> one float64
-    forecast `(horizon,)` per item, in the units of the input:
-    `z_hat * scale + last`."""
+    """Model outputs (Keras or TFLite) -> one float64 forecast `(horizon,)` per
+    item, in the units of the input (the model de-normalizes)."""
     import numpy as np
 
-    if not isinstance(outputs, (list, tuple)) or len(outputs) != 3:
-        raise ValueError("forecast models output [z_hat, last, scale]; got "
-                         f"{type(outputs).__name__} of {len(outputs) if isinstance(outputs, (list, tuple)) else 1} "
-                         "array(s): is this a forecast-* model?")
-    z, last, scale = (np.asarray(o, dtype=np.float64) for o in outputs)
-    return z * scale + last
+    y = outputs[0] if isinstance(outputs, (list, tuple)) and len(outputs) == 1 else outputs
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim != 2:
+        raise ValueError(f"forecast models output one (batch, horizon) array; got shape "
+                         f"{y.shape}: is this a forecast-* model?")
+    return y
 
 
 def forecast(model, x, batch_size=256):
@@ -221,13 +198,10 @@ def forecast(model, x, batch_size=256):
     `(n, window, 1)`, with a Keras model or a TFLite runtime (`rt(x)`)."""
     import numpy as np
 
-    x = np.asarray(x, np.float32)
-    parts = []
-    for i in range(0, len(x), batch_size):
-        chunk = x[i:i + batch_size]
-        out = model.predict(chunk, verbose=0) if hasattr(model, "predict") else model(chunk)
-        parts.append(postprocess(out))
-    return np.concatenate(parts)
+    from zoo.training import predict_batches
+
+    run = (lambda b: model.predict(b, verbose=0)) if hasattr(model, "predict") else model
+    return postprocess(predict_batches(run, np.asarray(x, np.float32), batch_size))
 
 
 def representative_data(n=200, seed=1):

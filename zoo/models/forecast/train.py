@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from zoo import training  # noqa: E402
@@ -81,7 +82,6 @@ def main(argv=None, name=None):
     from zoo.models import forecast  # noqa: F401  registers the models
     from zoo.models.forecast import baselines
     from zoo.models.forecast.models import forecast as run_forecast
-    from zoo.models.forecast.models import training_model
 
     entry, out = training.start_run(args)
     previous = out / "training.json"  # --evaluate-only keeps the training record
@@ -104,9 +104,8 @@ def main(argv=None, name=None):
           f"{len(test_at)}", flush=True)
 
     model = entry.build(seed=args.seed)
-    trainer = training_model(model)
-    trainer.compile(optimizer=keras.optimizers.Adam(args.learning_rate), loss="mae")
-    history, train_seconds = training.fit(trainer, entry, out, (x_train, y_train),
+    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate), loss="mae")
+    history, train_seconds = training.fit(model, entry, out, (x_train, y_train),
                                           (x_val, y_val), args, monitor="val_loss", mode="min")
 
     def scores(predictor, at, x):
@@ -137,8 +136,6 @@ def main(argv=None, name=None):
         f"Test figures are means over {len(test_at)} rolling origins of one 4-year period "
         "(1998-2001); differences below a few hundredths of MASE are within seed noise "
         "(see benchmarks/results/forecasting.md for 3 seeds and the classical baselines).",
-        "The files output the normalized forecast, the last value and the window scale: the "
-        "forecast is z_hat * scale + last (zoo.predict does it).",
     ]
     for method, r in classical.get("test", {}).items():
         limitations.append(f"Classical baseline on the same test origins: {method} MASE "
