@@ -13,7 +13,8 @@ def validate(tflite_path, keras_model, data, threads=1, max_examples=200):
 
     Returns a dict: `max_abs_error`, `mean_abs_error`, `output_range` (of the
     Keras outputs), `relative_mean_error` (mean error / range) and, for
-    outputs with a class axis, `top1_agreement`; computed on the first
+    outputs that are class probabilities (rows in [0, 1] summing to 1),
+    `top1_agreement` (None for regressors such as forecasters); computed on the first
     output, over at most `max_examples` examples.
     """
     arrays = as_input_list(keras_model, data, argument="data")
@@ -36,6 +37,11 @@ def validate(tflite_path, keras_model, data, threads=1, max_examples=200):
         top1_agreement=None,
         backend=runtime.backend,
     )
-    if expected.ndim >= 2 and expected.shape[-1] > 1:
+    if expected.ndim >= 2 and expected.shape[-1] > 1 and _is_distribution(expected):
         result["top1_agreement"] = float(np.mean(expected.argmax(-1) == got.argmax(-1)))
     return result
+
+
+def _is_distribution(y):
+    return bool(np.all(y >= -1e-6) and np.all(y <= 1 + 1e-6)
+                and np.allclose(y.sum(-1), 1.0, atol=1e-3))

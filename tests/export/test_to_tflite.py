@@ -178,3 +178,17 @@ def test_masked_text_model_exports(mode, tmp_path):
     assert report.validation["mean_abs_error"] <= bound, report.validation
     if mode == "float32":  # int8 argmax of near-uniform outputs says little
         assert report.validation["top1_agreement"] == 1.0
+
+
+def test_top1_agreement_only_for_probability_outputs(tmp_path):
+    import keras
+
+    inp = keras.Input((4,))
+    data = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
+    regressor = keras.Model(inp, keras.layers.Dense(3)(inp))
+    report = export.to_tflite(regressor, tmp_path / "r.tflite", representative_data=data)
+    assert report.validation["top1_agreement"] is None
+    assert "top-1 agreement" not in dict(report.table())
+    classifier = keras.Model(inp, keras.layers.Dense(3, activation="softmax")(inp))
+    report = export.to_tflite(classifier, tmp_path / "c.tflite", representative_data=data)
+    assert report.validation["top1_agreement"] == 1.0
