@@ -197,18 +197,13 @@ def main(argv=None):
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = p.parse_args(argv)
     from benchmarks.export_modes import machine
-    from zoo.files import atomic_write_bytes
+    from benchmarks.results_io import write_results
 
     rows = run(args.models, args.quick)
     if not rows:
         p.error(f"no shipped TFLite files match --models {args.models!r}")
     result = dict(machine=machine(), quick=args.quick, rows=rows)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out / "edge_cost.json", json.dumps(result, indent=2).encode())
-    text = markdown(result)
-    atomic_write_bytes(out / "edge_cost.md", text.encode())
-    print(text)
+    write_results(args.out, "edge_cost", result, markdown(result))
     return 0
 
 

@@ -24,7 +24,6 @@ position in a 3 s window are listed as not measured until their models exist.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -157,7 +156,7 @@ def main(argv=None):
         p.error("--seeds must be at least 1")
     from tqdm import tqdm
 
-    from zoo.files import atomic_write_bytes
+    from benchmarks.results_io import write_results
 
     cfg = QUICK if args.quick else FULL
     jobs = [(m, n, s) for n in cfg["lengths"] for s in range(args.seeds) for m in MODELS]
@@ -168,13 +167,8 @@ def main(argv=None):
                                 "model yet (issue #12)",
                                 "(c) keyword at a random position in a 3 s window: needs the "
                                 "speech data set built locally (not in CI)"])
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out / "long_range.json", json.dumps(result, indent=2).encode())
+    out = write_results(args.out, "long_range", result, markdown(result))
     plot(result["rows"], out / "long_range.png")
-    text = markdown(result)
-    atomic_write_bytes(out / "long_range.md", text.encode())
-    print(text)
     return 0
 
 

@@ -19,19 +19,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from zoo.files import atomic_write_bytes
-
-TRAINERS = ("zoo.models.kws.train", "zoo.models.text.train", "zoo.models.series.train")
-
-
-def pairs():
-    import importlib
-
-    out = {}
-    for module in TRAINERS:
-        out.update(getattr(importlib.import_module(module), "BASELINE_OF", {}))
-    return out
-
+from zoo import training
+from benchmarks.results_io import write_results
 
 def collect(run_dirs, metric="accuracy"):
     runs, peers = {}, {}
@@ -58,7 +47,7 @@ def _mean_std(values):
 
 
 def summarise(runs, pair_map=None):
-    pair_map = pairs() if pair_map is None else pair_map
+    pair_map = training.baseline_pairs() if pair_map is None else pair_map
     rows = []
     for model, items in sorted(runs.items()):
         mean, std = _mean_std([r["value"] for r in items])
@@ -112,15 +101,10 @@ def main(argv=None):
     args = p.parse_args(argv)
     runs, peers = collect(args.runs, args.metric)
     rows, gains = summarise(runs)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"{args.name}_attention_vs_baseline"
-    atomic_write_bytes(out / f"{stem}.json", json.dumps(
-        dict(metric=args.metric, models=rows, gains=gains, classical=peers), indent=2).encode())
     text = markdown(rows, gains, peers, args.title or f"{args.name}: attention vs no attention",
                     args.metric)
-    atomic_write_bytes(out / f"{stem}.md", text.encode())
-    print(text)
+    write_results(args.out, f"{args.name}_attention_vs_baseline",
+                  dict(metric=args.metric, models=rows, gains=gains, classical=peers), text)
     return 0
 
 

@@ -15,7 +15,6 @@ each over the same seeds. The WebGPU column of the cards comes from
 """
 
 import argparse
-import importlib
 import json
 import shutil
 import subprocess
@@ -54,9 +53,7 @@ def ship(name, run):
 
 
 def baseline_of(name):
-    trainer = registry.get(name).trainer
-    module = importlib.import_module(trainer.partition(":")[0]) if isinstance(trainer, str) else None
-    return getattr(module, "BASELINE_OF", {}).get(name)
+    return training.baseline_pairs().get(name)
 
 
 def _metric(run, metric):

@@ -26,6 +26,9 @@ import numpy as np
 from zoo.files import atomic_path, atomic_write_bytes
 
 RESULTS_SCHEMA = "attention-rnn-zoo/results/1"
+#: Trainers of the shipped model families; each has MODELS and BASELINE_OF.
+TRAINER_MODULES = ("zoo.models.kws.train", "zoo.models.text.train", "zoo.models.series.train",
+                   "zoo.models.forecast.train")
 ALL_MODES = "float32,float16,dynamic,int8,int16x8"
 
 
@@ -72,6 +75,16 @@ def start_run(args):
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(args.seed)
     return entry, out
+
+
+def baseline_pairs():
+    """`{attention model: its no-attention twin}` over every shipped family."""
+    import importlib
+
+    pairs = {}
+    for module in TRAINER_MODULES:
+        pairs.update(getattr(importlib.import_module(module), "BASELINE_OF", {}))
+    return pairs
 
 
 def subset(x, y, n, seed):

@@ -35,12 +35,6 @@ def test_registered_with_the_documented_contract():
         assert [tuple(o.shape) for o in model.outputs] == [(None, fc.HORIZON)]
 
 
-def test_parameter_counts_match_within_ten_percent():
-    att = registry.get("forecast-att-lstm").build().count_params()
-    base = registry.get("forecast-lstm").build().count_params()
-    assert abs(att - base) <= 0.10 * att, (att, base)
-
-
 def test_attention_model_really_attends_and_twin_does_not():
     att = registry.get("forecast-att-lstm").build()
     base = registry.get("forecast-lstm").build()

@@ -14,12 +14,6 @@ pytestmark = pytest.mark.tensorflow_only
 NAME = "ts-att-gru"
 
 
-def test_baseline_has_the_parameters_of_its_attention_twin():
-    for attention, baseline in train.BASELINE_OF.items():
-        a, b = zoo.load(attention, pretrained=False), zoo.load(baseline, pretrained=False)
-        assert abs(b.count_params() / a.count_params() - 1) <= 0.10
-
-
 @pytest.mark.parametrize("attention", [True, False])
 def test_padding_changes_nothing_but_a_zero_valued_real_step_counts(attention, rng):
     long = build_gru(attention=attention, length=32, channels=3, classes=4)

@@ -13,12 +13,6 @@ pytestmark = pytest.mark.tensorflow_only
 NAME = "text-att-bigru"
 
 
-def test_baseline_has_the_parameters_of_its_attention_twin():
-    for attention, baseline in train.BASELINE_OF.items():
-        a, b = zoo.load(attention, pretrained=False), zoo.load(baseline, pretrained=False)
-        assert abs(b.count_params() / a.count_params() - 1) <= 0.10
-
-
 def test_attention_weights_cover_exactly_the_real_tokens(rng):
     model = build_bigru(attention=True, vocab_size=50, return_attention=True)
     ids = np.zeros((3, SEQUENCE_LENGTH), np.int32)
