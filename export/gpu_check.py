@@ -361,7 +361,9 @@ def check(models=(), modes=("float16",), files=(), timeout=600.0, log=print):
             elif got.get("error"):
                 res["error"] = got["error"]
             else:
-                outs = [np.asarray(o["data"]).reshape(o["shape"]) for o in got["outputs"]]
+                # dtype=float: the page writes NaN as JSON null; it must stay NaN here
+                outs = [np.asarray(o["data"], dtype=float).reshape(o["shape"])
+                        for o in got["outputs"]]
                 res.update(vs_runtime=max_diff(outs, entry["_runtime"]),
                            output_sum=float(sum(np.sum(o) for o in outs)),
                            all_zero=bool(all(not np.any(o) for o in outs)),
