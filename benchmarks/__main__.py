@@ -34,6 +34,7 @@ DEFAULT_OUT = ROOT / "benchmarks" / "results"
 SECTIONS = (  # (file stem, heading) in README order
     ("long_range", "Does attention pay? Long-range context"),
     ("kws_attention_vs_baseline", "Keyword spotting: attention vs twin, seeds"),
+    ("kws_gru_attention_vs_baseline", "Keyword spotting, GRU pair: 3 seeds"),
     ("text_attention_vs_baseline", "Text classification: attention vs twin vs TF-IDF"),
     ("series_attention_vs_baseline", "Time-series classification: attention vs twin vs classical"),
     ("forecasting", "Forecasting: attention vs twin vs statistical models"),

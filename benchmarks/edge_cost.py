@@ -12,8 +12,9 @@ child process (`export.runtime`, no TensorFlow), one after the other;
 size and latency ratios are taken against the float32 file of the same model
 in the same run, because these machines are noisy. Inputs: speech models
 get `zoo/demo_audio/yes.wav`, the others the first example shipped with
-them (`export.gpu_check.fixed_inputs`). No streaming model ships yet, so
-there is no per-frame / real-time-factor column.
+them (`export.gpu_check.fixed_inputs`). The streaming keyword spotter
+(`zoo.models.kws.streaming`, exported here from the shipped weights) is
+measured per 20 ms frame, with its real-time factor (p50 / 20 ms).
 
 `--quick`: float32 and int8 only, fewer repeats. Writes `edge_cost.json`
 and `edge_cost.md`.
@@ -118,6 +119,39 @@ def metric_of(results, mode):
     return key, (metrics.get(mode) or {}).get(key)
 
 
+STREAMING = ("kws-att-bilstm",)
+
+
+def streaming_rows(tmp, repeats, names=STREAMING, modes=("float32", "int8")):
+    """Per-frame cost of the streaming KWS variant (`zoo.models.kws.streaming`), exported
+    here from the shipped weights: one call = one 20 ms frame, so the real-time factor
+    is p50 / 20 ms."""
+    import export
+    from zoo.models.kws import streaming
+    from zoo.models.kws.train import representative_data
+
+    rows = []
+    for name in names:
+        stream = streaming.streaming_model(name)
+        calib = streaming.streaming_calibration(representative_data(name))
+        x = [c[:1] for c in calib]
+        inputs = Path(tmp) / f"{name}-streaming.npz"
+        np.savez(inputs, **{f"x{i}": a for i, a in enumerate(x)})
+        for mode in modes:
+            path = Path(tmp) / f"{name}-streaming.{mode}.tflite"
+            report = export.to_tflite(stream, path, quantize=mode, representative_data=calib,
+                                      validate=False)
+            row = dict(model=f"{name} (streaming, per 20 ms frame)", mode=mode,
+                       size_bytes=report.size_bytes, parameters=int(stream.count_params()),
+                       metric=None, value=None, streaming=True)
+            for backend in BACKENDS:
+                row[backend] = measure(path, inputs, backend, repeats)
+                p50 = row[backend].get("p50_ms_1t")
+                row[backend]["real_time_factor_1t"] = p50 / 20.0 if p50 else None
+            rows.append(row)
+    return rows
+
+
 def run(pattern="*", quick=False, log=print):
     from tqdm import tqdm
 
@@ -141,6 +175,8 @@ def run(pattern="*", quick=False, log=print):
             for backend in BACKENDS:
                 row[backend] = measure(path, inputs[name], backend, repeats)
             rows.append(row)
+        rows += streaming_rows(tmp, repeats,
+                               [n for n in STREAMING if fnmatch.fnmatch(n, pattern)])
     by_float = {r["model"]: r for r in rows if r["mode"] == "float32"}
     for r in rows:
         ref = by_float.get(r["model"])
@@ -187,6 +223,18 @@ def markdown(result):
             f"{_f(a.get('p50_ms_2t'), '.2f')} | {_f(a.get('latency_ratio_1t'), '.2f')} | "
             f"{rt_cell} | {_f(t.get('p50_ms_2t'), '.2f')} | "
             f"{_f(a.get('rss_before_mib'), '.0f')} → {_f(a.get('rss_peak_mib'), '.0f')} |")
+    stream = [r for r in result["rows"] if r.get("streaming")]
+    if stream:
+        lines += ["", "Streaming keyword spotting, one call per 20 ms frame (real-time factor = "
+                  "p50 / 20 ms; below 1 keeps up with the microphone):", "",
+                  "| model | mode | p50 ms per frame (litert 1t) | real-time factor | "
+                  "tflite-runtime p50 1t | real-time factor |", "|---|---|---|---|---|---|"]
+        for r in stream:
+            a, t = r["ai_edge_litert"], r["tflite_runtime"]
+            lines.append(f"| {r['model']} | {r['mode']} | {_f(a.get('p50_ms_1t'), '.2f')} | "
+                         f"{_f(a.get('real_time_factor_1t'), '.3f')} | "
+                         f"{_f(t.get('p50_ms_1t'), '.2f')} | "
+                         f"{_f(t.get('real_time_factor_1t'), '.3f')} |")
     return "\n".join(lines) + "\n"
 
 

@@ -75,3 +75,13 @@ def test_python_m_benchmarks_quick_writes_json_into_out(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     for name in ("edge_cost.json", "long_range.json", "long_range.png", "README.md"):
         assert (tmp_path / name).is_file(), name
+
+
+def test_edge_markdown_lists_streaming_real_time_factor():
+    row = dict(model="kws-att-bilstm (streaming, per 20 ms frame)", mode="int8", size_bytes=2048,
+               parameters=10, metric=None, value=None, streaming=True,
+               ai_edge_litert={"p50_ms_1t": 2.0, "real_time_factor_1t": 0.1},
+               tflite_runtime={"error": "exit 1: x.tflite: Div only supports FLOAT32"})
+    md = edge_cost.markdown(dict(machine=dict(cpu="x", cores=2, ai_edge_litert="2"), rows=[row]))
+    assert "| kws-att-bilstm (streaming, per 20 ms frame) | int8 | 2.00 | 0.100 | – | – |" in md
+    assert "fails: Div only supports FLOAT32" in md
