@@ -28,11 +28,13 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from benchmarks.results_io import write_results
+from benchmarks.seeds import mean_std
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("forecast-att-lstm", "forecast-lstm")
@@ -85,23 +87,16 @@ def collect(runs, seeds):
     return out
 
 
-def _mean_std(values):
-    values = [v for v in values if v is not None]
-    if not values:
-        return None, None
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
-
-
 def summarise(runs):
     rows = []
     for name, items in runs.items():
         row = dict(method=name, kind="neural", seeds=[r["seed"] for r in items],
                    parameters=items[0]["parameters"])
         for key in ("mase", "smape", "val_mase", "train_seconds"):
-            row[key], row[key + "_std"] = _mean_std([r[key] for r in items])
+            row[key], row[key + "_std"] = mean_std([r[key] for r in items])
         modes = sorted({m for r in items for m in r["modes"]})
         row["modes"] = {m: dict(zip(("mase", "mase_std"),
-                                    _mean_std([r["modes"].get(m, {}).get("mase") for r in items])))
+                                    mean_std([r["modes"].get(m, {}).get("mase") for r in items])))
                         for m in modes}
         row["sizes"] = items[0]["sizes"]
         row["latency_ms"] = items[0]["latency"]
@@ -305,8 +300,6 @@ def main(argv=None):
     best = min(classic, key=lambda r: r["val_mase"])
     comparisons = compare(neural, classic, best)
     air = airline(fc, baselines)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     report = dict(series=fc.CO2_NAME, seeds=seeds, window=fc.WINDOW, horizon=fc.HORIZON,
                   test_weeks=fc.TEST_WEEKS, validation_weeks=fc.VALIDATION_WEEKS, step=fc.STEP,
                   season=fc.SEASON, neural=neural, classical=classic,
@@ -314,10 +307,8 @@ def main(argv=None):
                   airline=air,
                   reproduce=f"python -m benchmarks.forecasting --runs {args.runs} "
                             f"--seeds {args.seeds}")
-    (out / "forecasting.json").write_text(json.dumps(report, indent=2) + "\n")
-    text = markdown(neural, classic, best, comparisons, air, seeds)
-    (out / "forecasting.md").write_text(text)
-    print(text)
+    write_results(args.out, "forecasting", report,
+                  markdown(neural, classic, best, comparisons, air, seeds))
     if args.ship:
         extras = ship_extras(neural, classic, best, seeds)
         for name in MODELS:

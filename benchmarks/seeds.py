@@ -39,7 +39,9 @@ def collect(run_dirs, metric="accuracy"):
     return runs, peers
 
 
-def _mean_std(values):
+def mean_std(values):
+    """`(mean, sample std)` of the values that are not None; `(None, None)` for none, std 0
+    for one."""
     values = [v for v in values if v is not None]
     if not values:
         return None, None
@@ -50,8 +52,8 @@ def summarise(runs, pair_map=None):
     pair_map = training.baseline_pairs() if pair_map is None else pair_map
     rows = []
     for model, items in sorted(runs.items()):
-        mean, std = _mean_std([r["value"] for r in items])
-        int8_mean, int8_std = _mean_std([r["int8"] for r in items])
+        mean, std = mean_std([r["value"] for r in items])
+        int8_mean, int8_std = mean_std([r["int8"] for r in items])
         rows.append(dict(model=model, seeds=sorted(r["seed"] for r in items), n=len(items),
                          mean=mean, std=std, int8_mean=int8_mean, int8_std=int8_std,
                          parameters=items[0]["parameters"]))

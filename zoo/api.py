@@ -83,9 +83,7 @@ def load(name, pretrained=True, *, compile=True, **config):
     artifacts = None
     if pretrained:
         artifacts = registry.require_artifacts(name)
-        if artifacts.has(CONFIG_FILE):
-            stored = json.loads(artifacts.file(CONFIG_FILE).read_text(encoding="utf-8"))
-            config = {**stored, **config}
+        config = {**artifacts.config(), **config}
     model = entry.build(**config)
     if artifacts is not None:
         weights = artifacts.file(WEIGHTS_FILE)

@@ -66,6 +66,7 @@ import dataclasses
 import difflib
 import fnmatch
 import importlib
+import json
 import os
 import re
 from pathlib import Path
@@ -464,6 +465,12 @@ class Artifacts:
         for fname in self.checksums():
             self.file(fname)
         return sorted(self.checksums())
+
+    def config(self) -> dict:
+        """The builder keyword arguments of `config.json` (checked), or `{}` without one."""
+        if not self.has(CONFIG_FILE):
+            return {}
+        return json.loads(self.file(CONFIG_FILE).read_text(encoding="utf-8"))
 
     def tflite_modes(self):
         """Modes with a `<name>.<mode>.tflite` present or listed, in `MODES` order."""

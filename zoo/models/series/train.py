@@ -46,21 +46,13 @@ def parse(argv, name=None):
 # ------------------------------------------------------------- for predict
 
 
-def _config(name):
-    import json
-
-    from zoo import registry
-
-    artifacts = registry.require_artifacts(name)
-    return json.loads(artifacts.file(registry.CONFIG_FILE).read_text()) \
-        if artifacts.has(registry.CONFIG_FILE) else {}
-
-
 def pad_for(name, items):
     """Model inputs `(n, length, channels + 1)` of `(time, channels)` arrays for model `name`."""
     from zoo.models.series.models import CHANNELS, LENGTH
 
-    config = _config(name)
+    from zoo import registry
+
+    config = registry.require_artifacts(name).config()
     return series.pad(items, config.get("length", LENGTH), config.get("channels", CHANNELS))
 
 
