@@ -334,13 +334,7 @@ def predict(name, inputs, *, model=None, tflite=None, batch_size=32):
     shipped TFLite file; pass `model=` (a loaded Keras model or TFLite
     runtime) to reuse one across calls.
     """
-    entry = registry.get(name)
-    single, items = _as_items(entry, inputs)
-    if not items:
-        raise ValueError("predict needs at least one input")
-    pre = entry.hook("preprocess") or default_preprocess(entry)
-    post = entry.hook("postprocess") or default_postprocess(entry)
-    x = pre(items)
+    entry, single, items, x, post = _prepared(name, inputs, "predict")
     if model is None:
         model = load_tflite(name, tflite) if tflite else load(name)
     else:
@@ -349,14 +343,29 @@ def predict(name, inputs, *, model=None, tflite=None, batch_size=32):
         y = model.predict(x, batch_size=batch_size, verbose=0)
     else:
         y = model(*x) if isinstance(x, (list, tuple)) else model(x)
-    class_labels = None
-    if entry.is_classifier:
-        try:
-            class_labels = labels(name)
-        except ValueError:
-            class_labels = None
-    results = post(y, class_labels)
+    results = post(y, _class_labels(entry))
     return results[0] if single else results
+
+
+def _prepared(name, inputs, what):
+    """`(entry, single, items, model inputs, postprocess)` of `predict` / `explain`."""
+    entry = registry.get(name)
+    single, items = _as_items(entry, inputs)
+    if not items:
+        raise ValueError(f"{what} needs at least one input")
+    pre = entry.hook("preprocess") or default_preprocess(entry)
+    post = entry.hook("postprocess") or default_postprocess(entry)
+    return entry, single, items, pre(items), post
+
+
+def _class_labels(entry):
+    """Labels of a classifier (None for other tasks, or a classifier without labels)."""
+    if not entry.is_classifier:
+        return None
+    try:
+        return labels(entry.name)
+    except ValueError:
+        return None
 
 
 def explain(name, inputs):
@@ -369,22 +378,15 @@ def explain(name, inputs):
     text, else `None`). Draw one with `zoo.plot.attention(d["weights"],
     x_labels=d["steps"])`.
     """
-    entry = registry.get(name)
-    single, items = _as_items(entry, inputs)
-    if not items:
-        raise ValueError("explain needs at least one input")
+    entry, single, items, x, post = _prepared(name, inputs, "explain")
     try:
         model = load(name, compile=False, return_attention=True)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name!r} returns no attention weights to explain ({exc}); use a "
                          "model with attention, e.g. "
                          f"{', '.join(list_models('*-att-*')[:3])}") from None
-    pre = entry.hook("preprocess") or default_preprocess(entry)
-    post = entry.hook("postprocess") or default_postprocess(entry)
-    x = pre(items)
     probs, weights = model.predict(x, verbose=0)
-    class_labels = labels(name) if entry.is_classifier else None
-    results = post(probs, class_labels)
+    results = post(probs, _class_labels(entry))
     steps = None
     if entry.task == "text":
         from zoo.data.text import tokenize
