@@ -9,6 +9,9 @@ Runs, one after the other (the machine has 2 cores; never two at once):
   float32 of the same run);
 * `benchmarks.long_range`: attention vs last state on a cue-recall task of
   growing length, 3 seeds, with its plot;
+* `benchmarks.translation`: the shipped translators on their test splits,
+  scores by source length (attention vs none), with its plot (and the
+  seed table of the training runs when `translation_seeds.md` is there);
 * without `--quick` also `benchmarks.export_modes` (our stepped export
   against the naive conversion routes).
 
@@ -33,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "benchmarks" / "results"
 SECTIONS = (  # (file stem, heading) in README order
     ("long_range", "Does attention pay? Long-range context"),
+    ("translation", "Does attention pay? Translation by source length"),
     ("kws_attention_vs_baseline", "Keyword spotting: attention vs twin, seeds"),
     ("kws_gru_attention_vs_baseline", "Keyword spotting, GRU pair: 3 seeds"),
     ("text_attention_vs_baseline", "Text classification: attention vs twin vs TF-IDF"),
@@ -63,7 +67,8 @@ def readme(out_dir, link_prefix=""):
         found += 1
         text = md.read_text()
         if link_prefix:
-            text = text.replace("](long_range.png)", f"]({link_prefix}long_range.png)")
+            for png in ("long_range.png", "translation.png"):
+                text = text.replace(f"]({png})", f"]({link_prefix}{png})")
         first, _, rest = text.partition("\n")
         parts += [f"## {heading}", "",
                   f"Source: [`{link_prefix}{stem}.json`]({link_prefix}{stem}.json)", "",
@@ -79,13 +84,14 @@ def main(argv=None):
     p.add_argument("--out", default=str(DEFAULT_OUT), help="folder for the JSON results")
     args = p.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from benchmarks import edge_cost, export_modes, long_range
+    from benchmarks import edge_cost, export_modes, long_range, translation
     from zoo.files import atomic_write_bytes
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     quick = ["--quick"] if args.quick else []
-    steps = [("edge_cost", edge_cost.main), ("long_range", long_range.main)]
+    steps = [("edge_cost", edge_cost.main), ("long_range", long_range.main),
+             ("translation", translation.main)]
     if not args.quick:
         steps.append(("export_modes", export_modes.main))
     for name, run in steps:

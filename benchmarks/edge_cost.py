@@ -15,6 +15,8 @@ get `zoo/demo_audio/yes.wav`, the others the first example shipped with
 them (`export.gpu_check.fixed_inputs`). The streaming keyword spotter
 (`zoo.models.kws.streaming`, exported here from the shipped weights) is
 measured per 20 ms frame, with its real-time factor (p50 / 20 ms).
+Translators (`mt-*`) are timed per sentence: the encoder plan and the greedy
+`decode_step` loop of `export.translator` on their first shipped example.
 
 `--quick`: float32 and int8 only, fewer repeats. Writes `edge_cost.json`
 and `edge_cost.md`.
@@ -42,7 +44,7 @@ BACKENDS = {"ai_edge_litert": Path(sys.executable), "tflite_runtime": TFLITE_RUN
 CHILD = r"""
 import json, sys, time
 import numpy as np
-from export import runtime
+from export import runtime, translator
 
 def rss_mib():  # VmHWM: peak RSS of this process image (getrusage would keep the parent's peak)
     for line in open("/proc/self/status"):
@@ -55,18 +57,23 @@ with np.load(inputs) as data:
 before = rss_mib()
 out = {"rss_before_mib": before}
 for threads in (1, 2):
-    rt = runtime.load(path, threads=threads, backend=backend)
+    if translator.is_translator(open(path, "rb").read()):  # one sentence, greedy, host loop
+        tb = translator.tflite_backend(path, threads=threads, backend=backend)
+        call = lambda: translator.decode_ids(tb, x[0])
+    else:
+        rt = runtime.load(path, threads=threads, backend=backend)
+        call = lambda: rt(*x)
     for _ in range(3):
-        rt(*x)
+        call()
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
-        rt(*x)
+        call()
         times.append(time.perf_counter() - t)
     out[f"p50_ms_{threads}t"] = float(np.percentile(times, 50) * 1e3)
     out[f"p90_ms_{threads}t"] = float(np.percentile(times, 90) * 1e3)
 out["rss_peak_mib"] = rss_mib()
-out["backend"] = rt.backend
+out["backend"] = backend
 print("EDGE_COST " + json.dumps(out))
 """
 
@@ -92,7 +99,9 @@ def model_inputs(name, path):
 
     data = Path(path).read_bytes()
     plan = runtime.read_plan(data) or runtime.Runtime(data).plan
-    return gpu_check.fixed_inputs(plan, registry.get(name).task, name)
+    # translators: the source ids only (the file's plan is the encoder; the
+    # child times a whole greedy translation of that sentence)
+    return gpu_check.fixed_inputs(plan, registry.get(name).task, name)[:len(plan["inputs"])]
 
 
 def measure(path, inputs_npz, backend, repeats):

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -216,37 +215,6 @@ def compare(neural, classic, best):
 # ---------------------------------------------------------------------- ship
 
 
-def ship(name, run, extra_results):
-    """Copy `run` to zoo/pretrained/NAME with `extra_results` merged into
-    results.json, then the card and SHA256SUMS."""
-    from zoo import cards, registry, training
-
-    dest = ROOT / "zoo" / "pretrained" / name
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    entry = registry.get(name)
-    model = entry.build()
-    model.load_weights(run / registry.WEIGHTS_FILE)
-    training.save_inference_weights(entry, model, dest / registry.WEIGHTS_FILE)
-    results = json.loads((run / "results.json").read_text())
-    for mode in results.get("exports", {}):
-        fname = registry.tflite_filename(name, mode)
-        shutil.copy(run / fname, dest / fname)
-    shutil.copy(run / "training.json", dest / "training.json")
-    for key, value in extra_results.items():
-        results[key] = (results.get(key, []) + value) if isinstance(value, list) else value
-    (dest / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    registry.write_checksums(dest)
-    rel = str((dest / "results.json").relative_to(ROOT))
-    cards.write_card(name, [rel], dest, command=f"python -m zoo.cards {name} --results {rel}")
-    registry.write_checksums(dest)
-    size = sum(f.stat().st_size for f in dest.iterdir())
-    if size > 2_000_000:
-        raise SystemExit(f"{dest} holds {size / 1e6:.2f} MB; keep shipped models under 2 MB")
-    print(f"shipped {name}: {size / 1024:.0f} KiB in {dest.relative_to(ROOT)}")
-
-
 def ship_extras(neural, classic, best, seeds):
     by = {r["method"]: r for r in neural}
     classical_line = ("Classical baselines on the same test origins (MASE / sMAPE %): "
@@ -311,8 +279,12 @@ def main(argv=None):
                   markdown(neural, classic, best, comparisons, air, seeds))
     if args.ship:
         extras = ship_extras(neural, classic, best, seeds)
+        from zoo import shipping
+
         for name in MODELS:
-            ship(name, run_dir(args.runs, name, seeds[0]), extras.get(name, {}))
+            shipping.ship(name, run_dir(args.runs, name, seeds[0]),
+                          extra_results=extras.get(name, {}))
+            shipping.write_card(name, max_bytes=2_000_000)
     return 0
 
 

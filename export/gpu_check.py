@@ -103,13 +103,19 @@ def not_gpu_ready_reason(static):
 
 
 # ---------------------------------------------------------- environment
+#: Tasks whose files the page cannot run: a translator is an encoder plan plus a
+#: `decode_step` signature driven by a host loop that web_demo does not implement.
+UNSUPPORTED_TASKS = ("translation",)
+
+
 def shipped_models():
     """Models with `.tflite` artifacts in zoo/pretrained/."""
     from zoo import registry
 
     root = registry.package_dir()
     return sorted(p.name for p in root.iterdir()
-                  if p.is_dir() and any(p.glob(f"{p.name}.*.tflite")))
+                  if p.is_dir() and any(p.glob(f"{p.name}.*.tflite"))
+                  and registry.get(p.name).task not in UNSUPPORTED_TASKS)
 
 
 # ----------------------------------------------------------------- inputs
@@ -252,6 +258,9 @@ def _targets(models, modes, files):
     for name in models:
         art = registry.require_artifacts(name)
         task = registry.get(name).task
+        if task in UNSUPPORTED_TASKS:
+            raise SystemExit(f"gpu_check: {name} is a {task} model (encoder + decode_step with a "
+                             "host loop); the WebGPU page runs single-plan models only")
         for mode in modes:
             fname = registry.tflite_filename(name, mode)
             if not art.has(fname):

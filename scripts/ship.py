@@ -16,7 +16,6 @@ each over the same seeds. The WebGPU column of the cards comes from
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,30 +25,9 @@ import numpy as np
 
 from zoo import cards, registry, training
 from zoo.files import atomic_write_bytes
+from zoo.shipping import ROOT, ship, write_card
 
-ROOT = Path(__file__).resolve().parents[1]
-SKIP = {registry.WEIGHTS_FILE, registry.CHECKSUMS_FILE, registry.CARD_JSON, registry.CARD_MD}
-
-
-def pretrained_dir(name):
-    return ROOT / "zoo" / "pretrained" / name
-
-
-def ship(name, run):
-    dest = pretrained_dir(name)
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    entry = registry.get(name)
-    config = json.loads((run / registry.CONFIG_FILE).read_text()) \
-        if (run / registry.CONFIG_FILE).exists() else {}
-    model = entry.build(**config)
-    model.load_weights(run / registry.WEIGHTS_FILE)
-    training.save_inference_weights(entry, model, dest / registry.WEIGHTS_FILE, config)
-    for f in registry.read_checksums(run):
-        if f not in SKIP:
-            shutil.copy(run / f, dest / f)
-    return dest
+POINT_METRICS = ("bleu", "chrf")
 
 
 def baseline_of(name):
@@ -66,11 +44,14 @@ def comparison(attention, baseline, seed_runs, metric="accuracy"):
     a = [_metric(r, metric) for r in seed_runs[attention]]
     b = [_metric(r, metric) for r in seed_runs[baseline]]
 
+    # Fractions (accuracy) are shown in percent; scores already on 0-100 (BLEU, chrF) as they are.
+    scale, unit = (1, "") if metric in POINT_METRICS else (100, " %")
+
     def side(name, values):
         v = np.array([x for x, _ in values])
         return {"name": name, "value": float(v.mean()), "parameters": values[0][1]}, \
-            f"{name}: {100 * v.mean():.2f} ± {100 * v.std(ddof=1) if len(v) > 1 else 0:.2f} % " \
-            f"({', '.join(f'{100 * x:.2f}' for x in v)})"
+            f"{name}: {scale * v.mean():.2f} ± {scale * v.std(ddof=1) if len(v) > 1 else 0:.2f}" \
+            f"{unit} ({', '.join(f'{scale * x:.2f}' for x in v)})"
 
     (sa, ta), (sb, tb) = side(attention, a), side(baseline, b)
     return {
@@ -112,24 +93,6 @@ def _pairs(items, what):
     return out
 
 
-def write_card(name, gpu):
-    dest = pretrained_dir(name)
-    sources = [dest / "results.json"]
-    if (dest / "comparison.json").exists():
-        sources.append(dest / "comparison.json")
-    if name in gpu:
-        atomic_write_bytes(dest / "webgpu.json", json.dumps(gpu[name], indent=2).encode())
-    if (dest / "webgpu.json").exists():
-        sources.append(dest / "webgpu.json")
-    registry.write_checksums(dest)
-    rel = [str(s.relative_to(ROOT)) for s in sources]
-    if cards.main([name, "--results", *rel, "--out", str(dest.relative_to(ROOT))]):
-        raise SystemExit(f"card for {name} failed")
-    registry.write_checksums(dest)
-    size = sum(f.stat().st_size for f in dest.iterdir())
-    print(f"shipped {name}: {size / 1e6:.2f} MB in {dest.relative_to(ROOT)}")
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("items", nargs="*", help="NAME=RUN to ship (NAME alone with --cards-only)")
@@ -138,6 +101,9 @@ def main():
     p.add_argument("--cards-only", action="store_true",
                    help="keep the shipped files; re-measure WebGPU and regenerate the cards")
     p.add_argument("--no-gpu", action="store_true", help="do not run export.gpu_check")
+    p.add_argument("--drop-modes", default="",
+                   help="comma-separated TFLite modes measured in the run but not shipped "
+                        "(users make them with `zoo export NAME -q MODE`)")
     args = p.parse_args()
     if args.cards_only:
         names = args.items
@@ -148,7 +114,7 @@ def main():
         for name, run in runs.items():
             seed_runs.setdefault(name, [run])
         for name, run in runs.items():
-            dest = ship(name, run)
+            dest = ship(name, run, [m for m in args.drop_modes.split(",") if m])
             baseline = baseline_of(name)
             if baseline and baseline in seed_runs:
                 atomic_write_bytes(dest / "comparison.json", json.dumps(comparison(

@@ -6,6 +6,7 @@ models and TFLite export for edge devices.
     model = zoo.load("NAME")                # pretrained keras.Model (offline)
     zoo.predict("NAME", inputs)
     zoo.explain("text-att-bigru", "a sentence")   # result + attention weights over tokens
+    zoo.translate("mt-en-de-bahdanau", ["I have no idea."])   # list of str
 
 The model API (`zoo.api`) is imported on first use, so `import zoo` stays
 light (no Keras or TensorFlow).
@@ -15,7 +16,8 @@ import importlib
 
 __version__ = "0.1.0"
 
-_API = ("list_models", "load", "load_tflite", "labels", "model_card", "predict", "explain")
+_API = ("list_models", "load", "load_tflite", "labels", "model_card", "predict", "explain",
+        "translate")
 
 __all__ = ["__version__", *_API]
 

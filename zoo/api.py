@@ -10,6 +10,7 @@
     zoo.model_card("kws-gru")                  # dict (card.json)
     zoo.model_card("kws-gru", format="markdown")
     zoo.predict("kws-gru", ["yes.wav", "no.wav"])   # ["yes", "no"]
+    zoo.translate("mt-en-de-bahdanau", ["I have no idea."], beam=4)
 
 Models come from `zoo.registry` (builders) and their artifact directory
 (package first, then `$ZOO_HOME`); every file is checked against the
@@ -334,6 +335,8 @@ def predict(name, inputs, *, model=None, tflite=None, batch_size=32):
     shipped TFLite file; pass `model=` (a loaded Keras model or TFLite
     runtime) to reuse one across calls.
     """
+    if registry.get(name).task == "translation":
+        return translate(name, inputs, model=model, tflite=tflite)
     entry, single, items, x, post = _prepared(name, inputs, "predict")
     if model is None:
         model = load_tflite(name, tflite) if tflite else load(name)
@@ -378,6 +381,8 @@ def explain(name, inputs):
     text, else `None`). Draw one with `zoo.plot.attention(d["weights"],
     x_labels=d["steps"])`.
     """
+    if registry.get(name).task == "translation":
+        return _explain_translation(name, inputs)
     entry, single, items, x, post = _prepared(name, inputs, "explain")
     try:
         model = load(name, compile=False, return_attention=True)
@@ -405,8 +410,39 @@ def explain(name, inputs):
     return out[0] if single else out
 
 
+def translate(name, sentences, *, beam=4, length_penalty=0.6, model=None, tflite=None):
+    """Translations of `sentences` (a list of str; one str gives one str) with the
+    translation model `name`: beam search of width `beam` (1 = greedy) with the
+    GNMT length penalty `length_penalty`, on the Keras model (`model=` reuses a
+    loaded one) or on the shipped TFLite file of mode `tflite` (e.g. "int8")."""
+    entry = registry.get(name)
+    if entry.task != "translation":
+        raise ValueError(f"{name!r} is a {entry.task} model, not a translator; translators: "
+                         f"{', '.join(list_models(task='translation'))}")
+    from zoo.models.translation import translate as _translate
+
+    single = isinstance(sentences, str)
+    out = _translate.translate(name, [sentences] if single else sentences, beam=beam,
+                               length_penalty=length_penalty, model=model, tflite=tflite)
+    return out[0] if single else out
+
+
+def _explain_translation(name, inputs, beam=4):
+    from zoo.models.translation import translate as _translate
+
+    single = isinstance(inputs, str)
+    found = _translate.translate_with_alignments(name, [inputs] if single else inputs, beam=beam)
+    if any(t.alignments is None for t in found):
+        raise ValueError(f"{name!r} has no attention (a no-attention baseline): nothing to "
+                         f"explain; use {', '.join(list_models('mt-*-bahdanau'))}")
+    out = [{"result": t.text, "weights": np.asarray(t.alignments, np.float32),
+            "steps": t.source_tokens, "target_steps": t.target_tokens + ["[EOS]"]}
+           for t in found]
+    return out[0] if single else out
+
+
 __all__ = [
-    "explain",
+    "explain", "translate",
     "list_models", "load", "load_tflite", "labels", "model_card", "predict", "read_audio",
     "default_preprocess", "default_postprocess", "ChecksumError", "UnknownModelError",
     "PretrainedNotFoundError",

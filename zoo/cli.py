@@ -159,6 +159,23 @@ def export_command(
                  "representative_data; pass --representative DATA.npz")
         keras_model = _load_registered(model)
         data = _registry_data(entry, representative)
+        if entry.task == "translation":
+            if gpu_check:
+                fail("--gpu-check does not run translators (encoder + decode_step signatures); "
+                     "export without it")
+            from export import seq2seq
+
+            try:
+                report = seq2seq.to_tflite(keras_model, output, quantize=quantize,
+                                           representative_data=data)
+            except (export.ExportError, FileNotFoundError, PermissionError) as exc:
+                fail(str(exc))
+            print_report(report)
+            if json_report is not None:
+                from zoo.files import atomic_write_bytes
+
+                atomic_write_bytes(json_report, report.to_json().encode())
+            return
     try:
         report = export.to_tflite(keras_model, output, quantize=quantize,
                                   representative_data=data, gpu_check=gpu_check)
@@ -275,6 +292,19 @@ def _plot_attention(name, inputs, items, path: Path):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    if explained and explained[0].get("target_steps") is not None:  # translation: 2-D
+        fig = Figure(figsize=(7.0, 5.5 * len(explained)))
+        FigureCanvasAgg(fig)
+        for i, (arg, e) in enumerate(zip(inputs, explained)):
+            ax = fig.add_subplot(len(explained), 1, i + 1)
+            plot.attention(e["weights"], x_labels=e["steps"], y_labels=e["target_steps"],
+                           ax=ax, title=f"{arg[:60]}\n-> {e['result'][:60]}")
+            ax.tick_params(axis="x", labelrotation=90)
+        fig.tight_layout()
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=110)
+        typer.echo(f"alignment plot: {path}")
+        return
     widest = max(len(e["weights"]) for e in explained)
     fig = Figure(figsize=(min(24.0, max(6.0, 0.35 * widest + 2)), 1.6 * len(explained) + 0.6))
     FigureCanvasAgg(fig)

@@ -81,7 +81,7 @@ CLASSIFIER_TASKS = ("speech", "text", "series-classification")
 MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
 #: Modules that register the models shipped in `zoo/pretrained/`.
 BUILTIN_MODULES: tuple[str, ...] = ("zoo.models.kws", "zoo.models.text", "zoo.models.series",
-                                    "zoo.models.forecast")
+                                    "zoo.models.forecast", "zoo.models.translation.models")
 
 WEIGHTS_FILE = "model.weights.h5"
 CONFIG_FILE = "config.json"

@@ -28,7 +28,7 @@ from zoo.files import atomic_path, atomic_write_bytes
 RESULTS_SCHEMA = "attention-rnn-zoo/results/1"
 #: Trainers of the shipped model families; each has MODELS and BASELINE_OF.
 TRAINER_MODULES = ("zoo.models.kws.train", "zoo.models.text.train", "zoo.models.series.train",
-                   "zoo.models.forecast.train")
+                   "zoo.models.forecast.train", "zoo.models.translation.train")
 ALL_MODES = "float32,float16,dynamic,int8,int16x8"
 
 
@@ -243,6 +243,13 @@ def history_dict(history):
     return None if history is None else {k: [float(v) for v in vs] for k, vs in history.items()}
 
 
+def results_header(args, entry, model, data_section):
+    """The first fields of results.json: model, architecture, parameters, data, split."""
+    return {"model": args.model, "architecture": entry.description,
+            "parameters": int(model.count_params()), "data": data_section,
+            "metrics_split": "test"}
+
+
 def write_run(out, results, details):
     """`results.json` (the `zoo.cards` schema), `training.json`, then `SHA256SUMS`."""
     from zoo import registry
@@ -298,11 +305,7 @@ def classifier_run(entry, args, out, data, labels, *, config, calibration, shipp
     shipped_exports, failed = export_sections(exports)
     ours = keras_metrics["accuracy"]
     results = {
-        "model": args.model,
-        "architecture": entry.description,
-        "parameters": int(model.count_params()),
-        "data": data_section,
-        "metrics_split": "test",
+        **results_header(args, entry, model, data_section),
         "metrics": {"keras": {k: keras_metrics[k] for k in metric_keys}, **metrics},
         "exports": shipped_exports,
         "limitations": [f"Classical peer on the same test split: {p['name']} reaches "

@@ -28,8 +28,10 @@ _DELIM = r"\s+|[^\w\s'\-]"
 _KEEP = r"[^\w\s'\-]"
 
 
-def tokenize(texts):
-    """Lists of tokens for a list of strings (tensorflow-text; see module doc)."""
+def normalized(texts):
+    """A string tensor of `texts` (a list of str) after Unicode case folding and
+    NFKC (tensorflow-text), or None for an empty list; anything but a list of
+    strings raises `TypeError`."""
     if isinstance(texts, str):
         raise TypeError("tokenize takes a list of strings; wrap a single string in a list")
     texts = list(texts)
@@ -38,12 +40,21 @@ def tokenize(texts):
         raise TypeError(f"tokenize takes strings; item {bad[0]} is "
                         f"{type(texts[bad[0]]).__name__}")
     if not texts:
-        return []
+        return None
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
     import tensorflow_text as tf_text
 
-    t = tf_text.normalize_utf8(tf_text.case_fold_utf8(tf.constant(texts)), "NFKC")
+    return tf_text.normalize_utf8(tf_text.case_fold_utf8(tf.constant(texts)), "NFKC")
+
+
+def tokenize(texts):
+    """Lists of tokens for a list of strings (tensorflow-text; see module doc)."""
+    t = normalized(texts)
+    if t is None:
+        return []
+    import tensorflow_text as tf_text
+
     pieces = tf_text.regex_split(t, _DELIM, _KEEP)
     return [[p.decode("utf-8") for p in row] for row in pieces.to_list()]
 

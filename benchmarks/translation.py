@@ -1,0 +1,227 @@
+"""Translation by source length: does attention pay as sentences grow?
+
+    python -m benchmarks.translation [--quick] [--out benchmarks/results]
+    python -m benchmarks.translation --runs RUN [RUN ...]     # training runs, >= 1 seed each
+
+Task (b) of the long-range benchmark (Bahdanau et al. 2014, Fig. 2: BLEU of
+the encoder-decoder without attention falls as sentences grow; the attention
+model holds). Two sources of figures, kept apart:
+
+* default: the shipped translators (`zoo/pretrained/mt-*`, seed 0) decode
+  the fixed test split now (Keras, greedy; `--quick`: the first 400
+  sentences of each corpus): BLEU and chrF per source-length bucket for
+  `mt-en-de-*` (FreeDict), exact match per bucket for `mt-numbers-*`.
+  Writes `translation.json` / `.md` / `.png`.
+* `--runs`: the `training.json` of training runs (`zoo train mt-... --seed S
+  --out RUN`), beam search scores by length, mean ± std over the seeds of
+  each model. Writes `translation_seeds.json` / `.md`, which the default
+  run shows beside its own table when present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ROOT = Path(__file__).resolve().parents[1]
+FAMILIES = {"mt-en-de": ("bleu", ["mt-en-de-bahdanau", "mt-en-de-luong", "mt-en-de-seq2seq"]),
+            "mt-numbers-en-de": ("exact_match", ["mt-numbers-en-de-bahdanau",
+                                                 "mt-numbers-en-de-seq2seq"])}
+QUICK_SENTENCES = 400
+
+
+def measure_shipped(quick=False, log=print):
+    """Rows `{model, bucket, low, n, bleu, chrf, exact_match}` of the shipped models."""
+    from export import translator as host
+    from zoo import api, registry
+    from zoo.data import translation
+    from zoo.models.translation import evaluation, models, translate
+
+    rows = []
+    for family, (_, names) in FAMILIES.items():
+        spec = models.FAMILIES[family]
+        pairs = translation.load(spec["corpus"], "test")
+        if quick:
+            pairs = pairs[:QUICK_SENTENCES]
+        lengths = translation.source_lengths([p[0] for p in pairs], "word")
+        refs = None
+        for name in names:
+            if registry.find_artifacts(name) is None:
+                log(f"{name}: not shipped, skipped")
+                continue
+            src_vocab, tgt_vocab = translate.vocabularies(name)
+            # as the trainer scores: sources over the model's length are cut, not refused
+            src = translation.encode_source([p[0] for p in pairs], src_vocab,
+                                            spec["source_length"], spec["source_level"])
+            model = api.load(name, compile=False)
+            hyps = host.decode_ids(translate.keras_backend(model), src, beam=1)
+            texts = [translation.detokenize(h.tokens, tgt_vocab, spec["target_level"])
+                     for h in hyps]
+            if refs is None:
+                from zoo.models.translation.train import _reference
+
+                refs = [_reference(p[1], spec) for p in pairs]
+            exact = evaluation.exact_match_by_length(lengths, texts, refs, edges=spec["edges"])
+            for b, e in zip(evaluation.by_length(lengths, texts, refs, edges=spec["edges"]),
+                            exact):
+                rows.append(dict(family=family, model=name, bucket=b["bucket"], low=b["low"],
+                                 n=b["n"], bleu=b["bleu"], chrf=b["chrf"],
+                                 exact_match=e["exact_match"]))
+            overall = evaluation.corpus_scores(texts, refs)
+            log(f"{name}: greedy BLEU {overall['bleu']:.2f}, exact "
+                f"{evaluation.exact_match(texts, refs):.4f} on {len(pairs)} test sentences")
+    return rows
+
+
+def aggregate_runs(runs):
+    """Rows `{model, bucket, low, n, seeds, bleu_mean, bleu_std, exact_mean, exact_std}`
+    over the seed runs (beam search scores of each run's training.json)."""
+    from benchmarks.seeds import mean_std
+
+    table = {}
+    for run in runs:
+        run = Path(run)
+        results = json.loads((run / "results.json").read_text())
+        details = json.loads((run / "training.json").read_text())
+        beam = next(v for k, v in details["scores"].items() if k.startswith("keras_beam"))
+        for b, e in zip(beam["by_length"], beam["exact_match_by_length"]):
+            cell = table.setdefault((results["model"], b["low"], b["bucket"]),
+                                    {"n": b["n"], "bleu": [], "exact": [], "seeds": []})
+            cell["bleu"].append(b["bleu"])
+            cell["exact"].append(e["exact_match"])
+            cell["seeds"].append(details.get("seed"))
+    rows = []
+    for (model, low, bucket), c in sorted(table.items()):
+        bm, bs = mean_std(c["bleu"])
+        em, es = mean_std(c["exact"])
+        rows.append(dict(model=model, bucket=bucket, low=low, n=c["n"], seeds=c["seeds"],
+                         bleu_mean=bm, bleu_std=bs, exact_mean=em, exact_std=es))
+    return rows
+
+
+def _f(v, fmt=".1f"):
+    return "–" if v is None else format(v, fmt)
+
+
+def markdown(result, seeds=None):
+    lines = ["# Translation by source length: attention vs none", "",
+             "Shipped models (seed 0) decoding the fixed test split now, Keras greedy"
+             + (f", first {QUICK_SENTENCES} sentences per corpus" if result["quick"] else "")
+             + ". BLEU / chrF: sacrebleu, case-folded, one reference (FreeDict English-German "
+             "examples); exact match: spelled-out numbers and dates (synthetic).", ""]
+    for family, (metric, names) in FAMILIES.items():
+        rows = [r for r in result["rows"] if r["family"] == family]
+        present = [n for n in names if any(r["model"] == n for r in rows)]
+        if not present:
+            continue
+        buckets = sorted({(r["low"], r["bucket"]) for r in rows})
+        what = "BLEU (chrF)" if metric == "bleu" else "exact match %"
+        lines += [f"**{family}**: {what} by English source length (words)", "",
+                  "| source words | n | " + " | ".join(present) + " |",
+                  "|---|---|" + "---|" * len(present)]
+        by = {(r["model"], r["bucket"]): r for r in rows}
+        for _, bucket in buckets:
+            cells, n = [], 0
+            for name in present:
+                r = by.get((name, bucket))
+                n = r["n"] if r else n
+                if r is None or not r["n"]:
+                    cells.append("–")
+                elif metric == "bleu":
+                    cells.append(f"{_f(r['bleu'])} ({_f(r['chrf'])})")
+                else:
+                    cells.append(_f(None if r["exact_match"] is None else 100 * r["exact_match"]))
+            lines.append(f"| {bucket} | {n} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines.append("![score against source length](translation.png)")
+    if seeds:
+        lines += ["", seeds]
+    return "\n".join(lines) + "\n"
+
+
+def seeds_markdown(rows):
+    models = sorted({r["model"] for r in rows})
+    lines = ["## Over training seeds (beam search, from the training runs)", "",
+             "Mean ± std over seeds of each run's test scores (`--runs`: "
+             f"{', '.join(sorted({str(s) for r in rows for s in r['seeds']}))}); BLEU for "
+             "mt-en-de-*, exact match % for mt-numbers-*.", ""]
+    buckets = sorted({(r["low"], r["bucket"]) for r in rows})
+    lines += ["| model | " + " | ".join(b for _, b in buckets) + " |",
+              "|---|" + "---|" * len(buckets)]
+    by = {(r["model"], r["bucket"]): r for r in rows}
+    for model in models:
+        cells = []
+        for _, bucket in buckets:
+            r = by.get((model, bucket))
+            if r is None or not r["n"]:
+                cells.append("–")
+            elif model.startswith("mt-numbers"):
+                cells.append(f"{_f(100 * r['exact_mean'])} ± {_f(100 * r['exact_std'])}"
+                             if r["exact_mean"] is not None else "–")
+            else:
+                cells.append(f"{_f(r['bleu_mean'])} ± {_f(r['bleu_std'])}"
+                             if r["bleu_mean"] is not None else "–")
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows, path):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from zoo.files import atomic_path
+
+    fig = Figure(figsize=(10, 4))
+    FigureCanvasAgg(fig)
+    for i, (family, (metric, names)) in enumerate(FAMILIES.items()):
+        ax = fig.add_subplot(1, 2, i + 1)
+        for name in names:
+            pts = sorted((r for r in rows if r["model"] == name and r["n"]),
+                         key=lambda r: r["low"])
+            if not pts:
+                continue
+            ys = [r["bleu"] if metric == "bleu" else 100 * r["exact_match"] for r in pts]
+            ax.plot([r["bucket"] for r in pts], ys, marker="o", label=name)
+        ax.set_xlabel("English source length (words)")
+        ax.set_ylabel("test BLEU" if metric == "bleu" else "exact match (%)")
+        ax.set_title(family)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true",
+                   help=f"first {QUICK_SENTENCES} test sentences per corpus")
+    p.add_argument("--runs", nargs="*", default=None, help="training runs to aggregate instead")
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    args = p.parse_args(argv)
+    from benchmarks.results_io import write_results
+
+    out = Path(args.out)
+    if args.runs:
+        missing = [r for r in args.runs if not (Path(r) / "training.json").is_file()]
+        if missing:
+            p.error(f"not a finished training run (no training.json): {missing[0]}")
+        rows = aggregate_runs(args.runs)
+        write_results(out, "translation_seeds", {"rows": rows, "runs": [str(r) for r in args.runs]},
+                      seeds_markdown(rows))
+        return 0
+    rows = measure_shipped(args.quick)
+    seeds_md = out / "translation_seeds.md"
+    seeds = seeds_md.read_text() if seeds_md.is_file() else None
+    result = {"quick": args.quick, "rows": rows}
+    write_results(out, "translation", result, markdown(result, seeds))
+    plot(rows, out / "translation.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

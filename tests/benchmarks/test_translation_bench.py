@@ -1,0 +1,64 @@
+"""benchmarks.translation (seed aggregation, tables) and edge_cost on translator files."""
+
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import edge_cost
+from benchmarks import translation as bench
+
+
+def _run(tmp_path, model, seed, bleus, exacts):
+    run = tmp_path / f"{model}-s{seed}"
+    run.mkdir()
+    buckets = [dict(bucket="4-5", low=4, high=5, n=10, bleu=bleus[0], chrf=50.0),
+               dict(bucket="6-7", low=6, high=7, n=5, bleu=bleus[1], chrf=40.0)]
+    exact = [dict(bucket=b["bucket"], low=b["low"], high=b["high"], n=b["n"], exact_match=e)
+             for b, e in zip(buckets, exacts)]
+    (run / "results.json").write_text(json.dumps({"model": model}))
+    (run / "training.json").write_text(json.dumps({"seed": seed, "scores": {
+        "keras_greedy": {}, "keras_beam4": {"by_length": buckets,
+                                            "exact_match_by_length": exact}}}))
+    return run
+
+
+def test_seed_aggregation_is_mean_and_sample_std_per_bucket(tmp_path):
+    runs = [_run(tmp_path, "mt-en-de-bahdanau", s, b, e)
+            for s, b, e in [(0, (20.0, 10.0), (0.1, 0.0)), (1, (22.0, 14.0), (0.2, 0.0)),
+                            (2, (24.0, 12.0), (0.3, 0.1))]]
+    rows = bench.aggregate_runs(runs)
+    first = next(r for r in rows if r["bucket"] == "4-5")
+    assert first["bleu_mean"] == pytest.approx(22.0)
+    assert first["bleu_std"] == pytest.approx(np.std([20, 22, 24], ddof=1))
+    assert first["exact_mean"] == pytest.approx(0.2) and first["seeds"] == [0, 1, 2]
+    md = bench.seeds_markdown(rows)
+    assert "| mt-en-de-bahdanau | 22.0 ± 2.0 | 12.0 ± 2.0 |" in md
+
+
+def test_cli_refuses_an_unfinished_run(tmp_path):
+    with pytest.raises(SystemExit):
+        bench.main(["--runs", str(tmp_path), "--out", str(tmp_path / "out")])
+
+
+@pytest.mark.tensorflow_only
+def test_edge_cost_times_a_whole_translation_on_both_runtimes(tmp_path):
+    from export import seq2seq
+    from zoo.models.translation import models
+
+    model = models.build_translator("bahdanau", source_vocab_size=40, target_vocab_size=30,
+                                    source_length=7, target_length=6, embedding=8,
+                                    encoder_units=6, decoder_units=10, attention_units=5)
+    rng = np.random.default_rng(0)
+    src = rng.integers(4, 40, (8, 7)).astype("int32")
+    tgt = rng.integers(4, 30, (8, 6)).astype("int32")
+    path = tmp_path / "mt.int8.tflite"
+    seq2seq.to_tflite(model, path, "int8", representative_data=[src, tgt])
+    inputs = tmp_path / "x.npz"
+    np.savez(inputs, x0=src[:1].astype(np.float32))
+    for backend in edge_cost.BACKENDS:
+        if not edge_cost.BACKENDS[backend].exists():
+            continue
+        got = edge_cost.measure(path, inputs, backend, repeats=3)
+        assert "error" not in got, got
+        assert got["p50_ms_1t"] > 0 and got["p90_ms_2t"] >= got["p50_ms_2t"]

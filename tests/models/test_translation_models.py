@@ -1,0 +1,163 @@
+"""Translators: training graph vs one-step decoder, TFLite file vs Keras, trainer, API
+(zoo.models.translation, export.seq2seq, export.translator)."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from export import seq2seq, translator
+from zoo.data import translation, wordpiece
+from zoo.models.translation import models, translate
+from zoo.models.translation import train as mt_train
+
+pytestmark = pytest.mark.tensorflow_only
+KINDS = ("bahdanau", "luong", None)
+TINY = dict(source_vocab_size=40, target_vocab_size=30, source_length=7, target_length=6,
+            embedding=8, encoder_units=6, decoder_units=10, attention_units=5)
+
+
+def _batch(rng, n=4):
+    src = rng.integers(4, 40, (n, 7)).astype("int32")
+    src[0, 3:] = 0
+    src[1, 5:] = 0
+    tgt = rng.integers(4, 30, (n, 6)).astype("int32")
+    tgt[:, 0] = models.BOS
+    return src, tgt
+
+
+def _keras_greedy(model, src):
+    return translator.decode_ids(translate.keras_backend(model), src, beam=1)
+
+
+@pytest.mark.parametrize("attention", KINDS)
+def test_one_step_decoder_replays_the_teacher_forced_logits(attention, rng):
+    model = models.build_translator(attention, **TINY)
+    src, tgt = _batch(rng)
+    full = np.asarray(model([src, tgt], training=False))
+    backend = translate.keras_backend(model)
+    memory, mask, state = backend.encode(src)
+    np.testing.assert_array_equal(mask, (src != 0).astype("float32"))
+    states = backend.initial_states(state)
+    for t in range(tgt.shape[1]):
+        out = backend.step({"token": tgt[:, t:t + 1], "memory": memory, "memory_mask": mask,
+                            **states})
+        np.testing.assert_allclose(out["logits"], full[:, t], atol=2e-5)
+        if attention:  # a distribution over the real source tokens only
+            np.testing.assert_allclose(out["alignment"].sum(-1), 1.0, rtol=1e-5)
+            assert np.all(out["alignment"][0, 3:] == 0) and np.all(out["alignment"][1, 5:] == 0)
+        states = {k: out[k] for k in backend.state_names}
+
+
+def test_baseline_twin_has_the_attention_models_parameter_count():
+    for family in models.FAMILIES.values():
+        kwargs = {**family["build"], "source_vocab_size": 4000, "target_vocab_size": 4000,
+                  "source_length": family["source_length"],
+                  "target_length": family["target_length"]}
+        att = models.build_translator("bahdanau", **kwargs).count_params()
+        luong = models.build_translator("luong", **kwargs).count_params()
+        base = models.build_translator(None, **kwargs).count_params()
+        assert abs(base / att - 1) < 0.10 and abs(base / luong - 1) < 0.10, (att, luong, base)
+
+
+def test_keras_file_round_trip_keeps_the_logits(tmp_path, rng):
+    model = models.build_translator("luong", **TINY)
+    src, tgt = _batch(rng)
+    model.save(tmp_path / "mt.keras")
+    loaded = keras.models.load_model(tmp_path / "mt.keras")
+    np.testing.assert_allclose(np.asarray(loaded([src, tgt])), np.asarray(model([src, tgt])),
+                               atol=1e-6)
+    hyps = _keras_greedy(loaded, src)
+    assert [h.tokens for h in hyps] == [h.tokens for h in _keras_greedy(model, src)]
+
+
+def _peaky(model):
+    """Sharpen the output layer of an untrained model so greedy choices are not ties."""
+    layer = model.get_layer("logits")
+    w, b = layer.get_weights()
+    layer.set_weights([w * 40, b])
+    return model
+
+
+@pytest.mark.parametrize("attention", ["bahdanau", None])
+def test_tflite_file_decodes_like_keras(attention, tmp_path, rng):
+    model = _peaky(models.build_translator(attention, **TINY))
+    src, tgt = _batch(rng, 12)
+    reference = _keras_greedy(model, src)
+    path = tmp_path / "mt.float32.tflite"
+    report = seq2seq.to_tflite(model, path, "float32")
+    assert "WHILE" not in report.op_histogram
+    backend = translator.tflite_backend(path)
+    assert seq2seq.STEP_SIGNATURE in backend.runtime.signatures
+    hyps = translator.decode_ids(backend, src)
+    assert translator.agreement(reference, hyps) == 1.0
+    if attention:
+        for a, b in zip(reference, hyps):
+            np.testing.assert_allclose(a.alignments, b.alignments, atol=1e-4)
+    beam = translator.decode_ids(backend, src[:3], beam=3)
+    keras_beam = translator.decode_ids(translate.keras_backend(model), src[:3], beam=3)
+    assert [h.tokens for h in beam] == [h.tokens for h in keras_beam]
+    # full integer: a smaller file, integer kernels, ids within the vocabulary
+    int8 = tmp_path / "mt.int8.tflite"
+    report = seq2seq.to_tflite(model, int8, "int8", representative_data=[src, tgt])
+    assert report.size_bytes < path.stat().st_size and "WHILE" not in report.op_histogram
+    out = translator.decode_ids(translator.tflite_backend(int8), src)
+    assert all(0 < t < TINY["target_vocab_size"] and t != models.BOS
+               for h in out for t in h.tokens)
+
+
+def test_tflite_backend_refuses_a_plain_model_file(tmp_path):
+    import export
+
+    inputs = keras.Input((3,))
+    plain = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    export.to_tflite(plain, tmp_path / "plain.tflite", validate=False)
+    with pytest.raises(ValueError, match="not a translator file"):
+        translator.tflite_backend(tmp_path / "plain.tflite")
+
+
+def test_wordpiece_round_trip_and_unknown_free_compounds():
+    texts = ["Der Aachener Dom ist alt.", "Die Tür ist offen.", "Der Dom und die Tür.",
+             "Aachener Printen sind hart."] * 5
+    vocab = wordpiece.build_vocab(texts, size=60, reserved=translation.SPECIALS)
+    assert vocab[:4] == list(translation.SPECIALS)
+    # an unseen compound comes out as known pieces, not [UNK]
+    pieces = wordpiece.tokenize(["Die Aachener Domtür."], vocab)[0]
+    assert "[UNK]" not in pieces and any(p.startswith("##") for p in pieces)
+    assert wordpiece.join(pieces) == "die aachener domtür."
+    ids_in, ids_out = translation.encode_target(["Die Aachener Domtür."], vocab, 30, "wordpiece")
+    assert ids_in[0, 0] == models.BOS and translation.detokenize(
+        ids_out[0], vocab, "wordpiece") == "die aachener domtür."
+
+
+def test_trainer_on_user_pairs_writes_scores_and_a_matching_tflite_file(tmp_path):
+    pairs = translation.numbers_pairs(n=400, seed=3, kind="numbers")
+    tsv = tmp_path / "numbers.tsv"
+    tsv.write_text("".join(f"{en}\t{de}\n" for en, de in pairs), encoding="utf-8")
+    out = tmp_path / "run"
+    code = mt_train.main(["--tsv", str(tsv), "--epochs", "1", "--modes", "float32",
+                          "--out", str(out), "--beam", "2"], name="mt-numbers-en-de-seq2seq")
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["data"]["splits"]["train"] > 250
+    assert results["metrics"]["float32"]["greedy_agreement_with_keras"] == 1.0
+    details = json.loads((out / "training.json").read_text())
+    buckets = details["scores"]["keras_greedy"]["by_length"]
+    assert sum(b["n"] for b in buckets) == results["data"]["splits"]["test"]
+    for name in ("source_vocab.txt", "target_vocab.txt", "calibration.npz",
+                 "mt-numbers-en-de-seq2seq.float32.tflite", "SHA256SUMS"):
+        assert (out / name).is_file()
+
+
+def test_translate_api_errors_name_the_fix():
+    import zoo
+
+    with pytest.raises(ValueError, match="not a translator"):
+        zoo.translate("text-att-bigru", ["hello"])
+    with pytest.raises(ValueError, match="needs at least one word"):
+        translate.encode_for("mt-numbers-en-de-bahdanau", ["  "])
+    with pytest.raises(ValueError, match="list of sentences"):
+        translate.encode_for("mt-numbers-en-de-bahdanau", "three")
+    with pytest.raises(ValueError, match="not a translation model"):
+        models.family_of("text-att-bigru")

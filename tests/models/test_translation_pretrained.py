@@ -1,0 +1,88 @@
+"""The shipped translators: out of the box, against independent references
+(num2words for the numbers task), TFLite vs Keras, CLI predict/plot/export."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import zoo
+from export import translator
+from zoo import registry
+from zoo.data import translation
+from zoo.models.translation import translate
+
+pytestmark = pytest.mark.tensorflow_only
+NUMBERS, EN_DE = "mt-numbers-en-de-bahdanau", "mt-en-de-bahdanau"
+
+
+def shipped(*names):
+    return pytest.mark.skipif(any(registry.find_artifacts(n) is None for n in names),
+                              reason=f"{', '.join(names)} not shipped in zoo/pretrained")
+
+
+@pytest.fixture(scope="module")
+def numbers_model():
+    return zoo.load(NUMBERS, compile=False)
+
+
+@shipped(NUMBERS)
+def test_numbers_model_spells_held_out_numbers_like_num2words(numbers_model):
+    from num2words import num2words
+
+    values = [321, 7, 90, 4056, 17017, 805330, 999999, 1200]
+    assert translation.number_pair(321) == ("three hundred and twenty-one",
+                                            "dreihunderteinundzwanzig")
+    got = zoo.translate(NUMBERS, [num2words(k) for k in values], model=numbers_model)
+    # the tokenizer case-folds (Unicode: "ß" -> "ss"), so the outputs are case-folded
+    want = [num2words(k, lang="de").casefold() for k in values]
+    assert np.mean([g == w for g, w in zip(got, want)]) >= 0.75, list(zip(got, want))
+    # and on the fixed test split, which training never saw
+    pairs = translation.load("numbers", "test")[:60]
+    got = zoo.translate(NUMBERS, [en for en, _ in pairs], model=numbers_model)
+    assert np.mean([g == de.casefold() for g, (_, de) in zip(got, pairs)]) >= 0.85
+
+
+@shipped(NUMBERS)
+def test_int8_file_decodes_like_the_keras_model(numbers_model):
+    pairs = translation.load("numbers", "test")[:40]
+    src = translate.encode_for(NUMBERS, [en for en, _ in pairs])
+    keras_hyps = translator.decode_ids(translate.keras_backend(numbers_model), src)
+    path = registry.require_artifacts(NUMBERS).file(f"{NUMBERS}.int8.tflite")
+    int8_hyps = translator.decode_ids(translator.tflite_backend(path), src)
+    assert translator.agreement(keras_hyps, int8_hyps) >= 0.9
+    assert zoo.translate(NUMBERS, ["three hundred and twenty-one"], tflite="int8") == [
+        "dreihunderteinundzwanzig"]
+
+
+@shipped(EN_DE, "mt-en-de-seq2seq")
+def test_en_de_translates_out_of_the_box_with_alignments():
+    out = zoo.translate(EN_DE, ["I have no idea.", "the depletion of the ozone layer"])
+    assert len(out) == 2 and all(isinstance(t, str) and t for t in out)
+    e = zoo.explain(EN_DE, "the depletion of the ozone layer")
+    weights = e["weights"]
+    assert weights.shape == (len(e["target_steps"]), len(e["steps"]))
+    np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-4)
+    assert zoo.predict(EN_DE, "I have no idea.") == out[0]
+    with pytest.raises(ValueError, match="split it"):
+        zoo.translate(EN_DE, ["word " * 40])
+    with pytest.raises(ValueError, match="no attention"):
+        zoo.explain("mt-en-de-seq2seq", "I have no idea.")
+
+
+@shipped(NUMBERS, "mt-numbers-en-de-seq2seq")
+def test_cli_predict_plots_the_alignment_and_export_makes_a_translator(tmp_path):
+    png = tmp_path / "align.png"
+    proc = subprocess.run([sys.executable, "-m", "zoo.cli", "predict", NUMBERS,
+                           "three hundred and twenty-one", "--plot", str(png)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "three hundred and twenty-one\tdreihunderteinundzwanzig" in proc.stdout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    out = tmp_path / "numbers.int8.tflite"
+    proc = subprocess.run([sys.executable, "-m", "zoo.cli", "export", "mt-numbers-en-de-seq2seq",
+                           "-q", "int8", "-o", str(out)], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert translator.is_translator(out.read_bytes())

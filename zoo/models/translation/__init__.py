@@ -1,0 +1,1 @@
+"""Translation: encoder-decoder RNNs with and without attention (mt-* models)."""

@@ -1,0 +1,160 @@
+"""Sentences in, sentences out: `zoo.translate` and its pieces.
+
+    zoo.translate("mt-en-de-bahdanau", ["I have no idea."], beam=4)
+    zoo.translate("mt-en-de-bahdanau", [...], tflite="int8")     # the shipped int8 file
+    result = translate_with_alignments("mt-en-de-luong", ["..."])[0]
+    result.source_tokens, result.target_tokens, result.alignments  # (target, source) weights
+
+The shipped vocabularies (`source_vocab.txt`, `target_vocab.txt`) turn text
+into ids and back; `export.translator.decode_ids` runs the decoder loop
+(greedy for `beam=1`, else beam search) over the Keras models or a `.tflite`
+file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from types import SimpleNamespace
+
+import numpy as np
+
+from zoo.data import translation
+
+
+@dataclasses.dataclass
+class Translation:
+    """One translated sentence with what the plot needs."""
+
+    source: str
+    text: str
+    source_tokens: list
+    target_tokens: list
+    alignments: np.ndarray | None  # (len(target_tokens) + EOS step, len(source_tokens))
+    score: float
+
+
+def keras_backend(model):
+    """The `export.translator` backend of a Keras training model (NumPy in and out)."""
+    from zoo.models.translation.models import BOS, EOS, inference_models
+
+    inf = inference_models(model)
+
+    def encode(source_ids):
+        return [np.asarray(a) for a in inf.encoder(np.asarray(source_ids, np.int32),
+                                                   training=False)]
+
+    def step(feed):
+        return {k: np.asarray(v) for k, v in inf.step(feed, training=False).items()}
+
+    return SimpleNamespace(encode=encode, step=step, initial_states=inf.initial_states,
+                           state_names=inf.state_names, bos=BOS, eos=EOS,
+                           max_length=int(model.inputs[1].shape[1]), attention=inf.attention)
+
+
+@functools.lru_cache(maxsize=16)
+def _vocab_file(path, _mtime):
+    return tuple(translation.load_vocab(path))
+
+
+def vocabularies(name):
+    """`(source vocabulary, target vocabulary)` shipped with model `name` (checked)."""
+    from zoo import registry
+    from zoo.models.translation.models import SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE
+
+    artifacts = registry.require_artifacts(name)
+    out = []
+    for fname in (SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE):
+        path = artifacts.file(fname)
+        out.append(list(_vocab_file(str(path), path.stat().st_mtime)))
+    return out
+
+
+def _check_sentences(name, sentences):
+    if isinstance(sentences, str):
+        raise ValueError(f"{name!r} takes a list of sentences; wrap a single string in a list")
+    sentences = list(sentences)
+    bad = [i for i, s in enumerate(sentences) if not isinstance(s, str)]
+    if bad:
+        raise ValueError(f"sentence {bad[0]} is a {type(sentences[bad[0]]).__name__}, not a str")
+    empty = [i for i, s in enumerate(sentences) if not s.strip()]
+    if empty:
+        raise ValueError(f"sentence {empty[0]} is empty: {name!r} needs at least one word")
+    if not sentences:
+        raise ValueError("no sentences given")
+    return sentences
+
+
+def encode_for(name, sentences):
+    """Source ids `(n, S)` of sentences with the vocabulary of model `name` (the
+    `preprocess` hook). A sentence of more than S tokens is refused (`ValueError`),
+    not cut: a cut source would give a silently partial translation."""
+    from zoo.models.translation.models import family_of
+
+    family = family_of(name)
+    sentences = _check_sentences(name, sentences)
+    vocab, limit = vocabularies(name)[0], family["source_length"]
+    counts = [len(t) for t in translation.to_tokens(sentences, vocab, family["source_level"])]
+    long = [i for i, n in enumerate(counts) if n > limit]
+    if long:
+        raise ValueError(f"sentence {long[0]} has {counts[long[0]]} tokens; {name!r} reads at "
+                         f"most {limit}, as long as the longest of its training sentences: split it")
+    return translation.encode_source(sentences, vocab, limit, family["source_level"])
+
+
+def translate_with_alignments(name, sentences, *, beam=4, length_penalty=0.6, model=None,
+                              tflite=None):
+    """`Translation`s of `sentences` (see the module docstring). `model`: a loaded
+    Keras model to reuse; `tflite`: a shipped mode ("int8", ...) or a path."""
+    from export import translator as host
+    from zoo.models.translation.models import family_of
+
+    family = family_of(name)
+    if int(beam) < 1:
+        raise ValueError(f"beam must be at least 1 (1 = greedy); got {beam}")
+    source_ids = encode_for(name, sentences)
+    src_vocab, tgt_vocab = vocabularies(name)
+    if tflite is not None:
+        backend = host.tflite_backend(_tflite_path(name, tflite))
+    else:
+        if model is None:
+            from zoo import api
+
+            model = api.load(name, compile=False)
+        backend = keras_backend(model)
+    hyps = host.decode_ids(backend, source_ids, beam=beam, length_penalty=length_penalty)
+    out = []
+    for sentence, ids, hyp in zip(sentences, source_ids, hyps):
+        n_src = int(np.count_nonzero(ids))
+        align = None if hyp.alignments is None else np.asarray(hyp.alignments)[:, :n_src]
+        out.append(Translation(
+            source=sentence, text=translation.detokenize(hyp.tokens, tgt_vocab, family["target_level"]),
+            source_tokens=[src_vocab[i] for i in ids[:n_src]],
+            target_tokens=[tgt_vocab[i] for i in hyp.tokens], alignments=align,
+            score=float(hyp.score)))
+    return out
+
+
+def translate(name, sentences, *, beam=4, length_penalty=0.6, model=None, tflite=None):
+    """Translations (list of str) of a list of sentences with the model `name`."""
+    return [t.text for t in translate_with_alignments(
+        name, sentences, beam=beam, length_penalty=length_penalty, model=model, tflite=tflite)]
+
+
+def _tflite_path(name, tflite):
+    from pathlib import Path
+
+    from zoo import registry
+
+    if str(tflite) in registry.MODES:
+        artifacts = registry.require_artifacts(name)
+        fname = registry.tflite_filename(name, str(tflite))
+        if not artifacts.has(fname):
+            raise ValueError(f"{name!r} ships no {tflite} TFLite file; make one with "
+                             f"`zoo export {name} --quantize {tflite} -o FILE` and pass its path")
+        return artifacts.file(fname)
+    path = Path(tflite)
+    if not path.is_file():
+        raise FileNotFoundError(f"tflite={str(tflite)!r} is neither a mode "
+                                f"({', '.join(registry.MODES)}) nor an existing file")
+    return path

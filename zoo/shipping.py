@@ -1,0 +1,90 @@
+"""Copy a training run into the package (`zoo/pretrained/NAME/`) with its card.
+
+    from zoo import shipping
+    dest = shipping.ship("mt-en-de-bahdanau", Path("runs/mt-en-de-bahdanau-s0"),
+                         drop_modes=["float32"], extra_results={"limitations": [...]})
+    shipping.write_card("mt-en-de-bahdanau")
+
+`RUN` is the `--out` of `zoo train NAME`. Every file the run lists in its
+SHA256SUMS is shipped, the weights re-saved without optimizer state, except
+the TFLite files of `drop_modes` (measured in the run, left out for package
+size). `extra_results` is merged into the shipped `results.json` (lists
+appended, other values replaced). `write_card` builds `card.json` /
+`card.md` from `results.json` and, when present, `comparison.json`
+(attention vs baseline over seeds) and `webgpu.json` (measured WebGPU
+results), then refreshes SHA256SUMS. Used by `scripts/ship.py` and
+`benchmarks.forecasting --ship`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from zoo import cards, registry, training
+from zoo.files import atomic_write_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
+SKIP = {registry.WEIGHTS_FILE, registry.CHECKSUMS_FILE, registry.CARD_JSON, registry.CARD_MD}
+
+
+def pretrained_dir(name):
+    return registry.package_dir() / name
+
+
+def ship(name, run, drop_modes=(), extra_results=None):
+    """Copy `run` to `zoo/pretrained/NAME` (replacing it); returns the folder."""
+    run = Path(run)
+    dest = pretrained_dir(name)
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    entry = registry.get(name)
+    config = json.loads((run / registry.CONFIG_FILE).read_text()) \
+        if (run / registry.CONFIG_FILE).exists() else {}
+    model = entry.build(**config)
+    model.load_weights(run / registry.WEIGHTS_FILE)
+    training.save_inference_weights(entry, model, dest / registry.WEIGHTS_FILE, config)
+    dropped = {registry.tflite_filename(name, m) for m in drop_modes}
+    for f in registry.read_checksums(run):
+        if f not in SKIP and f not in dropped:
+            shutil.copy(run / f, dest / f)
+    extra = dict(extra_results or {})
+    if drop_modes:
+        extra.setdefault("limitations", []).append(
+            f"Measured in training but not shipped (package size): the {', '.join(drop_modes)} "
+            f"file(s); make one with `zoo export {name} -q MODE -o FILE`.")
+    if (drop_modes or extra) and (dest / "results.json").is_file():
+        results = json.loads((dest / "results.json").read_text())
+        for mode in drop_modes:
+            (results.get("exports") or {}).pop(mode, None)
+        for key, value in extra.items():
+            results[key] = (results.get(key, []) + value) if isinstance(value, list) else value
+        atomic_write_bytes(dest / "results.json", json.dumps(results, indent=2).encode())
+    registry.write_checksums(dest)
+    return dest
+
+
+def write_card(name, gpu=None, max_bytes=None):
+    """Card and SHA256SUMS of a shipped model (see the module docstring); `gpu`:
+    `{name: webgpu results}` to store first; `max_bytes`: refuse a bigger folder."""
+    dest = pretrained_dir(name)
+    sources = [dest / "results.json"]
+    if (dest / "comparison.json").exists():
+        sources.append(dest / "comparison.json")
+    if gpu and name in gpu:
+        atomic_write_bytes(dest / "webgpu.json", json.dumps(gpu[name], indent=2).encode())
+    if (dest / "webgpu.json").exists():
+        sources.append(dest / "webgpu.json")
+    registry.write_checksums(dest)
+    rel = [str(s.relative_to(ROOT)) for s in sources]
+    cards.write_card(name, rel, dest, command=f"python -m zoo.cards {name} --results "
+                                              + " ".join(rel))
+    registry.write_checksums(dest)
+    size = sum(f.stat().st_size for f in dest.iterdir())
+    if max_bytes and size > max_bytes:
+        raise SystemExit(f"{dest} holds {size / 1e6:.2f} MB; keep it under "
+                         f"{max_bytes / 1e6:.1f} MB")
+    print(f"shipped {name}: {size / 1e6:.2f} MB in {dest}")
+    return dest
