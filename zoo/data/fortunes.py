@@ -19,9 +19,10 @@ test (15 %), so the test split shares no text with training.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
+
+from zoo.data import splits as _splits
 
 DEFAULT_DIR = "/usr/share/games/fortunes"
 CATEGORIES = ("computers", "science", "politics", "law", "food", "sports", "love",
@@ -39,13 +40,12 @@ def read_strfile(path):
 
 
 def _key(text):
-    return _SPACE.sub(" ", text.casefold()).strip()
+    return _splits.key(text)
 
 
 def split_of(text):
     """`train` / `validation` / `test` for a text (by the SHA-1 of its case-folded form)."""
-    bucket = int(hashlib.sha1(_key(text).encode("utf-8")).hexdigest(), 16) % 100
-    return next(s for s, (lo, hi) in _BOUNDS.items() if lo <= bucket < hi)
+    return _splits.split_of(text, _BOUNDS)
 
 
 def examples(directory=DEFAULT_DIR, categories=CATEGORIES):

@@ -101,13 +101,13 @@ import calendar
 import collections
 import functools
 import gzip
-import hashlib
 import random
 import re
 from pathlib import Path
 
 import numpy as np
 
+from zoo.data import splits as _splits
 from zoo.data import text as _text
 
 DEFAULT_FREEDICT = "/usr/share/dictd/freedict-eng-deu.dict.dz"
@@ -136,7 +136,7 @@ _SENTENCE_ALTERNATIVE = re.compile(r"(?<=[.!?…“]), (?=[„\"'A-ZÄÖÜ])")
 # ----------------------------------------------------------------------------- cleaning
 
 def _key(text):
-    return _SPACE.sub(" ", text.casefold()).strip()
+    return _splits.key(text)
 
 
 def _tidy(text):
@@ -359,8 +359,7 @@ def load_tsv(path, source_column=0, target_column=1):
 
 def split_of(english):
     """`train` / `validation` / `test` for an English text (SHA-1 of its case-folded form)."""
-    bucket = int(hashlib.sha1(_key(english).encode("utf-8")).hexdigest(), 16) % 100
-    return next(s for s, (lo, hi) in _BOUNDS.items() if lo <= bucket < hi)
+    return _splits.split_of(english, _BOUNDS)
 
 
 def splits(pairs):
