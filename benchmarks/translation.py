@@ -145,29 +145,34 @@ def markdown(result, seeds=None):
 
 
 def seeds_markdown(rows):
-    models = sorted({r["model"] for r in rows})
     lines = ["## Over training seeds (beam search, from the training runs)", "",
-             "Mean ± std over seeds of each run's test scores (`--runs`: "
-             f"{', '.join(sorted({str(s) for r in rows for s in r['seeds']}))}); BLEU for "
-             "mt-en-de-*, exact match % for mt-numbers-*.", ""]
-    buckets = sorted({(r["low"], r["bucket"]) for r in rows})
-    lines += ["| model | " + " | ".join(b for _, b in buckets) + " |",
-              "|---|" + "---|" * len(buckets)]
+             "Mean ± std over the seeds of each model's runs (`--runs`; the number of seeds "
+             "in brackets, one seed shows its value alone): BLEU for mt-en-de-*, exact match % "
+             "for mt-numbers-*.", ""]
     by = {(r["model"], r["bucket"]): r for r in rows}
-    for model in models:
-        cells = []
-        for _, bucket in buckets:
-            r = by.get((model, bucket))
-            if r is None or not r["n"]:
-                cells.append("–")
-            elif model.startswith("mt-numbers"):
-                cells.append(f"{_f(100 * r['exact_mean'])} ± {_f(100 * r['exact_std'])}"
-                             if r["exact_mean"] is not None else "–")
-            else:
-                cells.append(f"{_f(r['bleu_mean'])} ± {_f(r['bleu_std'])}"
-                             if r["bleu_mean"] is not None else "–")
-        lines.append(f"| {model} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    for family, (metric, names) in FAMILIES.items():
+        models = [n for n in names if any(r["model"] == n for r in rows)]
+        if not models:
+            continue
+        buckets = sorted({(r["low"], r["bucket"]) for r in rows if r["model"] in models})
+        lines += [f"**{family}**", "", "| model | " + " | ".join(b for _, b in buckets) + " |",
+                  "|---|" + "---|" * len(buckets)]
+        for model in models:
+            cells = []
+            for _, bucket in buckets:
+                r = by.get((model, bucket))
+                mean, std = ((r["bleu_mean"], r["bleu_std"]) if metric == "bleu" else
+                             (r["exact_mean"], r["exact_std"])) if r and r["n"] else (None, None)
+                scale = 1 if metric == "bleu" else 100
+                if mean is None:
+                    cells.append("–")
+                elif len(r["seeds"]) > 1:
+                    cells.append(f"{_f(scale * mean)} ± {_f(scale * std)} ({len(r['seeds'])})")
+                else:
+                    cells.append(_f(scale * mean))
+            lines.append(f"| {model} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def plot(rows, path):

@@ -33,7 +33,7 @@ def test_seed_aggregation_is_mean_and_sample_std_per_bucket(tmp_path):
     assert first["bleu_std"] == pytest.approx(np.std([20, 22, 24], ddof=1))
     assert first["exact_mean"] == pytest.approx(0.2) and first["seeds"] == [0, 1, 2]
     md = bench.seeds_markdown(rows)
-    assert "| mt-en-de-bahdanau | 22.0 ± 2.0 | 12.0 ± 2.0 |" in md
+    assert "| mt-en-de-bahdanau | 22.0 ± 2.0 (3) | 12.0 ± 2.0 (3) |" in md
 
 
 def test_cli_refuses_an_unfinished_run(tmp_path):
