@@ -36,11 +36,13 @@ QUICK_SENTENCES = 400
 
 
 def measure_shipped(quick=False, log=print):
-    """Rows `{model, bucket, low, n, bleu, chrf, exact_match}` of the shipped models."""
+    """Rows `{model, bucket, low, n, bleu, chrf, exact_match}` of the shipped models,
+    scored as the trainer scores its test split (`zoo.models.translation.train.score`)."""
     from export import translator as host
     from zoo import api, registry
     from zoo.data import translation
-    from zoo.models.translation import evaluation, models, translate
+    from zoo.models.translation import models, translate
+    from zoo.models.translation import train as mt_train
 
     rows = []
     for family, (_, names) in FAMILIES.items():
@@ -48,33 +50,22 @@ def measure_shipped(quick=False, log=print):
         pairs = translation.load(spec["corpus"], "test")
         if quick:
             pairs = pairs[:QUICK_SENTENCES]
-        lengths = translation.source_lengths([p[0] for p in pairs], "word")
-        refs = None
         for name in names:
             if registry.find_artifacts(name) is None:
                 log(f"{name}: not shipped, skipped")
                 continue
-            src_vocab, tgt_vocab = translate.vocabularies(name)
+            vocabs = translate.vocabularies(name)
             # as the trainer scores: sources over the model's length are cut, not refused
-            src = translation.encode_source([p[0] for p in pairs], src_vocab,
-                                            spec["source_length"], spec["source_level"])
+            src = mt_train.encode_pairs(pairs, vocabs, spec)[0]
             model = api.load(name, compile=False)
             hyps = host.decode_ids(translate.keras_backend(model), src, beam=1)
-            texts = [translation.detokenize(h.tokens, tgt_vocab, spec["target_level"])
-                     for h in hyps]
-            if refs is None:
-                from zoo.models.translation.train import _reference
-
-                refs = [_reference(p[1], spec) for p in pairs]
-            exact = evaluation.exact_match_by_length(lengths, texts, refs, edges=spec["edges"])
-            for b, e in zip(evaluation.by_length(lengths, texts, refs, edges=spec["edges"]),
-                            exact):
+            scores, _, _ = mt_train.score(hyps, pairs, vocabs[1], spec)
+            for b, e in zip(scores["by_length"], scores["exact_match_by_length"]):
                 rows.append(dict(family=family, model=name, bucket=b["bucket"], low=b["low"],
                                  n=b["n"], bleu=b["bleu"], chrf=b["chrf"],
                                  exact_match=e["exact_match"]))
-            overall = evaluation.corpus_scores(texts, refs)
-            log(f"{name}: greedy BLEU {overall['bleu']:.2f}, exact "
-                f"{evaluation.exact_match(texts, refs):.4f} on {len(pairs)} test sentences")
+            log(f"{name}: greedy BLEU {scores['bleu']:.2f}, exact "
+                f"{scores['exact_match']:.4f} on {len(pairs)} test sentences")
     return rows
 
 

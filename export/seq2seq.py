@@ -39,7 +39,7 @@ from export.flatbuffer import add_metadata
 from export.report import describe
 from zoo.files import atomic_write_bytes, check_output_path
 
-from export.translator import METADATA_NAME  # noqa: E402  (the host loop reads it)
+from export.translator import METADATA_NAME, initial_states  # noqa: E402  (host loop)
 
 STEP_SIGNATURE = "decode_step"
 STEP_SAMPLES = 1000
@@ -60,7 +60,7 @@ def _step_function(tf, step_model):
 def _teacher_forced_feeds(inf, source, target_in, rng, limit=STEP_SAMPLES):
     """Step inputs `{name: (1, ...)}` of the float decoder replaying `target_in`."""
     memory, mask, state = (np.asarray(a) for a in inf.encoder(source, training=False))
-    states = inf.initial_states(state)
+    states = initial_states(state, inf.state_sizes)
     feeds = []
     for t in range(target_in.shape[1]):
         token = target_in[:, t:t + 1]

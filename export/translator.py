@@ -52,6 +52,14 @@ def make_step_fn(step, state_names, forbidden=(0, 2)):
     return step_fn
 
 
+def initial_states(state, state_sizes):
+    """The fed-back step inputs before the first step: the encoder's `state` and,
+    with attention, a zero `attention_vector` (`state_sizes`: `{name: width}`)."""
+    state = np.asarray(state, np.float32)
+    return {k: state if k == "state" else np.zeros((len(state), n), np.float32)
+            for k, n in state_sizes.items()}
+
+
 def decode_ids(backend, source_ids, beam=1, length_penalty=0.6, max_length=None):
     """Token ids and alignments of the translations of `source_ids (n, S)`:
     a list of `decoding.Hypothesis` (greedy when `beam == 1`)."""
@@ -59,7 +67,7 @@ def decode_ids(backend, source_ids, beam=1, length_penalty=0.6, max_length=None)
     if source_ids.ndim != 2:
         raise ValueError(f"source ids must have shape (n, S); got {source_ids.shape}")
     memory, mask, state = backend.encode(source_ids)
-    first = backend.initial_states(state)
+    first = initial_states(state, backend.state_sizes)
     states = [first[k] for k in backend.state_names] + [np.asarray(memory, np.float32),
                                                          np.asarray(mask, np.float32)]
     step_fn = make_step_fn(backend.step, backend.state_names, forbidden=(0, backend.bos))
@@ -98,12 +106,7 @@ def tflite_backend(path, threads=None, backend=None):
                 for i in range(len(feed["token"]))]
         return {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
 
-    def initial_states(state):
-        state = np.asarray(state, np.float32)
-        return {k: state if k == "state" else np.zeros((len(state), sizes[k]), np.float32)
-                for k in meta["state_names"]}
-
-    return SimpleNamespace(encode=encode, step=step, initial_states=initial_states,
+    return SimpleNamespace(encode=encode, step=step, state_sizes=sizes,
                            state_names=list(meta["state_names"]), bos=meta["bos"],
                            eos=meta["eos"], max_length=meta["max_length"],
                            attention=meta["attention"], runtime=rt)
@@ -117,4 +120,5 @@ def agreement(reference, candidate):
     return float(np.mean(same))
 
 
-__all__ = ["decode_ids", "tflite_backend", "make_step_fn", "agreement", "is_translator"]
+__all__ = ["decode_ids", "initial_states", "tflite_backend", "make_step_fn", "agreement",
+           "is_translator"]

@@ -39,7 +39,7 @@ def test_one_step_decoder_replays_the_teacher_forced_logits(attention, rng):
     backend = translate.keras_backend(model)
     memory, mask, state = backend.encode(src)
     np.testing.assert_array_equal(mask, (src != 0).astype("float32"))
-    states = backend.initial_states(state)
+    states = translator.initial_states(state, backend.state_sizes)
     for t in range(tgt.shape[1]):
         out = backend.step({"token": tgt[:, t:t + 1], "memory": memory, "memory_mask": mask,
                             **states})

@@ -39,7 +39,6 @@ import weakref
 from types import SimpleNamespace
 
 import keras
-import numpy as np
 from keras import ops
 
 from zoo.layers import AttentionRNN, AttentionRNNCell, BahdanauAttention, LuongAttention
@@ -178,13 +177,15 @@ _INFERENCE = weakref.WeakKeyDictionary()
 
 
 def inference_models(model):
-    """`SimpleNamespace(encoder, step, attention, state_names)` sharing `model`'s layers.
+    """`SimpleNamespace(encoder, step, attention, state_names, state_sizes)` sharing
+    `model`'s layers.
 
     `step` inputs: `token (batch, 1)` int32, `state (batch, d)`, with attention
     also `attention_vector (batch, d)`, and `memory`, `memory_mask`;
     outputs: `logits`, `state`, (`attention_vector`), `alignment`
     (with attention). `state_names` lists the recurrent inputs that the loop
-    feeds back (outputs of the same name)."""
+    feeds back (outputs of the same name), `state_sizes` their widths
+    (`export.translator.initial_states` makes their first values)."""
     cached = _INFERENCE.get(model)
     if cached is not None:
         return cached
@@ -223,16 +224,8 @@ def inference_models(model):
     outputs["logits"] = model.get_layer("logits")(vector)
     step = keras.Model(inputs, outputs, name=f"{model.name}_step")
     sizes = {n: int(step.get_layer(n).batch_shape[-1]) for n in state_names}
-
-    def initial_states(state):
-        """The fed-back step inputs before the first step: the encoder's `state`
-        and, with attention, a zero attention vector."""
-        state = np.asarray(state, np.float32)
-        return {n: state if n == "state" else np.zeros((state.shape[0], sizes[n]), np.float32)
-                for n in state_names}
-
     result = SimpleNamespace(encoder=encoder, step=step, attention=attention,
-                             state_names=state_names, initial_states=initial_states)
+                             state_names=state_names, state_sizes=sizes)
     _INFERENCE[model] = result
     return result
 

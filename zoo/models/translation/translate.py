@@ -47,7 +47,7 @@ def keras_backend(model):
     def step(feed):
         return {k: np.asarray(v) for k, v in inf.step(feed, training=False).items()}
 
-    return SimpleNamespace(encode=encode, step=step, initial_states=inf.initial_states,
+    return SimpleNamespace(encode=encode, step=step, state_sizes=inf.state_sizes,
                            state_names=inf.state_names, bos=BOS, eos=EOS,
                            max_length=int(model.inputs[1].shape[1]), attention=inf.attention)
 
