@@ -36,19 +36,15 @@ def shape_error(argument, expected, got):
     return ValueError(f"`{argument}` must have shape {expected}; got shape {tuple(got)}.")
 
 
-def large_negative(dtype):
-    """A finite stand-in for -inf that survives float16."""
-    return -6.0e4 if "float16" in str(dtype) else -1.0e9
-
-
 MASK_MARGIN = 20.0
 
 
 def masked_softmax(energies, mask=None):
     """Softmax over the last axis of `energies` `(batch, tq, tv)`.
 
-    `mask` `(batch, tv)` marks valid steps. Masked steps get weight exactly 0;
-    a row with no valid step gets all zeros (not NaN).
+    `mask` `(batch, tv)` (or `(batch, tq, tv)`, one per query) marks valid
+    steps. Masked steps get weight exactly 0; a row with no valid step gets all
+    zeros (not NaN).
     """
     if mask is None:
         return ops.softmax(energies, axis=-1)
@@ -57,7 +53,9 @@ def masked_softmax(energies, mask=None):
     # tensor keeps about the range of the energies themselves: an int8 scale
     # fitted to a -1e9 fill would leave no resolution for the real steps. Plain
     # SOFTMAX + SELECT, so int8 files also run on runtimes without an int8 DIV.
-    valid = ops.expand_dims(ops.cast(mask, "bool"), axis=1)
+    valid = ops.cast(mask, "bool")
+    if len(valid.shape) == 2:
+        valid = ops.expand_dims(valid, axis=1)
     floor = ops.min(energies, axis=-1, keepdims=True) - MASK_MARGIN
     weights = ops.softmax(ops.where(valid, energies, floor), axis=-1)
     return ops.where(valid, weights, ops.zeros_like(weights))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from zoo.layers.base_attention import large_negative
+from zoo.layers.base_attention import masked_softmax
 from zoo.layers.luong_attention import LuongAttention
 
 
@@ -103,8 +103,7 @@ class LocalAttention(LuongAttention):
         valid = ops.abs(distance) <= float(self.window)
         if mask is not None:
             valid = ops.logical_and(valid, ops.expand_dims(ops.cast(mask, "bool"), 1))
-        energies = ops.where(valid, energies, large_negative(dtype))
-        align = ops.where(valid, ops.softmax(energies, axis=-1), ops.zeros_like(energies))
+        align = masked_softmax(energies, valid)  # no -1e9 fill: int8 keeps its resolution
         sigma = self.window / 2.0
         weights = align * ops.exp(-ops.square(distance) / (2.0 * sigma * sigma))
         if self.normalize:
