@@ -250,6 +250,23 @@ def _run_converter(converter, quantize):
                           f"model: {detail}") from None
 
 
+def write_converted(path, convert, *, quantize, recurrent):
+    """Check `path`, run `convert() -> (flatbuffer, plan)`, write the file atomically and
+    describe it: `(ExportReport, plan)`. Every exporter writes through here, so a bad path
+    fails before the (slow) conversion and no file is ever half-written."""
+    try:
+        check_output_path(path)
+    except IsADirectoryError as exc:
+        raise ExportError(f"`path`: {exc}") from None
+    start = time.perf_counter()
+    flatbuffer, plan = convert()
+    seconds = time.perf_counter() - start
+    atomic_write_bytes(path, flatbuffer)
+    report = describe(flatbuffer, path=str(path), quantize=quantize, recurrent=recurrent)
+    report.convert_seconds = round(seconds, 2)
+    return report, plan
+
+
 def to_tflite(model, path, quantize="float32", representative_data=None, validate=True,
               validation_data=None, recurrent="stepped", threads=1, per_channel_dense=False,
               gpu_check=False):
@@ -277,19 +294,12 @@ def to_tflite(model, path, quantize="float32", representative_data=None, validat
             result in `report.gpu` (`report.gpu_compatible`); without it
             the report says "not measured" (or "no" for a blocking op).
     """
-    try:  # fail before the (slow) conversion, not after it
-        check_output_path(path)
-    except IsADirectoryError as exc:
-        raise ExportError(f"`path`: {exc}") from None
     if validate and validation_data is not None:
         as_input_list(model, validation_data, argument="validation_data")
-    start = time.perf_counter()
-    flatbuffer, plan = convert_bytes(model, quantize, representative_data, recurrent,
-                                     per_channel_dense=per_channel_dense)
-    convert_seconds = time.perf_counter() - start
-    atomic_write_bytes(path, flatbuffer)
-    report = describe(flatbuffer, path=str(path), quantize=quantize, recurrent=recurrent)
-    report.convert_seconds = round(convert_seconds, 2)
+    report, _ = write_converted(
+        path, lambda: convert_bytes(model, quantize, representative_data, recurrent,
+                                    per_channel_dense=per_channel_dense),
+        quantize=quantize, recurrent=recurrent)
     if validate:
         data = validation_data if validation_data is not None else representative_data
         if data is not None:

@@ -29,15 +29,12 @@ sees when the float Keras decoder replays the reference targets
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 
 from export import convert, stepped
 from export.errors import ExportError
 from export.flatbuffer import add_metadata
-from export.report import describe
-from zoo.files import atomic_write_bytes, check_output_path
 
 from export.translator import METADATA_NAME, initial_states  # noqa: E402  (host loop)
 
@@ -114,17 +111,10 @@ def convert_bytes(model, quantize="float32", representative_data=None, seed=0,
 def to_tflite(model, path, quantize="float32", representative_data=None, per_channel_dense=False):
     """Convert a translator to `path` (written atomically) and return an `ExportReport`
     (validate it with `export.translator.agreement`)."""
-    try:
-        check_output_path(path)
-    except IsADirectoryError as exc:
-        raise ExportError(f"`path`: {exc}") from None
-    start = time.perf_counter()
-    flatbuffer, _ = convert_bytes(model, quantize, representative_data,
-                                  per_channel_dense=per_channel_dense)
-    seconds = time.perf_counter() - start
-    atomic_write_bytes(path, flatbuffer)
-    report = describe(flatbuffer, path=str(path), quantize=quantize, recurrent="stepped")
-    report.convert_seconds = round(seconds, 2)
+    report, _ = convert.write_converted(
+        path, lambda: convert_bytes(model, quantize, representative_data,
+                                    per_channel_dense=per_channel_dense),
+        quantize=quantize, recurrent="stepped")
     return report
 
 
