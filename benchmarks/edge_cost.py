@@ -119,12 +119,29 @@ def measure(path, inputs_npz, backend, repeats):
     return json.loads(line[len("EDGE_COST "):])
 
 
-def metric_of(results, mode):
+def headline_metric(name):
+    """The metric a model is judged by, where its task says (translators: their family's)."""
+    from zoo import registry
+
+    try:
+        entry = registry.get(name)
+    except registry.UnknownModelError:
+        return None
+    if entry.task != "translation":
+        return None
+    from zoo.models.translation.models import family_of
+
+    return family_of(name).get("metric")
+
+
+def metric_of(results, mode, prefer=None):
+    """`(metric name, value of `mode`)` from a `results.json`: `prefer` when the results have
+    it, else the first Keras metric."""
     metrics = results.get("metrics") or {}
     keras_metrics = metrics.get("keras") or {}
     if not keras_metrics:
         return None, None
-    key = next(iter(keras_metrics))
+    key = prefer if prefer in keras_metrics else next(iter(keras_metrics))
     return key, (metrics.get(mode) or {}).get(key)
 
 
@@ -178,7 +195,7 @@ def run(pattern="*", quick=False, log=print):
                 np.savez(inputs[name], **{f"x{i}": a for i, a in enumerate(x)})
             results_file = path.parent / "results.json"
             results = json.loads(results_file.read_text()) if results_file.is_file() else {}
-            metric, value = metric_of(results, mode)
+            metric, value = metric_of(results, mode, headline_metric(name))
             row = dict(model=name, mode=mode, size_bytes=path.stat().st_size,
                        parameters=results.get("parameters"), metric=metric, value=value)
             for backend in BACKENDS:

@@ -85,3 +85,16 @@ def test_edge_markdown_lists_streaming_real_time_factor():
     md = edge_cost.markdown(dict(machine=dict(cpu="x", cores=2, ai_edge_litert="2"), rows=[row]))
     assert "| kws-att-bilstm (streaming, per 20 ms frame) | int8 | 2.00 | 0.100 | – | – |" in md
     assert "fails: Div only supports FLOAT32" in md
+
+
+def test_edge_cost_reports_each_task_by_its_headline_metric():
+    results = dict(metrics=dict(keras=dict(bleu=10.0, chrf=40.0, exact_match=0.9),
+                                int8=dict(bleu=9.0, chrf=39.0, exact_match=0.8)))
+    assert edge_cost.metric_of(results, "int8") == ("bleu", 9.0)  # no preference: the first
+    assert edge_cost.metric_of(results, "int8", "exact_match") == ("exact_match", 0.8)
+    assert edge_cost.metric_of(results, "int8", "accuracy") == ("bleu", 9.0)  # absent: the first
+    assert edge_cost.metric_of({}, "int8", "bleu") == (None, None)
+    assert edge_cost.headline_metric("mt-numbers-en-de-seq2seq") == "exact_match"
+    assert edge_cost.headline_metric("mt-en-de-bahdanau") == "bleu"
+    assert edge_cost.headline_metric("kws-gru") is None
+    assert edge_cost.headline_metric("no-such-model") is None
