@@ -50,12 +50,14 @@ test: $(STAMP) $(TFLITE_STAMP)
 	KERAS_BACKEND=jax $(PY) -m pytest -q tests/layers
 
 # Benchmarks (not tests): JSON + Markdown into benchmarks/results, README regenerated.
+# KWS_DATA=DIR (a built speech-commands set) adds the keyword-in-a-window benchmark.
 .PHONY: bench bench-quick
+BENCH_KWS = $(if $(KWS_DATA),--kws-data $(KWS_DATA))
 bench: $(STAMP) $(TFLITE_STAMP)
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(BENCH_KWS)
 
 bench-quick: $(STAMP) $(TFLITE_STAMP)
-	$(PY) -m benchmarks --quick
+	$(PY) -m benchmarks --quick $(BENCH_KWS)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow

@@ -13,7 +13,11 @@ Runs, one after the other (the machine has 2 cores; never two at once):
   scores by source length (attention vs none), with its plot (and the
   seed table of the training runs when `translation_seeds.md` is there);
 * without `--quick` also `benchmarks.export_modes` (our stepped export
-  against the naive conversion routes).
+  against the naive conversion routes);
+* with `--kws-data DIR` (a built speech-commands set) also
+  `benchmarks.keyword_window`: a keyword at a random position in 1-3 s
+  windows, attention vs twin, 3 seeds (about 45 minutes; with `--quick`,
+  1 seed of 1 and 3 s on a small budget).
 
 `--quick` (about 5 minutes on 2 cores) keeps float32/int8 in edge_cost and
 3 lengths in long_range. JSON results go to `--out` (default
@@ -36,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "benchmarks" / "results"
 SECTIONS = (  # (file stem, heading) in README order
     ("long_range", "Does attention pay? Long-range context"),
+    ("keyword_window", "Does attention pay? A keyword in a longer window"),
     ("translation", "Does attention pay? Translation by source length"),
     ("kws_attention_vs_baseline", "Keyword spotting: attention vs twin, seeds"),
     ("kws_gru_attention_vs_baseline", "Keyword spotting, GRU pair: 3 seeds"),
@@ -67,7 +72,7 @@ def readme(out_dir, link_prefix=""):
         found += 1
         text = md.read_text()
         if link_prefix:
-            for png in ("long_range.png", "translation.png"):
+            for png in ("long_range.png", "keyword_window.png", "translation.png"):
                 text = text.replace(f"]({png})", f"]({link_prefix}{png})")
         first, _, rest = text.partition("\n")
         parts += [f"## {heading}", "",
@@ -82,22 +87,34 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="the ~5-minute subset")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="folder for the JSON results")
+    p.add_argument("--kws-data", metavar="DIR",
+                   help="a built speech-commands set: also run benchmarks.keyword_window")
     args = p.parse_args(argv)
+    if args.kws_data and not (Path(args.kws_data) / "manifest.csv").is_file() and not any(
+            (Path(args.kws_data) / k).is_dir() for k in ("yes", "no", "_background_noise_")):
+        p.error(f"--kws-data {args.kws_data}: no speech-commands set there; build one with "
+                "`python -m zoo.data.speech_commands build --data-dir DIR`")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from benchmarks import edge_cost, export_modes, long_range, translation
+    from benchmarks import edge_cost, export_modes, keyword_window, long_range, translation
     from zoo.files import atomic_write_bytes
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     quick = ["--quick"] if args.quick else []
-    steps = [("edge_cost", edge_cost.main), ("long_range", long_range.main),
-             ("translation", translation.main)]
+    common = [*quick, "--out", str(out)]
+    steps = [("edge_cost", edge_cost.main, common), ("long_range", long_range.main, common),
+             ("translation", translation.main, common)]
     if not args.quick:
-        steps.append(("export_modes", export_modes.main))
-    for name, run in steps:
+        steps.append(("export_modes", export_modes.main, common))
+    if args.kws_data:
+        small = ["--seeds", "1", "--seconds", "1", "3", "--epochs", "2",
+                 "--train-windows", "1000", "--max-test", "600"] if args.quick else []
+        steps.append(("keyword_window", keyword_window.main,
+                      ["--data-dir", args.kws_data, *small, "--out", str(out)]))
+    for name, run, argv in steps:
         start = time.time()
-        print(f"== benchmarks.{name} {' '.join(quick)}", flush=True)
-        code = run([*quick, "--out", str(out)])
+        print(f"== benchmarks.{name} {' '.join(argv[:-2])}", flush=True)
+        code = run(argv)
         if code:
             return code
         print(f"== benchmarks.{name}: {time.time() - start:.0f} s", flush=True)

@@ -43,13 +43,13 @@ STREAM_FRAME = 320
 WINDOW_FRAMES = 98
 
 
-def _inputs(streaming):
-    """Whole window: `audio (16000,)` -> log-mel. Streaming: `frame (320,)`, `audio_tail
+def _inputs(streaming, samples=CLIP_SAMPLES):
+    """Whole window: `audio (samples,)` (1 s unless asked) -> log-mel. Streaming: `frame (320,)`, `audio_tail
     (320,)` (the previous frame) and `features (98, 40)` (log-mel of the last second) ->
     the 2 new log-mel frames appended to the window: the same 98 frames the
     whole-window model computes from the last 16000 samples."""
     if not streaming:
-        audio = keras.Input(shape=(CLIP_SAMPLES,), name="audio")
+        audio = keras.Input(shape=(samples,), name="audio")
         return [audio], LogMelSpectrogram(name="log_mel")(audio), []
     frame = keras.Input(shape=(STREAM_FRAME,), name="frame")
     tail = keras.Input(shape=(STREAM_FRAME,), name="audio_tail")
@@ -79,8 +79,8 @@ def _classifier(x, classes, hidden, dropout):
 
 
 def build_bilstm(attention=True, units=64, hidden=64, dropout=0.2, classes=len(LABELS), seed=None,
-                 streaming=False):
-    inputs, x, state = _inputs(streaming)
+                 streaming=False, samples=CLIP_SAMPLES):
+    inputs, x, state = _inputs(streaming, samples)
     x = front_end(x, seed=seed)
     x = keras.layers.Bidirectional(
         keras.layers.LSTM(units, return_sequences=attention), name="bilstm")(x)
@@ -93,8 +93,8 @@ def build_bilstm(attention=True, units=64, hidden=64, dropout=0.2, classes=len(L
 
 
 def build_gru(attention=True, units=64, heads=4, hidden=64, dropout=0.2, classes=len(LABELS),
-              seed=None, streaming=False):
-    inputs, x, state = _inputs(streaming)
+              seed=None, streaming=False, samples=CLIP_SAMPLES):
+    inputs, x, state = _inputs(streaming, samples)
     x = front_end(x, seed=seed)
     x = keras.layers.Bidirectional(
         keras.layers.GRU(units, return_sequences=True), name="bigru")(x)
