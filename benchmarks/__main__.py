@@ -72,7 +72,8 @@ def readme(out_dir, link_prefix=""):
         found += 1
         text = md.read_text()
         if link_prefix:
-            for png in ("long_range.png", "keyword_window.png", "translation.png"):
+            for png in ("long_range.png", "keyword_window.png", "translation.png",
+                        "translation_seeds.png"):
                 text = text.replace(f"]({png})", f"]({link_prefix}{png})")
         first, _, rest = text.partition("\n")
         parts += [f"## {heading}", "",

@@ -71,7 +71,8 @@ def measure_shipped(quick=False, log=print):
 
 def aggregate_runs(runs):
     """Rows `{model, bucket, low, n, seeds, bleu_mean, bleu_std, exact_mean, exact_std}`
-    over the seed runs (beam search scores of each run's training.json)."""
+    over the seed runs (beam search scores of each run's training.json); bucket "all"
+    (low -1) is the whole test split."""
     from benchmarks.seeds import mean_std
 
     table = {}
@@ -80,7 +81,10 @@ def aggregate_runs(runs):
         results = json.loads((run / "results.json").read_text())
         details = json.loads((run / "training.json").read_text())
         beam = next(v for k, v in details["scores"].items() if k.startswith("keras_beam"))
-        for b, e in zip(beam["by_length"], beam["exact_match_by_length"]):
+        whole = dict(bucket="all", low=-1, n=sum(b["n"] for b in beam["by_length"]),
+                     bleu=beam["bleu"])
+        for b, e in zip([whole, *beam["by_length"]],
+                        [dict(exact_match=beam["exact_match"]), *beam["exact_match_by_length"]]):
             cell = table.setdefault((results["model"], b["low"], b["bucket"]),
                                     {"n": b["n"], "bleu": [], "exact": [], "seeds": []})
             cell["bleu"].append(b["bleu"])
@@ -163,10 +167,23 @@ def seeds_markdown(rows):
                     cells.append(_f(scale * mean))
             lines.append(f"| {model} | " + " | ".join(cells) + " |")
         lines.append("")
+    lines.append("![score against source length, mean ± std over seeds](translation_seeds.png)")
     return "\n".join(lines)
 
 
-def plot(rows, path):
+def _shipped_value(row, metric):
+    return (row["bleu"] if metric == "bleu" else 100 * row["exact_match"]), None
+
+
+def _seed_value(row, metric):
+    if metric == "bleu":
+        return row["bleu_mean"], row["bleu_std"]
+    return 100 * row["exact_mean"], 100 * row["exact_std"]
+
+
+def plot(rows, path, value=_shipped_value, title=""):
+    """Score against source length, one panel per family; `value(row, metric) -> (y, err)`
+    (error bars where `err` is given)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -177,16 +194,19 @@ def plot(rows, path):
     for i, (family, (metric, names)) in enumerate(FAMILIES.items()):
         ax = fig.add_subplot(1, 2, i + 1)
         for name in names:
-            pts = sorted((r for r in rows if r["model"] == name and r["n"]),
+            pts = sorted((r for r in rows if r["model"] == name and r["n"] and r["low"] >= 0),
                          key=lambda r: r["low"])
             if not pts:
                 continue
-            ys = [r["bleu"] if metric == "bleu" else 100 * r["exact_match"] for r in pts]
-            ax.plot([r["bucket"] for r in pts], ys, marker="o", label=name)
+            ys, errs = zip(*(value(r, metric) for r in pts))
+            ax.errorbar([r["bucket"] for r in pts], ys,
+                        yerr=None if errs[0] is None else errs, marker="o", capsize=3,
+                        label=name)
         ax.set_xlabel("English source length (words)")
         ax.set_ylabel("test BLEU" if metric == "bleu" else "exact match (%)")
-        ax.set_title(family)
-        ax.legend(fontsize=8)
+        ax.set_title(f"{family}{title}")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
@@ -209,6 +229,7 @@ def main(argv=None):
         rows = aggregate_runs(args.runs)
         write_results(out, "translation_seeds", {"rows": rows, "runs": [str(r) for r in args.runs]},
                       seeds_markdown(rows))
+        plot(rows, out / "translation_seeds.png", _seed_value, ", mean ± std over seeds")
         return 0
     rows = measure_shipped(args.quick)
     seeds_md = out / "translation_seeds.md"

@@ -9,7 +9,7 @@ from benchmarks import edge_cost
 from benchmarks import translation as bench
 
 
-def _run(tmp_path, model, seed, bleus, exacts):
+def _run(tmp_path, model, seed, bleus, exacts, overall=(None, None)):
     run = tmp_path / f"{model}-s{seed}"
     run.mkdir()
     buckets = [dict(bucket="4-5", low=4, high=5, n=10, bleu=bleus[0], chrf=50.0),
@@ -18,22 +18,31 @@ def _run(tmp_path, model, seed, bleus, exacts):
              for b, e in zip(buckets, exacts)]
     (run / "results.json").write_text(json.dumps({"model": model}))
     (run / "training.json").write_text(json.dumps({"seed": seed, "scores": {
-        "keras_greedy": {}, "keras_beam4": {"by_length": buckets,
+        "keras_greedy": {}, "keras_beam4": {"bleu": overall[0], "exact_match": overall[1],
+                                            "by_length": buckets,
                                             "exact_match_by_length": exact}}}))
     return run
 
 
 def test_seed_aggregation_is_mean_and_sample_std_per_bucket(tmp_path):
-    runs = [_run(tmp_path, "mt-en-de-bahdanau", s, b, e)
-            for s, b, e in [(0, (20.0, 10.0), (0.1, 0.0)), (1, (22.0, 14.0), (0.2, 0.0)),
-                            (2, (24.0, 12.0), (0.3, 0.1))]]
+    runs = [_run(tmp_path, "mt-en-de-bahdanau", s, b, e, o)
+            for s, b, e, o in [(0, (20.0, 10.0), (0.1, 0.0), (16.0, 0.07)),
+                               (1, (22.0, 14.0), (0.2, 0.0), (19.0, 0.13)),
+                               (2, (24.0, 12.0), (0.3, 0.1), (19.0, 0.24))]]
     rows = bench.aggregate_runs(runs)
     first = next(r for r in rows if r["bucket"] == "4-5")
     assert first["bleu_mean"] == pytest.approx(22.0)
     assert first["bleu_std"] == pytest.approx(np.std([20, 22, 24], ddof=1))
     assert first["exact_mean"] == pytest.approx(0.2) and first["seeds"] == [0, 1, 2]
+    whole = next(r for r in rows if r["bucket"] == "all")
+    assert whole["n"] == 15 and whole["bleu_mean"] == pytest.approx(18.0)
+    assert whole["exact_mean"] == pytest.approx(np.mean([0.07, 0.13, 0.24]))
     md = bench.seeds_markdown(rows)
-    assert "| mt-en-de-bahdanau | 22.0 ± 2.0 (3) | 12.0 ± 2.0 (3) |" in md
+    assert "| model | all | 4-5 | 6-7 |" in md
+    assert "| mt-en-de-bahdanau | 18.0 ± 1.7 (3) | 22.0 ± 2.0 (3) | 12.0 ± 2.0 (3) |" in md
+    assert bench.main(["--runs", *map(str, runs), "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "translation_seeds.png").stat().st_size > 1000
+    assert "translation_seeds.png" in (tmp_path / "out" / "translation_seeds.md").read_text()
 
 
 def test_cli_refuses_an_unfinished_run(tmp_path):
