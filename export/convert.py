@@ -180,7 +180,15 @@ def convert_bytes(model, quantize="float32", representative_data=None, recurrent
     quantized = {k: f for k, f in functions.items() if k not in float_keys}
     parts = []
     if quantized:
-        parts.append(_convert_signatures(tf, quantized, quantize, samples, per_channel_dense))
+        try:
+            parts.append(_convert_signatures(tf, quantized, quantize, samples, per_channel_dense))
+        except ExportError as exc:
+            if quantize == "int16x8" and any("int" in str(d.dtype) for d in data):
+                # measured: token (int32) inputs fail int16x8 calibration in TF 2.21
+                raise ExportError(f"{exc}. int16x8 cannot calibrate models with integer (token) "
+                                  "inputs; export this one as 'int8', 'dynamic' or "
+                                  "'float16'") from None
+            raise
     if float_keys:
         # Float compute, float16 storage of their constants (window, filters).
         parts.append(_convert_signatures(tf, {k: functions[k] for k in sorted(float_keys)},

@@ -210,3 +210,14 @@ def test_local_attention_quantizes_without_a_large_negative_fill(tmp_path):
             rng.normal(size=(64, 30, 16)).astype("float32")]
     report = export.to_tflite(model, tmp_path / "local.tflite", "int8", representative_data=data)
     assert report.validation["relative_mean_error"] <= RELATIVE_MEAN_ERROR["int8"], report.validation
+
+
+def test_int16x8_of_a_token_model_is_refused_with_the_modes_that_work(tmp_path):
+    from tests.export.test_stepped_plan import _masked_text_model
+
+    model = _masked_text_model("gru", True, True, "attention")
+    tokens = np.random.default_rng(0).integers(1, 20, size=(16, 9))
+    path = tmp_path / "text-int16x8.tflite"
+    with pytest.raises(export.ExportError, match=r"integer \(token\) inputs.*'int8'"):
+        export.to_tflite(model, path, quantize="int16x8", representative_data=tokens)
+    assert not path.exists()
