@@ -91,8 +91,9 @@ def main(argv=None):
     p.add_argument("--kws-data", metavar="DIR",
                    help="a built speech-commands set: also run benchmarks.keyword_window")
     args = p.parse_args(argv)
-    if args.kws_data and not (Path(args.kws_data) / "manifest.csv").is_file() and not any(
-            (Path(args.kws_data) / k).is_dir() for k in ("yes", "no", "_background_noise_")):
+    from zoo.data.speech_commands import is_data_dir
+
+    if args.kws_data and not is_data_dir(args.kws_data):
         p.error(f"--kws-data {args.kws_data}: no speech-commands set there; build one with "
                 "`python -m zoo.data.speech_commands build --data-dir DIR`")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

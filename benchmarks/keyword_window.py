@@ -137,14 +137,15 @@ def test_windows(x_test, y_test, beds, seconds):
     return x, y_test, third_of(offsets, seconds, CLIP_SAMPLES)
 
 
-def load(data_dir, max_train=None, max_test=None, seed=0):
-    """`(train clips, labels, train beds)`, `(test clips, labels, test beds)` of a built set."""
+def load(data_dir, max_test=None, seed=0):
+    """`(train clips, labels, train beds)`, `(test clips, labels, test beds)` of a built set
+    (all training clips; at most `max_test` test clips)."""
     from zoo import training
     from zoo.data import speech_commands
 
     sil = speech_commands.LABELS.index(speech_commands.SILENCE)
     out = []
-    for split, cap in (("train", max_train), ("test", max_test)):
+    for split, cap in (("train", None), ("test", max_test)):
         x, y, _ = speech_commands.load(data_dir, split)
         beds = x[y == sil]
         x, y = training.subset(x, y, cap, seed)

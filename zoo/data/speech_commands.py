@@ -1138,6 +1138,12 @@ def _is_real_layout(root: Path) -> bool:
         (root / k).is_dir() for k in KEYWORDS)
 
 
+def is_data_dir(data_dir) -> bool:
+    """Whether `load` can read `data_dir`: a built set (manifest.csv) or the real corpus."""
+    root = Path(data_dir)
+    return (root / "manifest.csv").is_file() or (root.is_dir() and _is_real_layout(root))
+
+
 def load(data_dir, split: str, *, seed: int = 0, balance_unknown: bool = True):
     """Load one split as (waveforms float32 (n, 16000) in [-1, 1], labels int64 (n,), label names).
 
