@@ -31,14 +31,6 @@ def test_examples_dedupe_and_drop_texts_of_two_categories(fortune_dir):
     assert pairs == [("Soup is good.", "food"), ("A lawyer walks into court.", "law")]
 
 
-def test_split_is_a_pure_function_of_the_case_folded_text():
-    texts = [f"quotation number {i}" for i in range(3000)]
-    splits = [fortunes.split_of(t) for t in texts]
-    assert splits == [fortunes.split_of(t.upper()) for t in texts]
-    shares = {s: splits.count(s) / len(splits) for s in fortunes.SPLITS}
-    assert abs(shares["train"] - 0.70) < 0.03 and abs(shares["test"] - 0.15) < 0.03
-
-
 def test_missing_files_name_the_package_to_install(tmp_path):
     with pytest.raises(FileNotFoundError, match="apt-get install fortunes"):
         fortunes.examples(tmp_path)

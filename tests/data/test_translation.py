@@ -130,14 +130,6 @@ def test_numbers_pairs_are_deterministic_distinct_and_mixed():
         tr.numbers_pairs(80000, kind="dates")
 
 
-def test_split_is_a_pure_function_of_the_case_folded_english():
-    texts = [f"sentence number {i}" for i in range(4000)]
-    parts = [tr.split_of(t) for t in texts]
-    assert parts == [tr.split_of(t.upper()) for t in texts]
-    shares = {s: parts.count(s) / len(parts) for s in tr.SPLITS}
-    assert abs(shares["train"] - 0.8) < 0.03 and abs(shares["test"] - 0.1) < 0.02
-
-
 def test_splits_share_no_sentence_with_train():
     pairs = [(f"english {i}", f"deutsch {i % 300}") for i in range(1000)]
     parts = tr.splits(pairs)
