@@ -55,16 +55,23 @@ def _interpreter_class(backend=None):
                            f"(pip install ai-edge-litert). Tried: {'; '.join(errors)}")
 
 
-def read_plan(data: bytes):
-    """The stepped-export plan stored in a `.tflite` file, or None."""
-    meta = read_metadata(data)
-    raw = meta.get(stepped.PLAN_METADATA_NAME)
+def json_metadata(metadata: dict, name: str, what: str):
+    """The JSON stored under `name` in a file's metadata (`read_metadata`), or None."""
+    raw = metadata.get(name)
     if raw is None:
         return None
     try:
-        plan = json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RuntimeLoadError(f"corrupt export plan in the file's metadata ({exc})") from None
+        raise RuntimeLoadError(f"corrupt {what} in the file's metadata ({exc})") from None
+
+
+def read_plan(data: bytes, metadata: dict | None = None):
+    """The stepped-export plan stored in a `.tflite` file, or None."""
+    metadata = read_metadata(data) if metadata is None else metadata
+    plan = json_metadata(metadata, stepped.PLAN_METADATA_NAME, "export plan")
+    if plan is None:
+        return None
     if plan.get("version") != stepped.PLAN_VERSION:
         raise RuntimeLoadError(
             f"export plan version {plan.get('version')} is not supported by this "
@@ -79,7 +86,8 @@ class Runtime:
         self.source = source
         try:
             check_structure(data)  # bad indices can crash the interpreter itself
-            self.plan = read_plan(data)
+            self.metadata = read_metadata(data)
+            self.plan = read_plan(data, self.metadata)
         except FlatbufferError as exc:
             raise RuntimeLoadError(f"{source}: {exc}") from None
         self.backend, Interpreter = _interpreter_class(backend)
@@ -161,6 +169,15 @@ class Runtime:
                 value = (value.astype(np.float32) - zero) * scale
             out[name] = value
         return out
+
+    def call_signature(self, key, feed):
+        """Run one signature on a batch feed `{input: (batch, ...)}`, row by row (the
+        signatures have batch 1); returns `{output: (batch, ...)}`."""
+        batch = len(next(iter(feed.values())))
+        with self._lock:
+            rows = [self._call_signature(key, {k: v[i:i + 1] for k, v in feed.items()})
+                    for i in range(batch)]
+        return {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
 
     def _check_inputs(self, args, kwargs):
         names = self.input_names

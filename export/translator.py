@@ -18,14 +18,13 @@ translate` gives the Keras backend, so both paths share this loop.
 
 from __future__ import annotations
 
-import json
 from types import SimpleNamespace
 
 import numpy as np
 
 from export.errors import RuntimeLoadError
 from export.flatbuffer import read_metadata
-from export.runtime import load
+from export.runtime import json_metadata, load
 from zoo.models.translation import decoding
 
 METADATA_NAME = "zoo_seq2seq"
@@ -86,11 +85,10 @@ def is_translator(data: bytes) -> bool:
 def tflite_backend(path, threads=None, backend=None):
     """The backend of a translator `.tflite` file (see `export.seq2seq`)."""
     rt = load(path, threads=threads, backend=backend)
-    raw = read_metadata(open(path, "rb").read()).get(METADATA_NAME)
-    if raw is None:
+    meta = json_metadata(rt.metadata, METADATA_NAME, "translator description")
+    if meta is None:
         raise RuntimeLoadError(f"{path}: not a translator file (no {METADATA_NAME!r} metadata); "
                                "export translators with export.seq2seq.to_tflite")
-    meta = json.loads(raw.decode("utf-8"))
     signature = meta["step_signature"]
     if signature not in rt.signatures:
         raise RuntimeLoadError(f"{path}: the {signature!r} signature is missing")
@@ -102,9 +100,7 @@ def tflite_backend(path, threads=None, backend=None):
         return memory, mask, state
 
     def step(feed):
-        rows = [rt._call_signature(signature, {k: v[i:i + 1] for k, v in feed.items()})
-                for i in range(len(feed["token"]))]
-        return {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
+        return rt.call_signature(signature, feed)
 
     return SimpleNamespace(encode=encode, step=step, state_sizes=sizes,
                            state_names=list(meta["state_names"]), bos=meta["bos"],
