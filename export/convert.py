@@ -180,15 +180,7 @@ def convert_bytes(model, quantize="float32", representative_data=None, recurrent
     quantized = {k: f for k, f in functions.items() if k not in float_keys}
     parts = []
     if quantized:
-        try:
-            parts.append(_convert_signatures(tf, quantized, quantize, samples, per_channel_dense))
-        except ExportError as exc:
-            if quantize == "int16x8" and any("int" in str(d.dtype) for d in data):
-                # measured: token (int32) inputs fail int16x8 calibration in TF 2.21
-                raise ExportError(f"{exc}. int16x8 cannot calibrate models with integer (token) "
-                                  "inputs; export this one as 'int8', 'dynamic' or "
-                                  "'float16'") from None
-            raise
+        parts.append(_convert_signatures(tf, quantized, quantize, samples, per_channel_dense))
     if float_keys:
         # Float compute, float16 storage of their constants (window, filters).
         parts.append(_convert_signatures(tf, {k: functions[k] for k in sorted(float_keys)},
@@ -220,7 +212,17 @@ def _convert_signatures(tf, functions, quantize, samples, per_channel_dense):
         tf.saved_model.save(tf.Module(), workdir, signatures=frozen)
         converter = tf.lite.TFLiteConverter.from_saved_model(workdir, signature_keys=list(frozen))
         _configure(tf, converter, quantize, samples, per_channel_dense)
-        return _run_converter(converter, quantize)
+        try:
+            return _run_converter(converter, quantize)
+        except ExportError as exc:
+            integer = any(spec.dtype.is_integer for f in functions.values()
+                          for spec in f.input_signature)
+            if quantize == "int16x8" and integer:
+                # measured: token (int32) inputs fail int16x8 calibration in TF 2.21
+                raise ExportError(f"{exc}. int16x8 cannot calibrate models with integer (token) "
+                                  "inputs; export this one as 'int8', 'dynamic' or "
+                                  "'float16'") from None
+            raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -107,6 +107,17 @@ def test_tflite_file_decodes_like_keras(attention, tmp_path, rng):
                for h in out for t in h.tokens)
 
 
+def test_int16x8_translator_is_refused_with_the_modes_that_work(tmp_path, rng):
+    from export.errors import ExportError
+
+    model = models.build_translator("bahdanau", **TINY)
+    src, tgt = _batch(rng, 8)
+    path = tmp_path / "mt.int16x8.tflite"
+    with pytest.raises(ExportError, match=r"integer \(token\) inputs.*'int8'"):
+        seq2seq.to_tflite(model, path, "int16x8", representative_data=[src, tgt])
+    assert not path.exists()
+
+
 def test_tflite_backend_refuses_a_plain_model_file(tmp_path):
     import export
 
