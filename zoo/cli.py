@@ -140,6 +140,7 @@ def export_command(
             check_output_path(json_report)
         except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
             fail(str(exc))
+    convert, extra = export.to_tflite, {"gpu_check": gpu_check}
     if _is_model_file(model):
         if quantize in ("int8", "int16x8") and representative is None:
             fail(f"--quantize {quantize} needs --representative DATA.npz to calibrate")
@@ -165,20 +166,10 @@ def export_command(
                      "export without it")
             from export import seq2seq
 
-            try:
-                report = seq2seq.to_tflite(keras_model, output, quantize=quantize,
-                                           representative_data=data)
-            except (export.ExportError, FileNotFoundError, PermissionError) as exc:
-                fail(str(exc))
-            print_report(report)
-            if json_report is not None:
-                from zoo.files import atomic_write_bytes
-
-                atomic_write_bytes(json_report, report.to_json().encode())
-            return
+            convert, extra = seq2seq.to_tflite, {}
     try:
-        report = export.to_tflite(keras_model, output, quantize=quantize,
-                                  representative_data=data, gpu_check=gpu_check)
+        report = convert(keras_model, output, quantize=quantize, representative_data=data,
+                         **extra)
     except (export.ExportError, FileNotFoundError, PermissionError) as exc:
         fail(str(exc))
     print_report(report)
