@@ -262,19 +262,19 @@ def _run_converter(converter, quantize):
 
 def write_converted(path, convert, *, quantize, recurrent):
     """Check `path`, run `convert() -> (flatbuffer, plan)`, write the file atomically and
-    describe it: `(ExportReport, plan)`. Every exporter writes through here, so a bad path
-    fails before the (slow) conversion and no file is ever half-written."""
+    return its `ExportReport`. Every exporter writes through here, so a bad path fails
+    before the (slow) conversion and no file is ever half-written."""
     try:
         check_output_path(path)
     except IsADirectoryError as exc:
         raise ExportError(f"`path`: {exc}") from None
     start = time.perf_counter()
-    flatbuffer, plan = convert()
+    flatbuffer, _ = convert()
     seconds = time.perf_counter() - start
     atomic_write_bytes(path, flatbuffer)
     report = describe(flatbuffer, path=str(path), quantize=quantize, recurrent=recurrent)
     report.convert_seconds = round(seconds, 2)
-    return report, plan
+    return report
 
 
 def to_tflite(model, path, quantize="float32", representative_data=None, validate=True,
@@ -306,7 +306,7 @@ def to_tflite(model, path, quantize="float32", representative_data=None, validat
     """
     if validate and validation_data is not None:
         as_input_list(model, validation_data, argument="validation_data")
-    report, _ = write_converted(
+    report = write_converted(
         path, lambda: convert_bytes(model, quantize, representative_data, recurrent,
                                     per_channel_dense=per_channel_dense),
         quantize=quantize, recurrent=recurrent)

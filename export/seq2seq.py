@@ -111,7 +111,7 @@ def convert_bytes(model, quantize="float32", representative_data=None, seed=0,
 def to_tflite(model, path, quantize="float32", representative_data=None, per_channel_dense=False):
     """Convert a translator to `path` (written atomically) and return an `ExportReport`
     (validate it with `export.translator.agreement`)."""
-    report, _ = convert.write_converted(
+    report = convert.write_converted(
         path, lambda: convert_bytes(model, quantize, representative_data,
                                     per_channel_dense=per_channel_dense),
         quantize=quantize, recurrent="stepped")
