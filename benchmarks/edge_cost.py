@@ -56,9 +56,12 @@ with np.load(inputs) as data:
     x = [data[f"x{i}"] for i in range(len(data.files))]
 before = rss_mib()
 out = {"rss_before_mib": before}
+with open(path, "rb") as f:
+    is_translator = translator.is_translator(f.read())
 for threads in (1, 2):
-    if translator.is_translator(open(path, "rb").read()):  # one sentence, greedy, host loop
+    if is_translator:  # one sentence, greedy, host loop
         tb = translator.tflite_backend(path, threads=threads, backend=backend)
+        rt = tb.runtime
         call = lambda: translator.decode_ids(tb, x[0])
     else:
         rt = runtime.load(path, threads=threads, backend=backend)
@@ -73,7 +76,7 @@ for threads in (1, 2):
     out[f"p50_ms_{threads}t"] = float(np.percentile(times, 50) * 1e3)
     out[f"p90_ms_{threads}t"] = float(np.percentile(times, 90) * 1e3)
 out["rss_peak_mib"] = rss_mib()
-out["backend"] = backend
+out["backend"] = rt.backend
 print("EDGE_COST " + json.dumps(out))
 """
 
