@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -71,10 +72,8 @@ def readme(out_dir, link_prefix=""):
             continue
         found += 1
         text = md.read_text()
-        if link_prefix:
-            for png in ("long_range.png", "keyword_window.png", "translation.png",
-                        "translation_seeds.png"):
-                text = text.replace(f"]({png})", f"]({link_prefix}{png})")
+        if link_prefix:  # plots sit beside their tables
+            text = re.sub(r"\]\(([\w.-]+\.png)\)", lambda m: f"]({link_prefix}{m[1]})", text)
         first, _, rest = text.partition("\n")
         parts += [f"## {heading}", "",
                   f"Source: [`{link_prefix}{stem}.json`]({link_prefix}{stem}.json)", "",
@@ -109,13 +108,11 @@ def main(argv=None):
     if not args.quick:
         steps.append(("export_modes", export_modes.main, common))
     if args.kws_data:
-        small = ["--seeds", "1", "--seconds", "1", "3", "--epochs", "2",
-                 "--train-windows", "1000", "--max-test", "600"] if args.quick else []
         steps.append(("keyword_window", keyword_window.main,
-                      ["--data-dir", args.kws_data, *small, "--out", str(out)]))
+                      ["--data-dir", args.kws_data, *common]))
     for name, run, argv in steps:
         start = time.time()
-        print(f"== benchmarks.{name} {' '.join(argv[:-2])}", flush=True)
+        print(f"== benchmarks.{name} {' '.join(quick)}", flush=True)
         code = run(argv)
         if code:
             return code

@@ -42,6 +42,8 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("kws-att-mh-gru", "kws-gru")
 FULL = dict(seconds=(1, 2, 3), train_windows=4000, epochs=10, batch=64, learning_rate=2e-3)
+RUN_DEFAULTS = dict(seeds=3, max_test=None)  # how many runs and test clips (not in `config`)
+QUICK = dict(FULL, seconds=(1, 3), train_windows=1000, epochs=2, seeds=1, max_test=600)
 TEST_SEED = 12345
 THIRDS = ("first", "middle", "last")
 
@@ -196,13 +198,19 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", required=True,
                    help="a built speech-commands set (python -m zoo.data.speech_commands build)")
-    p.add_argument("--seconds", type=int, nargs="+", default=list(FULL["seconds"]))
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--epochs", type=int, default=FULL["epochs"])
-    p.add_argument("--train-windows", type=int, default=FULL["train_windows"])
-    p.add_argument("--max-test", type=int, default=None, help="cap on test clips (default all)")
+    p.add_argument("--quick", action="store_true",
+                   help="1 seed of 1 and 3 s windows on a small budget (a few minutes)")
+    p.add_argument("--seconds", type=int, nargs="+", help=f"default {FULL['seconds']}")
+    p.add_argument("--seeds", type=int, help=f"default {RUN_DEFAULTS['seeds']}")
+    p.add_argument("--epochs", type=int, help=f"default {FULL['epochs']}")
+    p.add_argument("--train-windows", type=int, help=f"default {FULL['train_windows']}")
+    p.add_argument("--max-test", type=int, help="cap on test clips (default all)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = p.parse_args(argv)
+    base = QUICK if args.quick else dict(FULL, **RUN_DEFAULTS)
+    for key in ("seconds", "seeds", "epochs", "train_windows", "max_test"):
+        if getattr(args, key) is None:
+            setattr(args, key, base[key])
     if args.seeds < 1 or args.epochs < 1 or args.train_windows < 1:
         p.error("--seeds, --epochs and --train-windows must be at least 1")
     if any(s < 1 or s > 10 for s in args.seconds):
