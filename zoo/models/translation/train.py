@@ -141,7 +141,7 @@ def score(hyps, pairs, vocab, family):
     from zoo.models.translation import evaluation
 
     texts = [translation.detokenize(h.tokens, vocab, family["target_level"]) for h in hyps]
-    refs = [_reference(p[1], family) for p in pairs]
+    refs = _references([p[1] for p in pairs], family)
     lengths = translation.source_lengths([p[0] for p in pairs], "word")
     overall = evaluation.corpus_scores(texts, refs)
     return dict(bleu=overall["bleu"], chrf=overall["chrf"],
@@ -151,14 +151,14 @@ def score(hyps, pairs, vocab, family):
                     lengths, texts, refs, edges=family["edges"])), texts, refs
 
 
-def _reference(text, family):
-    """The reference as the tokenizer sees it (case-folded, NFKC), detokenized
-    like the hypotheses, so BLEU compares like with like."""
+def _references(texts, family):
+    """The references as the tokenizer sees them (case-folded, NFKC), detokenized
+    like the hypotheses, so BLEU compares like with like; one tokenizer call."""
     from zoo.data import wordpiece
 
     if family["target_level"] == "char":
-        return "".join(translation.tokenize([text], "char")[0])
-    return wordpiece.join(translation.tokenize([text], "word")[0])
+        return ["".join(t) for t in translation.tokenize(texts, "char")]
+    return [wordpiece.join(t) for t in translation.tokenize(texts, "word")]
 
 
 def main(argv=None, name=None):
