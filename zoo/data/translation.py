@@ -466,8 +466,14 @@ def encode_source(texts, vocab, length, level="word"):
     """int32 `(len(texts), length)`: ids of the first `length` tokens, 0-padded,
     1 for tokens not in the vocabulary."""
     _check_length(length)
+    return ids_of(to_tokens(texts, vocab, level), vocab, length)
+
+
+def ids_of(token_lists, vocab, length):
+    """int32 `(len(token_lists), length)` ids of tokenized texts (`to_tokens`), as
+    `encode_source` makes them."""
+    _check_length(length)
     index = _index(vocab)
-    token_lists = to_tokens(texts, vocab, level)
     ids = np.zeros((len(token_lists), length), np.int32)
     for row, toks in enumerate(token_lists):
         seq = [index.get(t, 1) for t in toks[:length]]

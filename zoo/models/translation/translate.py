@@ -94,12 +94,13 @@ def encode_for(name, sentences):
     family = family_of(name)
     sentences = _check_sentences(name, sentences)
     vocab, limit = vocabularies(name)[0], family["source_length"]
-    counts = [len(t) for t in translation.to_tokens(sentences, vocab, family["source_level"])]
-    long = [i for i, n in enumerate(counts) if n > limit]
+    tokens = translation.to_tokens(sentences, vocab, family["source_level"])
+    long = [i for i, t in enumerate(tokens) if len(t) > limit]
     if long:
-        raise ValueError(f"sentence {long[0]} has {counts[long[0]]} tokens; {name!r} reads at "
-                         f"most {limit}, as long as the longest of its training sentences: split it")
-    return translation.encode_source(sentences, vocab, limit, family["source_level"])
+        raise ValueError(f"sentence {long[0]} has {len(tokens[long[0]])} tokens; {name!r} reads "
+                         f"at most {limit}, as long as the longest of its training sentences: "
+                         "split it")
+    return translation.ids_of(tokens, vocab, limit)
 
 
 def translate_with_alignments(name, sentences, *, beam=4, length_penalty=0.6, model=None,
