@@ -252,11 +252,8 @@ def _beam(step_fn, states, bos, eos, max_length, beam, alpha, early_stopping, n)
     done = np.zeros(batch, bool)
     vocab, width = None, None
 
-    def lp(length):
-        return ((5.0 + length) / 6.0) ** alpha
-
     def add(row, hyp):
-        item = (hyp.score / lp(hyp.length), hyp)
+        item = (hyp.penalised(alpha), hyp)
         finished[row].append(item)
         finished[row].sort(key=lambda it: -it[0])
         del finished[row][keep:]
@@ -313,7 +310,7 @@ def _beam(step_fn, states, bos, eos, max_length, beam, alpha, early_stopping, n)
 
         # Stop sentences that live hypotheses can no longer improve.
         if length < max_length:
-            best_lp = max(lp(length + 1), lp(max_length))
+            best_lp = max(length_penalty(length + 1, alpha), length_penalty(max_length, alpha))
             reach = cum.max(axis=1) / best_lp
             for row in np.flatnonzero(~done):
                 if finished[row] and (finished[row][0][0] >= reach[row]
