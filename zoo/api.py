@@ -109,6 +109,14 @@ def load_tflite(name, quantize="int8", threads=None):
     """The shipped `<name>.<quantize>.tflite`, checked, as an `export.runtime.Runtime`
     (call it with float arrays). A mode without a shipped file raises a
     `ValueError` listing the shipped modes."""
+    from export import runtime
+
+    return runtime.load(tflite_path(name, quantize), threads=threads)
+
+
+def tflite_path(name, quantize="int8"):
+    """The path of the shipped `<name>.<quantize>.tflite`, checksum-checked; a mode
+    without a shipped file raises a `ValueError` listing the shipped modes."""
     entry = registry.get(name)
     if quantize not in MODES:
         raise ValueError(f"quantize must be one of {', '.join(MODES)}; got {quantize!r}")
@@ -119,10 +127,7 @@ def load_tflite(name, quantize="int8", threads=None):
                if quantize in entry.exports else f"{name!r} does not support {quantize} export")
         raise ValueError(f"{name!r} ships no {quantize} TFLite file; shipped modes: "
                          f"{', '.join(shipped) or 'none'} ({how})")
-    path = artifacts.file(registry.tflite_filename(name, quantize))
-    from export import runtime
-
-    return runtime.load(path, threads=threads)
+    return artifacts.file(registry.tflite_filename(name, quantize))
 
 
 def labels(name):

@@ -148,12 +148,12 @@ def _tflite_path(name, tflite):
     from zoo import registry
 
     if str(tflite) in registry.MODES:
-        artifacts = registry.require_artifacts(name)
-        fname = registry.tflite_filename(name, str(tflite))
-        if not artifacts.has(fname):
-            raise ValueError(f"{name!r} ships no {tflite} TFLite file; make one with "
-                             f"`zoo export {name} --quantize {tflite} -o FILE` and pass its path")
-        return artifacts.file(fname)
+        from zoo.api import tflite_path
+
+        try:
+            return tflite_path(name, str(tflite))
+        except ValueError as exc:
+            raise ValueError(f"{exc}; then pass its path as tflite=") from None
     path = Path(tflite)
     if not path.is_file():
         raise FileNotFoundError(f"tflite={str(tflite)!r} is neither a mode "
