@@ -135,10 +135,6 @@ _SENTENCE_ALTERNATIVE = re.compile(r"(?<=[.!?…“]), (?=[„\"'A-ZÄÖÜ])")
 
 # ----------------------------------------------------------------------------- cleaning
 
-def _key(text):
-    return _splits.key(text)
-
-
 def _tidy(text):
     return _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACE.sub(" ", text)).strip()
 
@@ -237,7 +233,7 @@ def freedict_pairs(path=DEFAULT_FREEDICT, min_words=4, max_words=15):
         pair = clean_pair(*raw)
         if pair is None:
             continue
-        key = _key(pair[0])
+        key = _splits.key(pair[0])
         if key in seen:
             continue
         seen.add(key)
@@ -369,11 +365,11 @@ def splits(pairs):
     parts = {s: [] for s in SPLITS}
     for pair in pairs:
         parts[split_of(pair[0])].append(pair)
-    train_en = {_key(e) for e, _ in parts["train"]}
-    train_de = {_key(g) for _, g in parts["train"]}
+    train_en = {_splits.key(e) for e, _ in parts["train"]}
+    train_de = {_splits.key(g) for _, g in parts["train"]}
     for s in ("validation", "test"):
         parts[s] = [(e, g) for e, g in parts[s]
-                    if _key(e) not in train_en and _key(g) not in train_de]
+                    if _splits.key(e) not in train_en and _splits.key(g) not in train_de]
     return parts
 
 
