@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo import cards, registry, training
+from zoo import cards, training
 from zoo.files import atomic_write_bytes
 from zoo.shipping import ROOT, ship, write_card
 
@@ -119,7 +119,6 @@ def main():
             if baseline and baseline in seed_runs:
                 atomic_write_bytes(dest / "comparison.json", json.dumps(comparison(
                     name, baseline, seed_runs, args.metric), indent=2).encode())
-            registry.write_checksums(dest)
         names = list(runs)
     gpu = {} if args.no_gpu else gpu_results(names)
     for name in names:
