@@ -76,7 +76,12 @@ def encode(texts, vocab, length):
     index = vocab if isinstance(vocab, dict) else {t: i for i, t in enumerate(vocab)}
     if index.get(PAD) != 0 or index.get(UNK) != 1:
         raise ValueError(f"the vocabulary must start with {PAD!r} and {UNK!r} (ids 0 and 1)")
-    token_lists = tokenize(texts)
+    return token_ids(tokenize(texts), index, length)
+
+
+def token_ids(token_lists, index, length):
+    """int32 `(len(token_lists), length)`: `index[token]` (1 when missing) of the first
+    `length` tokens of each list, 0-padded on the right."""
     ids = np.zeros((len(token_lists), length), np.int32)
     for row, toks in enumerate(token_lists):
         seq = [index.get(t, 1) for t in toks[:length]]

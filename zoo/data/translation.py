@@ -469,12 +469,7 @@ def ids_of(token_lists, vocab, length):
     """int32 `(len(token_lists), length)` ids of tokenized texts (`to_tokens`), as
     `encode_source` makes them."""
     _check_length(length)
-    index = _index(vocab)
-    ids = np.zeros((len(token_lists), length), np.int32)
-    for row, toks in enumerate(token_lists):
-        seq = [index.get(t, 1) for t in toks[:length]]
-        ids[row, :len(seq)] = seq
-    return ids
+    return _text.token_ids(token_lists, _index(vocab), length)
 
 
 def encode_target(texts, vocab, length, level="word"):
