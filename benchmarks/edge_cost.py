@@ -123,18 +123,14 @@ def measure(path, inputs_npz, backend, repeats):
 
 
 def headline_metric(name):
-    """The metric a model is judged by, where its task says (translators: their family's)."""
+    """The metric a model is judged by, as its registration or family declares it
+    (None for an unknown name)."""
     from zoo import registry
 
     try:
-        entry = registry.get(name)
+        return registry.get(name).headline_metric
     except registry.UnknownModelError:
         return None
-    if entry.task != "translation":
-        return None
-    from zoo.models.translation.models import family_of
-
-    return family_of(name).get("metric")
 
 
 def metric_of(results, mode, prefer=None):
@@ -157,7 +153,7 @@ def streaming_rows(tmp, repeats, names=STREAMING, modes=("float32", "int8")):
     is p50 / 20 ms."""
     import export
     from zoo.models.kws import streaming
-    from zoo.models.kws.train import representative_data
+    from zoo.models.kws.preprocessing import representative_data
 
     rows = []
     for name in names:

@@ -7,7 +7,7 @@ and `training.json`). Runs are grouped by model; the table gives the test
 metric of the Keras model and of its int8 TFLite file, mean ± std over
 seeds, and the classical peers the trainer measured on the same test split
 (`training.json` "classical_baselines"; deterministic, so one value each).
-Pairs are the `BASELINE_OF` maps of the trainers. Writes
+Pairs are the registered twins (`zoo.registry.baseline_pairs`). Writes
 `<name>_attention_vs_baseline.json` and `.md`.
 """
 
@@ -19,7 +19,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from zoo import training
+from zoo import registry
 from benchmarks.results_io import write_results
 
 def collect(run_dirs, metric="accuracy"):
@@ -49,7 +49,7 @@ def mean_std(values):
 
 
 def summarise(runs, pair_map=None):
-    pair_map = training.baseline_pairs() if pair_map is None else pair_map
+    pair_map = registry.baseline_pairs() if pair_map is None else pair_map
     rows = []
     for model, items in sorted(runs.items()):
         mean, std = mean_std([r["value"] for r in items])

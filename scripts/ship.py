@@ -8,8 +8,8 @@ the model cards and SHA256SUMS.
 
 `RUN` is the `--out` of `zoo train NAME`. Every file the run lists in its
 SHA256SUMS is shipped (weights re-saved without optimizer state). For an
-attention model whose no-attention twin (`BASELINE_OF` of its trainer
-module) has seed runs too, `comparison.json` holds the mean test metric of
+attention model whose no-attention twin (`baseline=` of its registration)
+has seed runs too, `comparison.json` holds the mean test metric of
 each over the same seeds. The WebGPU column of the cards comes from
 `python -m export.gpu_check` (cards say "not measured" where Chromium is missing).
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo import cards, training
+from zoo import cards, registry
 from zoo.files import atomic_write_bytes
 from zoo.shipping import ROOT, ship, write_card
 
@@ -31,7 +31,7 @@ POINT_METRICS = ("bleu", "chrf")
 
 
 def baseline_of(name):
-    return training.baseline_pairs().get(name)
+    return registry.baseline_pairs().get(name)
 
 
 def _metric(run, metric):

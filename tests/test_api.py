@@ -339,8 +339,8 @@ def test_read_audio_and_default_speech_preprocess(tmp_path):
     with registry.temporary_registry(empty=True):
         registry.register_model("wave-model", task="speech", input_spec=(1000, 1))(build_tiny)
         registry.register_model("mel-model", task="speech", input_spec=(49, 40))(build_tiny)
-        pre = api.default_preprocess(registry.get("wave-model"))
+        pre = registry.get("wave-model").hook("preprocess")
         batch = pre([str(tmp_path / "ok.wav"), np.ones(1200, np.float32)])
         assert batch.shape == (2, 1000, 1) and batch[0, 800:].max() == 0 and batch[1].min() == 1
         with pytest.raises(ValueError, match="not a raw waveform; register preprocess="):
-            api.default_preprocess(registry.get("mel-model"))
+            registry.get("mel-model").hook("preprocess")([np.ones(1000, np.float32)])

@@ -14,6 +14,10 @@ light (no Keras or TensorFlow).
 
 import importlib
 
+from zoo.lazy import submodules
+
+_submodules = submodules(__name__)
+
 __version__ = "0.1.0"
 
 _API = ("list_models", "load", "load_tflite", "labels", "model_card", "predict", "explain",
@@ -25,7 +29,7 @@ __all__ = ["__version__", *_API]
 def __getattr__(name):
     if name in _API:
         return getattr(importlib.import_module("zoo.api"), name)
-    raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+    return _submodules(name)  # zoo.models, zoo.registry, ... without importing them first
 
 
 def __dir__():

@@ -17,18 +17,12 @@ Models come from `zoo.registry` (builders) and their artifact directory
 directory's `SHA256SUMS` before use (`zoo.registry.ChecksumError`).
 Nothing is downloaded.
 
-`predict` runs `preprocess -> model -> postprocess` of the entry. A single
-item (a path, a string, one array) gives one result; a list gives a list
-(forecasters: an array with a leading batch axis). Without registered hooks:
-
-* speech: WAV paths (PCM, 16 kHz) or 1-D float arrays, for models whose
-  input is the raw waveform `(samples,)` / `(samples, 1)` (padded or cut
-  to `samples`); feature-based models register their own `preprocess`;
-* series: `(time, channels)` arrays, stacked;
-* text / translation: strings, passed as a string array (models with
-  their own `TextVectorization`);
-* classifiers return label strings (`labels(name)`; class indices if the
-  model has none), other tasks the model output.
+`predict` runs `preprocess -> model -> postprocess` of the model's family
+(`zoo.family`; the defaults of each task are in `zoo.tasks`). A single item
+(a path, a string, one array) gives one result; a list gives a list
+(forecasters: an array with a leading batch axis). Classifiers return label
+strings (`labels(name)`; class indices if the model has none). A family may
+replace `predict` and `explain` as a whole (translators: beam search).
 """
 
 from __future__ import annotations
@@ -63,11 +57,8 @@ def list_models(pattern="*", task=None):
 
 
 def _compile(model, entry):
-    if entry.task == "forecasting":
-        model.compile(optimizer="adam", loss="mse", metrics=["mae"])
-    else:
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"] if entry.is_classifier else None)
+    model.compile(optimizer="adam", loss=entry.family.loss,
+                  metrics=list(entry.family.compile_metrics) or None)
 
 
 def load(name, pretrained=True, *, compile=True, **config):
@@ -225,11 +216,8 @@ def read_audio(item, sample_rate=SAMPLE_RATE):
 
 
 def _item_ndim(entry):
-    if entry.task == "speech":
-        return 1
-    if entry.task in ("text", "translation"):
-        return 0
-    return len(entry.input_spec[0]["shape"])
+    ndim = entry.family.item_ndim
+    return len(entry.input_spec[0]["shape"]) if ndim is None else ndim
 
 
 def _as_items(entry, inputs):
@@ -246,71 +234,6 @@ def _as_items(entry, inputs):
         return False, list(arr)
     raise ValueError(f"{entry.name!r} takes one {entry.task} input with {ndim} axes or a batch "
                      f"with {ndim + 1}; got an array of shape {arr.shape}")
-
-
-def _fit_length(wave_, length, what="waveform"):
-    if length is None or wave_.shape[0] == length:
-        return wave_
-    if wave_.shape[0] > length:
-        warnings.warn(f"{what} has {wave_.shape[0]} samples ({wave_.shape[0] / SAMPLE_RATE:.2f} s "
-                      f"at {SAMPLE_RATE} Hz); the model takes {length}: using the first {length}",
-                      UserWarning, stacklevel=3)
-        return wave_[:length]
-    return np.pad(wave_, (0, length - wave_.shape[0]))
-
-
-def _describe(item):
-    return repr(os.fspath(item)) if isinstance(item, (str, os.PathLike)) else "a waveform"
-
-
-def default_preprocess(entry):
-    """The preprocess used when `entry` registered none (see module doc)."""
-    spec = entry.input_spec[0]["shape"]
-
-    if entry.task == "speech":
-        if not (len(spec) == 1 or (len(spec) == 2 and spec[1] == 1)):
-            raise ValueError(f"{entry.name!r} registered no preprocess and its input {spec} is "
-                             "not a raw waveform; register preprocess= (e.g. log-mel features)")
-
-        def speech(items):
-            batch = np.stack([_fit_length(read_audio(i), spec[0], _describe(i)) for i in items])
-            return batch[..., None] if len(spec) == 2 else batch
-
-        return speech
-    if entry.task in ("text", "translation"):
-        def text(items):
-            if not all(isinstance(i, str) for i in items):
-                raise ValueError(f"{entry.name!r} takes strings")
-            return np.array(items, dtype=object)
-
-        return text
-
-    def series(items):
-        arrays = [np.asarray(i, np.float32) for i in items]
-        for a in arrays:
-            if a.ndim != len(spec) or any(w is not None and w != g for w, g in zip(spec, a.shape)):
-                want = ", ".join("?" if w is None else str(w) for w in spec)
-                raise ValueError(f"{entry.name!r} takes arrays of shape ({want}); got {a.shape}")
-        return np.stack(arrays)
-
-    return series
-
-
-def default_postprocess(entry):
-    def post(outputs, labels):
-        y = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
-        y = np.asarray(y)
-        if not entry.is_classifier:
-            return y
-        index = y.reshape(y.shape[0], -1).argmax(axis=-1)
-        if labels is None:
-            return [int(i) for i in index]
-        if y.shape[-1] != len(labels):
-            raise ValueError(f"{entry.name!r} outputs {y.shape[-1]} classes but has "
-                             f"{len(labels)} labels")
-        return [labels[int(i)] for i in index]
-
-    return post
 
 
 def _check_model(entry, model):
@@ -340,8 +263,9 @@ def predict(name, inputs, *, model=None, tflite=None, batch_size=32):
     shipped TFLite file; pass `model=` (a loaded Keras model or TFLite
     runtime) to reuse one across calls.
     """
-    if registry.get(name).task == "translation":
-        return translate(name, inputs, model=model, tflite=tflite)
+    entry = registry.get(name)
+    if entry.has_hook("predict"):  # the family decodes by itself (translators)
+        return entry.hook("predict")(inputs, model=model, tflite=tflite)
     entry, single, items, x, post = _prepared(name, inputs, "predict")
     if model is None:
         model = load_tflite(name, tflite) if tflite else load(name)
@@ -361,9 +285,7 @@ def _prepared(name, inputs, what):
     single, items = _as_items(entry, inputs)
     if not items:
         raise ValueError(f"{what} needs at least one input")
-    pre = entry.hook("preprocess") or default_preprocess(entry)
-    post = entry.hook("postprocess") or default_postprocess(entry)
-    return entry, single, items, pre(items), post
+    return entry, single, items, entry.hook("preprocess")(items), entry.hook("postprocess")
 
 
 def _class_labels(entry):
@@ -384,10 +306,12 @@ def explain(name, inputs):
     `result` (as `predict` gives it), `weights` (the attention weights over
     the input's real steps, summing to 1) and `steps` (the tokens of a
     text, else `None`). Draw one with `zoo.plot.attention(d["weights"],
-    x_labels=d["steps"])`.
+    x_labels=d["steps"])`. Translators give one dict per sentence with the
+    alignment `weights` (target steps, source tokens) and `target_steps`.
     """
-    if registry.get(name).task == "translation":
-        return _explain_translation(name, inputs)
+    entry = registry.get(name)
+    if entry.has_hook("explain"):  # the family explains by itself (translators)
+        return entry.hook("explain")(inputs)
     entry, single, items, x, post = _prepared(name, inputs, "explain")
     try:
         model = load(name, compile=False, return_attention=True)
@@ -397,21 +321,11 @@ def explain(name, inputs):
                          f"{', '.join(list_models('*-att-*')[:3])}") from None
     probs, weights = model.predict(x, verbose=0)
     results = post(probs, _class_labels(entry))
-    steps = None
-    if entry.task == "text":
-        from zoo.data.text import tokenize
-
-        steps = [toks[:weights.shape[1]] for toks in tokenize(items)]
-    out = []
-    for i, result in enumerate(results):
-        if steps is not None:
-            n = len(steps[i])
-        elif entry.task == "series-classification":  # real steps: flagged by zoo.data.series.pad
-            n = int((np.asarray(x)[i, :, -1] > 0).sum())
-        else:
-            n = weights.shape[-1]
-        out.append({"result": result, "weights": np.asarray(weights[i, ..., :n], np.float32),
-                    "steps": steps[i] if steps is not None else None})
+    steps_of = entry.hook("attention_steps")
+    steps = steps_of(items, x, weights) if steps_of else [(weights.shape[-1], None)] * len(items)
+    out = [{"result": result, "weights": np.asarray(weights[i, ..., :n], np.float32),
+            "steps": labels_}
+           for i, (result, (n, labels_)) in enumerate(zip(results, steps))]
     return out[0] if single else out
 
 
@@ -420,35 +334,14 @@ def translate(name, sentences, *, beam=4, length_penalty=0.6, model=None, tflite
     translation model `name`: beam search of width `beam` (1 = greedy) with the
     GNMT length penalty `length_penalty`, on the Keras model (`model=` reuses a
     loaded one) or on the shipped TFLite file of mode `tflite` (e.g. "int8")."""
-    entry = registry.get(name)
-    if entry.task != "translation":
-        raise ValueError(f"{name!r} is a {entry.task} model, not a translator; translators: "
-                         f"{', '.join(list_models(task='translation'))}")
-    from zoo.models.translation import translate as _translate
-
-    single = isinstance(sentences, str)
-    out = _translate.translate(name, [sentences] if single else sentences, beam=beam,
-                               length_penalty=length_penalty, model=model, tflite=tflite)
-    return out[0] if single else out
-
-
-def _explain_translation(name, inputs, beam=4):
-    from zoo.models.translation import translate as _translate
-
-    single = isinstance(inputs, str)
-    found = _translate.translate_with_alignments(name, [inputs] if single else inputs, beam=beam)
-    if any(t.alignments is None for t in found):
-        raise ValueError(f"{name!r} has no attention (a no-attention baseline): nothing to "
-                         f"explain; use {', '.join(list_models('mt-*-bahdanau'))}")
-    out = [{"result": t.text, "weights": np.asarray(t.alignments, np.float32),
-            "steps": t.source_tokens, "target_steps": t.target_tokens + ["[EOS]"]}
-           for t in found]
-    return out[0] if single else out
+    entry = registry.get(name, task="translation")
+    return entry.hook("predict")(sentences, beam=beam, length_penalty=length_penalty,
+                                 model=model, tflite=tflite)
 
 
 __all__ = [
     "explain", "translate",
     "list_models", "load", "load_tflite", "labels", "model_card", "predict", "read_audio",
-    "default_preprocess", "default_postprocess", "ChecksumError", "UnknownModelError",
+    "ChecksumError", "UnknownModelError",
     "PretrainedNotFoundError",
 ]

@@ -103,7 +103,7 @@ def _registry_data(entry, representative: Path | None):
     if representative is not None:
         arrays = _load_npz(representative)
         return list(arrays.values())[0] if len(arrays) == 1 else arrays
-    if entry.representative_data is None:
+    if not entry.has_hook("representative_data"):
         return None
     try:
         return entry.hook("representative_data")()
@@ -155,18 +155,16 @@ def export_command(
             fail(f"{model!r} does not support --quantize {quantize}; its export modes are "
                  f"{', '.join(entry.exports)}")
         if quantize in ("int8", "int16x8") and representative is None \
-                and entry.representative_data is None:
+                and not entry.has_hook("representative_data"):
             fail(f"--quantize {quantize} needs calibration data: {model!r} registers no "
                  "representative_data; pass --representative DATA.npz")
+        if gpu_check and not entry.family.gpu_check:
+            fail(f"--gpu-check does not run {entry.family.name} models ({model!r}); export "
+                 "without it")
         keras_model = _load_registered(model)
         data = _registry_data(entry, representative)
-        if entry.task == "translation":
-            if gpu_check:
-                fail("--gpu-check does not run translators (encoder + decode_step signatures); "
-                     "export without it")
-            from export import seq2seq
-
-            convert, extra = seq2seq.to_tflite, {}
+        if entry.has_hook("exporter"):  # the family writes its own file layout
+            convert, extra = entry.hook("exporter"), {}
     try:
         report = convert(keras_model, output, quantize=quantize, representative_data=data,
                          **extra)
@@ -189,13 +187,13 @@ def list_command(
     pattern: str = typer.Argument("*", help="fnmatch pattern, e.g. 'kws-*'"),
     task: str = typer.Option(None, "--task", "-t",
                              help="speech | text | series-classification | forecasting | "
-                                  "translation"),
+                                  "translation (or a task a family adds)"),
 ):
     """List registered models, their task and where their trained files are."""
     from zoo import registry
 
-    if task is not None and task not in registry.TASKS:
-        fail(f"--task must be one of {', '.join(registry.TASKS)}; got {task!r}")
+    if task is not None and task not in registry.known_tasks():
+        fail(f"--task must be one of {', '.join(registry.known_tasks())}; got {task!r}")
     names = registry.list_models(pattern, task=task)
     table = Table(title="attention-rnn-zoo models", caption_justify="left")
     table.add_column("name", style="bold", no_wrap=True)
@@ -245,28 +243,12 @@ def info_command(name: str = typer.Argument(..., help="registered model name")):
 
 
 def _cli_item(entry, arg: str):
-    """One `zoo predict` INPUT: a path (speech: WAV; series: .npy / .csv) or a string."""
-    import numpy as np
-
-    if entry.task in ("text", "translation"):
-        return arg
-    path = Path(arg)
-    if not path.is_file():
-        fail(f"input file {arg!r} does not exist")
-    if entry.task == "speech":
-        return arg
+    """One `zoo predict` INPUT, read by the model's family (a WAV path, a string, a file
+    of numbers)."""
     try:
-        if path.suffix == ".npy":
-            return np.load(path, allow_pickle=False)
-        if path.suffix == ".csv" and entry.task == "forecasting":
-            from zoo.data.forecasting import load_csv  # one value per line or date,value
-
-            return np.asarray(load_csv(path).values, "float32")[:, None]
-        if path.suffix == ".csv":
-            return np.loadtxt(path, delimiter=",", ndmin=2, dtype="float32")
-    except (ValueError, OSError) as exc:
-        fail(f"cannot read {arg!r} ({exc})")
-    fail(f"input {arg!r}: {entry.task} models take .npy or .csv files of shape (time, channels)")
+        return entry.hook("read_input")(arg)
+    except ValueError as exc:
+        fail(str(exc))
 
 
 def _plot_attention(name, inputs, items, path: Path):

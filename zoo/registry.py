@@ -15,9 +15,15 @@ Modelled on timm's registry and keras-hub presets, without any network:
 
 Entries
 -------
-`register_model(name, *, task, input_spec, ...)` registers a *builder*
-(`build(**config) -> keras.Model`, untrained). `task` is one of `TASKS`;
-`input_spec` is the model input (without the batch axis): a shape tuple, a
+`register_model(name, *, family, input_spec, ...)` registers a *builder*
+(`build(**config) -> keras.Model`, untrained). `family` is the
+`zoo.family.Family` of its folder of `zoo/models/`, which says how its
+models read input, explain, export, calibrate and train; a model may give
+`task=` (one of `TASKS`) instead and gets that task's defaults
+(`zoo.tasks`). `baseline` names its no-attention twin. `input_spec`
+is the model input; `preprocess`, `postprocess`, `trainer` and
+`representative_data` given here override the family's for this model:
+the input spec (without the batch axis) is a shape tuple, a
 dict `{"shape": ..., "dtype": ..., "name": ...}`, or a list of such dicts
 for several inputs. Hooks are callables or dotted paths (`"pkg.mod:attr"` or
 `"pkg.mod.attr"`), imported only when used:
@@ -34,8 +40,10 @@ for several inputs. Hooks are callables or dotted paths (`"pkg.mod:attr"` or
 * `representative_data() -> array | list | dict`: real model inputs used
   to calibrate the `int8` / `int16x8` exports of `zoo export NAME`.
 
-Models shipped with the package register themselves in the modules of
-`BUILTIN_MODULES`, imported on first use of `get` / `list_models`.
+Models shipped with the package register themselves when the `models`
+module of their family folder (every sub-package of `zoo.models`) is
+imported, on first use of `get` / `list_models`: a new family is a new
+folder, with no list to edit.
 
 Artifacts
 ---------
@@ -66,22 +74,30 @@ import dataclasses
 import difflib
 import fnmatch
 import importlib
+import importlib.util
+import functools
 import json
 import os
+import pkgutil
 import re
 from pathlib import Path
 from typing import Any, Callable
 
+from zoo import tasks as _tasks
+from zoo.family import Family
 from zoo.hub import ChecksumError, sha256_file
 
-TASKS = ("speech", "text", "series-classification", "forecasting", "translation")
-CLASSIFIER_TASKS = ("speech", "text", "series-classification")
+#: The tasks with defaults in `zoo.tasks`; a family may declare another.
+TASKS = tuple(_tasks.DEFAULTS)
 #: The export modes of `export.MODES`, repeated here so that this module does
 #: not import the exporter (and Keras); a test keeps the two equal.
 MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
-#: Modules that register the models shipped in `zoo/pretrained/`.
-BUILTIN_MODULES: tuple[str, ...] = ("zoo.models.kws", "zoo.models.text", "zoo.models.series",
-                                    "zoo.models.forecast", "zoo.models.translation.models")
+#: The package whose sub-packages (one per family) register the shipped models.
+MODELS_PACKAGE = "zoo.models"
+#: Per-model hooks of `register_model`, which override the family's.
+ENTRY_HOOKS = ("trainer", "preprocess", "postprocess", "representative_data")
+#: Family hooks called without the model name.
+_UNBOUND = ("trainer", "exporter")
 
 WEIGHTS_FILE = "model.weights.h5"
 CONFIG_FILE = "config.json"
@@ -137,16 +153,6 @@ def resolve(hook, what="hook"):
     return obj
 
 
-def named_hook(path, name):
-    """A hook that calls `resolve(path)(name, *args)` when first used: one trainer-module
-    function serving several registered names (e.g. the vocabulary of each text model)."""
-    def hook(*args, **kwargs):
-        return resolve(path, f"{name!r} hook")(name, *args, **kwargs)
-
-    hook.__qualname__ = f"{path}[{name}]"
-    return hook
-
-
 def _normalise_spec(spec):
     def one(s, i):
         if isinstance(s, dict):
@@ -178,7 +184,7 @@ class ModelEntry:
 
     name: str
     builder: Callable[..., Any]
-    task: str
+    family: Family
     input_spec: tuple
     labels: tuple | None = None
     description: str = ""
@@ -187,10 +193,21 @@ class ModelEntry:
     postprocess: Any = None
     exports: tuple = MODES
     representative_data: Any = None
+    baseline: str | None = None
+    metric: str | None = None
+
+    @property
+    def task(self):
+        return self.family.task
 
     @property
     def is_classifier(self):
-        return self.task in CLASSIFIER_TASKS
+        return self.family.classifier
+
+    @property
+    def headline_metric(self):
+        """The metric the model is judged by (its own, else its family's)."""
+        return self.metric or self.family.metric
 
     def build(self, **config):
         """The untrained architecture: `builder(**config)`."""
@@ -200,9 +217,31 @@ class ModelEntry:
                             f"return a keras.Model; got {type(model).__name__}")
         return model
 
+    def has_hook(self, field):
+        """Whether the model or its family defines the hook `field` (nothing imported)."""
+        own = getattr(self, field) if field in ENTRY_HOOKS else None
+        return own is not None or getattr(self.family, field) is not None
+
     def hook(self, field):
-        """The resolved callable of a hook field (or None)."""
-        return resolve(getattr(self, field), f"{self.name!r} {field}")
+        """The callable of a hook (None when neither the model nor its family has one).
+        A family's hook comes with the model name bound as its first argument
+        (except `trainer` and `exporter`), so every hook is called alike."""
+        own = getattr(self, field) if field in ENTRY_HOOKS else None
+        if own is not None:
+            return resolve(own, f"{self.name!r} {field}")
+        hook = getattr(self.family, field)
+        if hook is None:
+            return None
+        fn = resolve(hook, f"family {self.family.name!r} {field}")
+        return fn if field in _UNBOUND else functools.partial(fn, self.name)
+
+    def variant(self, kind, pretrained=True):
+        """The model's `kind` variant (e.g. "streaming") as its family builds it."""
+        if kind not in self.family.variants:
+            raise ValueError(f"{self.name!r} has no {kind} variant; models with one: "
+                             f"{', '.join(list_models(variant=kind)) or 'none'}")
+        builder = resolve(self.family.variants[kind], f"family {self.family.name!r} {kind}")
+        return builder(self.name, pretrained=pretrained)
 
     @property
     def builder_path(self):
@@ -233,8 +272,18 @@ def _ensure_builtins():
     if _builtins_loaded:
         return
     _builtins_loaded = True
-    for module in BUILTIN_MODULES:
+    for module in family_modules():
         importlib.import_module(module)
+
+
+def family_modules():
+    """The modules that register the builders of each family folder of `zoo.models`:
+    its `models` module (the folder itself where it has none). The folders'
+    `__init__` stay light: `zoo.models.translation.decoding` loads no Keras."""
+    package = importlib.import_module(MODELS_PACKAGE)
+    folders = sorted(f"{MODELS_PACKAGE}.{m.name}" for m in pkgutil.iter_modules(package.__path__)
+                     if m.ispkg)
+    return [f"{f}.models" if importlib.util.find_spec(f"{f}.models") else f for f in folders]
 
 
 def check_name(name):
@@ -244,17 +293,30 @@ def check_name(name):
     return name
 
 
-def register_model(name, *, task, input_spec, labels=None, description="", trainer=None,
-                   preprocess=None, postprocess=None, exports=MODES, representative_data=None,
-                   overwrite=False):
+def _family_of(family, task):
+    if family is None:
+        if task not in _tasks.DEFAULTS:
+            raise ValueError(f"task must be one of {', '.join(TASKS)} (or give family=); "
+                             f"got {task!r}")
+        return _tasks.DEFAULTS[task]
+    if not isinstance(family, Family):
+        raise TypeError(f"family must be a zoo.family.Family; got {family!r}")
+    if task is not None and task != family.task:
+        raise ValueError(f"task {task!r} differs from the task {family.task!r} of family "
+                         f"{family.name!r}; give one of them")
+    return family
+
+
+def register_model(name, *, input_spec, family=None, task=None, labels=None, description="",
+                   trainer=None, preprocess=None, postprocess=None, exports=MODES,
+                   representative_data=None, baseline=None, metric=None, overwrite=False):
     """Decorator registering `builder(**config) -> keras.Model` under `name`.
 
     Returns the builder unchanged. Registering a taken name raises
     `ValueError` unless `overwrite=True`.
     """
     check_name(name)
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {', '.join(TASKS)}; got {task!r}")
+    family = _family_of(family, task)
     spec = _normalise_spec(input_spec)
     if labels is not None:
         if isinstance(labels, str) or not all(isinstance(x, str) and x for x in labels):
@@ -270,6 +332,8 @@ def register_model(name, *, task, input_spec, labels=None, description="", train
                         ("postprocess", postprocess), ("representative_data", representative_data)):
         if hook is not None and not callable(hook) and not isinstance(hook, str):
             raise TypeError(f"{field} must be a callable or a dotted path string; got {hook!r}")
+    if baseline is not None:
+        check_name(baseline)
 
     def decorator(builder):
         if not callable(builder):
@@ -279,10 +343,10 @@ def register_model(name, *, task, input_spec, labels=None, description="", train
                              f"({_REGISTRY[name].builder_path}); pass overwrite=True to replace it")
         doc = (builder.__doc__ or "").strip().splitlines()
         _REGISTRY[name] = ModelEntry(
-            name=name, builder=builder, task=task, input_spec=spec, labels=labels,
+            name=name, builder=builder, family=family, input_spec=spec, labels=labels,
             description=description or (doc[0] if doc else ""), trainer=trainer,
             preprocess=preprocess, postprocess=postprocess, exports=exports,
-            representative_data=representative_data)
+            representative_data=representative_data, baseline=baseline, metric=metric)
         return builder
 
     return decorator
@@ -311,13 +375,28 @@ def temporary_registry(empty=False):
         _builtins_loaded = loaded
 
 
-def list_models(pattern="*", task=None):
-    """Sorted names matching the fnmatch `pattern` (and `task`, if given)."""
-    if task is not None and task not in TASKS:
-        raise ValueError(f"task must be one of {', '.join(TASKS)}; got {task!r}")
+def known_tasks():
+    """The tasks of `zoo.tasks`, then those that registered families add (sorted)."""
     _ensure_builtins()
+    return list(TASKS) + sorted({e.task for e in _REGISTRY.values()} - set(TASKS))
+
+
+def list_models(pattern="*", task=None, family=None, variant=None):
+    """Sorted names matching the fnmatch `pattern`, and `task`, the `family` name and
+    a `variant` kind (e.g. "streaming") when given."""
+    _ensure_builtins()
+    if task is not None and task not in known_tasks():
+        raise ValueError(f"task must be one of {', '.join(known_tasks())}; got {task!r}")
     return sorted(n for n, e in _REGISTRY.items()
-                  if fnmatch.fnmatchcase(n, pattern or "*") and (task is None or e.task == task))
+                  if fnmatch.fnmatchcase(n, pattern or "*") and (task is None or e.task == task)
+                  and (family is None or e.family.name == family)
+                  and (variant is None or variant in e.family.variants))
+
+
+def baseline_pairs():
+    """`{attention model: its no-attention twin}` over every registered model."""
+    _ensure_builtins()
+    return {n: e.baseline for n, e in sorted(_REGISTRY.items()) if e.baseline}
 
 
 def suggestions(name, n=3):
@@ -329,13 +408,19 @@ def suggestions(name, n=3):
     return close[:n]
 
 
-def get(name) -> ModelEntry:
-    """The entry registered under `name`; `UnknownModelError` otherwise."""
+def get(name, task=None) -> ModelEntry:
+    """The entry registered under `name`; `UnknownModelError` otherwise. With `task`,
+    a model of another task raises `ValueError` naming the models of that task."""
     _ensure_builtins()
     try:
-        return _REGISTRY[name]
+        entry = _REGISTRY[name]
     except (KeyError, TypeError):
-        pass
+        entry = None
+    if entry is not None:
+        if task is not None and entry.task != task:
+            raise ValueError(f"{name!r} is a {entry.task} model, not a {task} model; {task} "
+                             f"models: {', '.join(list_models(task=task)) or 'none registered'}")
+        return entry
     close = suggestions(name)
     if close:
         hint = f"did you mean {', '.join(close)}?"
@@ -500,8 +585,9 @@ def require_artifacts(name) -> Artifacts:
 
 
 __all__ = [
-    "TASKS", "MODES", "CLASSIFIER_TASKS", "ModelEntry", "Artifacts", "UnknownModelError",
+    "TASKS", "MODES", "Family", "ModelEntry", "Artifacts", "UnknownModelError",
     "ChecksumError", "PretrainedNotFoundError", "register_model", "unregister", "list_models",
+    "known_tasks", "baseline_pairs", "family_modules",
     "get", "suggestions", "temporary_registry", "resolve", "zoo_home", "package_dir", "user_dir",
     "find_artifacts", "require_artifacts", "read_checksums", "write_checksums", "tflite_filename",
     "describe_inputs",

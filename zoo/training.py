@@ -23,12 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.data.splits import subset  # noqa: F401  (trainers: training.subset)
 from zoo.files import atomic_path, atomic_write_bytes
 
-RESULTS_SCHEMA = "attention-rnn-zoo/results/1"
-#: Trainers of the shipped model families; each has MODELS and BASELINE_OF.
-TRAINER_MODULES = ("zoo.models.kws.train", "zoo.models.text.train", "zoo.models.series.train",
-                   "zoo.models.forecast.train", "zoo.models.translation.train")
 ALL_MODES = "float32,float16,dynamic,int8,int16x8"
 
 
@@ -51,8 +48,12 @@ def add_common_args(p, epochs=30, batch_size=64, learning_rate=2e-3, patience=5)
     return p
 
 
-def parse_args(p, argv, name, models):
-    """Parse `argv`; without `name` (module entry point) the model is the first argument."""
+def parse_args(p, argv, name, family):
+    """Parse `argv` for a trainer of `family` (its name); without `name` (module entry
+    point) the model is the first argument, one of the family's models."""
+    from zoo import registry
+
+    models = registry.list_models(family=family)
     if name is None:
         p.add_argument("model", choices=models)
     args = p.parse_args(argv)
@@ -75,24 +76,6 @@ def start_run(args):
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(args.seed)
     return entry, out
-
-
-def baseline_pairs():
-    """`{attention model: its no-attention twin}` over every shipped family."""
-    import importlib
-
-    pairs = {}
-    for module in TRAINER_MODULES:
-        pairs.update(getattr(importlib.import_module(module), "BASELINE_OF", {}))
-    return pairs
-
-
-def subset(x, y, n, seed):
-    """At most `n` examples of `(x, y)`, drawn with `seed` (all when `n` is None)."""
-    if n is None or n >= len(y):
-        return x, y
-    idx = np.random.default_rng(seed).permutation(len(y))[:n]
-    return x[idx], y[idx]
 
 
 def save_inference_weights(entry, model, path, config=None):
@@ -252,9 +235,9 @@ def results_header(args, entry, model, data_section):
 
 def write_run(out, results, details):
     """`results.json` (the `zoo.cards` schema), `training.json`, then `SHA256SUMS`."""
-    from zoo import registry
+    from zoo import cards, registry
 
-    results = {"schema": RESULTS_SCHEMA, **results}
+    results = {"schema": cards.RESULTS_SCHEMA, **results}
     atomic_write_bytes(Path(out) / "results.json", json.dumps(results, indent=2).encode())
     atomic_write_bytes(Path(out) / "training.json", json.dumps(details, indent=2).encode())
     registry.write_checksums(out)
@@ -263,14 +246,15 @@ def write_run(out, results, details):
 
 def classifier_run(entry, args, out, data, labels, *, config, calibration, shipped_calibration,
                    data_section, limitations=(), reproduce=None, baselines=None, details=None,
-                   metric_keys=("accuracy", "macro_f1")):
+                   metric_keys=("accuracy", "macro_f1"), validation_examples=64):
     """The whole run of a classifier trainer after its data are loaded.
 
     `data`: `(x_train, y_train, x_val, y_val, x_test, y_test)` model inputs and
     integer labels; `config`: builder keyword arguments (saved to
     `config.json`); `calibration`: model inputs for int8 calibration;
     `shipped_calibration`: arrays saved to `calibration.npz` (the small set
-    `zoo export NAME` calibrates with); `baselines()`: classical peers
+    `zoo export NAME` calibrates with); `validation_examples`: how many
+    validation inputs check each exported file against Keras; `baselines()`: classical peers
     measured on the same test split, a list of `{"name", "accuracy", ...}`.
     Writes weights, labels, config, TFLite files, results and checksums to `out`.
     """
@@ -298,7 +282,7 @@ def classifier_run(entry, args, out, data, labels, *, config, calibration, shipp
         return {k: m[k] for k in metric_keys}
 
     metrics, exports = export_and_measure(model, args.model, out, args.modes, calibration,
-                                          x_val[:64], measure)
+                                          x_val[:validation_examples], measure)
     peers = baselines() if baselines else []
     for peer in peers:
         print(f"{peer['name']}: test accuracy {peer['accuracy']:.4f}", flush=True)

@@ -15,6 +15,7 @@ from zoo.data import forecasting as fc
 from zoo.layers import AttentionRNN
 from zoo.models.forecast import baselines
 from zoo.models.forecast import models as fm
+from zoo.models.forecast import preprocessing as fp
 
 NAMES = ("forecast-att-lstm", "forecast-lstm")
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "co2_weekly_tail.csv"
@@ -62,7 +63,7 @@ def test_output_is_the_denormalized_seasonal_residual(rng):
     dense.set_weights([np.zeros_like(w) for w in dense.get_weights()])
     x = rng.normal(350, 3, size=(4, fc.WINDOW, 1)).astype("float32")
     start = fc.WINDOW - fc.SEASON
-    np.testing.assert_allclose(fm.forecast(model, x), x[:, start:start + fc.HORIZON, 0],
+    np.testing.assert_allclose(fp.forecast(model, x), x[:, start:start + fc.HORIZON, 0],
                                atol=1e-3)
 
 
@@ -70,8 +71,8 @@ def test_model_is_unit_free(rng):
     """The same series in other units (affine change) gives the same forecast, transformed."""
     model = registry.get("forecast-lstm").build()
     x = rng.normal(350, 3, size=(2, fc.WINDOW, 1)).astype("float32")
-    a = fm.forecast(model, x)
-    b = fm.forecast(model, 10.0 * x - 1000.0)
+    a = fp.forecast(model, x)
+    b = fp.forecast(model, 10.0 * x - 1000.0)
     np.testing.assert_allclose(b, 10.0 * a - 1000.0, rtol=1e-4, atol=1e-2)
 
 
@@ -85,7 +86,7 @@ def test_builder_refuses_a_horizon_past_one_season():
 
 def test_preprocess_takes_the_last_window():
     series = np.arange(200, dtype=np.float64)
-    x = fm.preprocess([series, series[:, None]])
+    x = fp.preprocess(None, [series, series[:, None]])
     assert x.shape == (2, fc.WINDOW, 1) and x.dtype == np.float32
     np.testing.assert_array_equal(x[0, :, 0], series[-fc.WINDOW:])
     np.testing.assert_array_equal(x[1], x[0])
@@ -99,14 +100,14 @@ def test_preprocess_takes_the_last_window():
 ])
 def test_preprocess_bad_input_names_problem_and_fix(item, message):
     with pytest.raises(ValueError, match=message):
-        fm.preprocess([item])
+        fp.preprocess(None, [item])
 
 
 def test_postprocess_returns_float64_rows_and_refuses_foreign_outputs():
-    out = fm.postprocess(np.ones((2, 26), np.float32))
+    out = fp.postprocess(None, np.ones((2, 26), np.float32))
     assert out.shape == (2, 26) and out.dtype == np.float64
     with pytest.raises(ValueError, match=r"one \(batch, horizon\) array; got shape \(2, 26, 3\)"):
-        fm.postprocess(np.zeros((2, 26, 3)))
+        fp.postprocess(None, np.zeros((2, 26, 3)))
 
 
 # ----------------------------------------------------------------- shipped
@@ -153,10 +154,10 @@ def test_shipped_tflite_matches_keras(name, co2):
         pytest.skip(f"{name} is not shipped")
     values, split = co2
     x, _ = fc.windows(values, fc.test_origins(split)[::4])
-    reference = fm.forecast(zoo.load(name), x)
-    float32 = fm.forecast(zoo.load_tflite(name, "float32", threads=1), x)
+    reference = fp.forecast(zoo.load(name), x)
+    float32 = fp.forecast(zoo.load_tflite(name, "float32", threads=1), x)
     np.testing.assert_allclose(float32, reference, rtol=0, atol=1e-4)
-    int8 = fm.forecast(zoo.load_tflite(name, "int8", threads=1), x)
+    int8 = fp.forecast(zoo.load_tflite(name, "int8", threads=1), x)
     error = np.abs(int8 - reference)
     assert error.mean() < 0.5 and error.max() < 3.0, (error.mean(), error.max())  # ppm
 

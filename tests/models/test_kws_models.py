@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 
 import zoo
+from zoo import registry
 from zoo.data.speech_commands import LABELS
-from zoo.models.kws.train import MODELS
+
+MODELS = registry.list_models(family="kws")
 
 
 @pytest.mark.parametrize("name", MODELS)

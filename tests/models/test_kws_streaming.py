@@ -8,7 +8,7 @@ import zoo
 from zoo.api import read_audio
 from zoo.kws_demo import bundled_clips
 from zoo.models.kws import streaming
-from zoo.models.kws.train import representative_data
+from zoo.models.kws.preprocessing import representative_data
 
 pytestmark = pytest.mark.tensorflow_only
 

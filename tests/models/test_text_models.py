@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.models.text import train
+from zoo.models.text import preprocessing, train
 from zoo.models.text.models import SEQUENCE_LENGTH, build_bigru
 
 pytestmark = pytest.mark.tensorflow_only
@@ -76,7 +76,7 @@ SENTENCES = ["The compiler crashed, so the programmer rebooted the UNIX machine 
 def test_shipped_model_reads_topics_and_tflite_agrees():
     assert zoo.predict(NAME, SENTENCES) == ["computers", "law"]
     assert zoo.predict(NAME, SENTENCES, tflite="int8") == ["computers", "law"]
-    tokens = train.representative_data(NAME)
+    tokens = preprocessing.representative_data(NAME)
     keras_probs = zoo.load(NAME).predict(tokens, verbose=0)
     np.testing.assert_allclose(zoo.load_tflite(NAME, "float32")(tokens), keras_probs, atol=1e-4)
     agree = np.mean(zoo.load_tflite(NAME, "int8")(tokens).argmax(-1) == keras_probs.argmax(-1))

@@ -164,7 +164,7 @@ def test_trainer_on_user_pairs_writes_scores_and_a_matching_tflite_file(tmp_path
 def test_translate_api_errors_name_the_fix():
     import zoo
 
-    with pytest.raises(ValueError, match="not a translator"):
+    with pytest.raises(ValueError, match="not a translation model; translation models: mt-"):
         zoo.translate("text-att-bigru", ["hello"])
     with pytest.raises(ValueError, match="needs at least one word"):
         translate.encode_for("mt-numbers-en-de-bahdanau", ["  "])

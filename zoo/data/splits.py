@@ -24,3 +24,13 @@ def split_of(text, bounds):
     """The name of the split of `text` in `bounds` (`{name: (low, high)}` over 0..100)."""
     bucket = int(hashlib.sha1(key(text).encode("utf-8")).hexdigest(), 16) % 100
     return next(s for s, (lo, hi) in bounds.items() if lo <= bucket < hi)
+
+
+def subset(x, y, n, seed):
+    """At most `n` examples of `(x, y)`, drawn with `seed` (all when `n` is None)."""
+    import numpy as np
+
+    if n is None or n >= len(y):
+        return x, y
+    idx = np.random.default_rng(seed).permutation(len(y))[:n]
+    return x[idx], y[idx]

@@ -1,2 +1,6 @@
-"""Reference models, one folder per task; each module registers its builders
-in `zoo.registry` when imported."""
+"""Reference models, one folder (sub-package) per family; importing a folder
+registers its builders in `zoo.registry`, which finds every folder itself."""
+
+from zoo.lazy import submodules
+
+__getattr__ = submodules(__name__)

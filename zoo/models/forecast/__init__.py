@@ -1,3 +1,12 @@
-"""Forecasting (weekly CO2): encoder LSTM + attending decoder, and its baseline."""
+"""Forecasting (weekly CO2): encoder LSTM + attending decoder, and its baseline.
 
-from zoo.models.forecast import models  # noqa: F401  registers the forecast-* builders
+    family.py         what the family is (trainer, windows in, forecasts out, calibration)
+    models.py         the builders, registered by name (forecast-att-lstm, forecast-lstm)
+    preprocessing.py  series -> windows, outputs -> forecasts
+    baselines.py      classical peers (seasonal naive, ETS, SARIMA)
+    train.py          `zoo train forecast-*`
+"""
+
+from zoo.lazy import submodules
+
+__getattr__ = submodules(__name__)

@@ -46,15 +46,12 @@ from keras import ops
 
 from zoo.data.forecasting import HORIZON, SEASON, WINDOW
 from zoo.layers import AttentionRNN, AttentionRNNCell, BahdanauAttention
+from zoo.models.forecast.family import FAMILY
 from zoo.registry import register_model
 
 DESCRIPTION = (f"{HORIZON}-week forecast of a weekly series from its last {WINDOW} values "
                "(trained on Mauna Loa CO2); raw values in, raw values out")
-COMMON = dict(task="forecasting", input_spec={"shape": (WINDOW, 1), "name": "history"},
-              trainer="zoo.models.forecast.train:main",
-              preprocess="zoo.models.forecast.models:preprocess",
-              postprocess="zoo.models.forecast.models:postprocess",
-              representative_data="zoo.models.forecast.models:representative_data")
+COMMON = dict(family=FAMILY, input_spec={"shape": (WINDOW, 1), "name": "history"})
 MIN_SCALE = 1e-3
 
 
@@ -134,7 +131,7 @@ def build_forecaster(attention=True, window=WINDOW, horizon=HORIZON, season=SEAS
     return keras.Model(history, forecast, name=name)
 
 
-@register_model("forecast-att-lstm", description="LSTM encoder + LSTM decoder with Bahdanau "
+@register_model("forecast-att-lstm", baseline="forecast-lstm", description="LSTM encoder + LSTM decoder with Bahdanau "
                 "attention over the encoder states. " + DESCRIPTION, **COMMON)
 def forecast_att_lstm(**config):
     return build_forecaster(attention=True, **config)
@@ -144,71 +141,3 @@ def forecast_att_lstm(**config):
                 "(baseline of forecast-att-lstm). " + DESCRIPTION, **COMMON)
 def forecast_lstm(**config):
     return build_forecaster(attention=False, **config)
-
-
-# --------------------------------------------------------------------- hooks
-
-
-def preprocess(items, window=WINDOW):
-    """User series -> model inputs `(batch, window, 1)`: the last `window`
-    values of each item (a `(time,)` or `(time, 1)` float array, oldest
-    first). Raises `ValueError` naming the problem and the fix."""
-    import numpy as np
-
-    batch = []
-    for i, item in enumerate(items):
-        what = f"series {i}" if len(items) > 1 else "the series"
-        arr = np.asarray(item)
-        if arr.dtype.kind not in "iuf":
-            raise ValueError(f"{what} must be an array of numbers; got dtype {arr.dtype}")
-        if arr.ndim == 2 and arr.shape[1] == 1:
-            arr = arr[:, 0]
-        if arr.ndim != 1:
-            raise ValueError(f"{what} must be one channel, shape (time,) or (time, 1); got "
-                             f"shape {arr.shape} (pass one column per call)")
-        if len(arr) < window:
-            raise ValueError(f"{what} has {len(arr)} values; the model needs at least the last "
-                             f"{window} (two years of weekly values): give a longer history")
-        tail = arr[-window:].astype(np.float64)
-        if not np.all(np.isfinite(tail)):
-            bad = np.flatnonzero(~np.isfinite(tail))
-            raise ValueError(
-                f"{what} has {len(bad)} NaN/Inf value(s) among its last {window} (first at "
-                f"position {len(arr) - window + bad[0]}); fill them first, e.g. "
-                "zoo.data.forecasting.load_csv(path, interpolate=True)")
-        batch.append(tail)
-    return np.stack(batch)[..., None].astype(np.float32)
-
-
-def postprocess(outputs, labels=None):
-    """Model outputs (Keras or TFLite) -> one float64 forecast `(horizon,)` per
-    item, in the units of the input (the model de-normalizes)."""
-    import numpy as np
-
-    y = outputs[0] if isinstance(outputs, (list, tuple)) and len(outputs) == 1 else outputs
-    y = np.asarray(y, dtype=np.float64)
-    if y.ndim != 2:
-        raise ValueError(f"forecast models output one (batch, horizon) array; got shape "
-                         f"{y.shape}: is this a forecast-* model?")
-    return y
-
-
-def forecast(model, x, batch_size=256):
-    """Forecasts `(n, horizon)` in the input's units from windows `x`
-    `(n, window, 1)`, with a Keras model or a TFLite runtime (`rt(x)`)."""
-    import numpy as np
-
-    from zoo.training import predict_batches
-
-    run = (lambda b: model.predict(b, verbose=0)) if hasattr(model, "predict") else model
-    return postprocess(predict_batches(run, np.asarray(x, np.float32), batch_size))
-
-
-def representative_data(n=200, seed=1):
-    """Training windows of the CO2 series (int8 calibration of `zoo export`)."""
-    from zoo.data import forecasting as fc
-    from zoo.training import subset
-
-    series = fc.load_co2()
-    x, y = fc.windows(series.values, fc.train_origins(fc.split(len(series.values))))
-    return subset(x, y, n, seed)[0]

@@ -36,8 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from zoo import training  # noqa: E402
 
-MODELS = ("forecast-att-lstm", "forecast-lstm")
-BASELINE_OF = {"forecast-att-lstm": "forecast-lstm"}
+FAMILY = "forecast"
 CALIBRATION_WINDOWS = 200
 
 
@@ -49,7 +48,7 @@ def parse(argv, name=None):
                    help="comma-separated classical baselines to score on the same origins "
                         "(seasonal-naive, ets, sarima; '' for none)")
     training.add_common_args(p, epochs=50, batch_size=64, learning_rate=2e-3, patience=8)
-    return training.parse_args(p, argv, name, MODELS)
+    return training.parse_args(p, argv, name, FAMILY)
 
 
 def data_description(series, sizes):
@@ -81,7 +80,7 @@ def main(argv=None, name=None):
     from zoo.data import forecasting as fc
     from zoo.models import forecast  # noqa: F401  registers the models
     from zoo.models.forecast import baselines
-    from zoo.models.forecast.models import forecast as run_forecast
+    from zoo.models.forecast.preprocessing import forecast as run_forecast
 
     entry, out = training.start_run(args)
     previous = out / "training.json"  # --evaluate-only keeps the training record

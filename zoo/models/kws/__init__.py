@@ -1,3 +1,12 @@
-"""Keyword spotting (12-class Speech Commands task): models and trainer."""
+"""Keyword spotting (12-class Speech Commands task): the family folder.
 
-from zoo.models.kws import models  # noqa: F401  registers the kws-* builders
+    family.py         what the family is (task, trainer, calibration, streaming variant)
+    models.py         the builders, registered by name (kws-att-bilstm, ...)
+    preprocessing.py  inference-side data (int8 calibration clips)
+    streaming.py      the streaming variant (one 20 ms frame per call)
+    train.py          `zoo train kws-*`
+"""
+
+from zoo.lazy import submodules
+
+__getattr__ = submodules(__name__)

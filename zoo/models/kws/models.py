@@ -26,16 +26,13 @@ import keras
 
 from zoo.data.speech_commands import CLIP_SAMPLES, LABELS
 from zoo.layers import AttentionPooling, LogMelSpectrogram, MultiHeadSelfAttention, SpecAugment
-from zoo.registry import named_hook, register_model
+from zoo.models.kws.family import FAMILY
+from zoo.registry import register_model
 
 DESCRIPTION = ("12-class keyword spotting (Speech Commands labels) from 1 s of 16 kHz "
                "audio; trained on synthetic speech (see the card)")
-COMMON = dict(task="speech", input_spec={"shape": (CLIP_SAMPLES,), "name": "audio"},
-              labels=list(LABELS), trainer="zoo.models.kws.train:main")
-
-
-def _calibration(name):
-    return named_hook("zoo.models.kws.train:representative_data", name)
+COMMON = dict(family=FAMILY, input_spec={"shape": (CLIP_SAMPLES,), "name": "audio"},
+              labels=list(LABELS))
 
 
 #: Streaming: samples per call (20 ms) and log-mel frames kept in the state (1 s).
@@ -119,25 +116,25 @@ def _model(inputs, probs, state, name):
     return keras.Model(inputs, [probs, *state], name=name + "_streaming")
 
 
-@register_model("kws-att-bilstm", representative_data=_calibration("kws-att-bilstm"), description="Conv1D + BiLSTM + attention pooling (middle "
-                "query). " + DESCRIPTION, **COMMON)
+@register_model("kws-att-bilstm", baseline="kws-bilstm", description="Conv1D + BiLSTM + "
+                "attention pooling (middle query). " + DESCRIPTION, **COMMON)
 def kws_att_bilstm(**config):
     return build_bilstm(attention=True, **config)
 
 
-@register_model("kws-bilstm", representative_data=_calibration("kws-bilstm"), description="Conv1D + BiLSTM, last states, no attention "
+@register_model("kws-bilstm", description="Conv1D + BiLSTM, last states, no attention "
                 "(baseline of kws-att-bilstm). " + DESCRIPTION, **COMMON)
 def kws_bilstm(**config):
     return build_bilstm(attention=False, **config)
 
 
-@register_model("kws-att-mh-gru", representative_data=_calibration("kws-att-mh-gru"), description="Conv1D + BiGRU + multi-head attention "
-                "(kws_streaming att_mh_rnn style). " + DESCRIPTION, **COMMON)
+@register_model("kws-att-mh-gru", baseline="kws-gru", description="Conv1D + BiGRU + "
+                "multi-head attention (kws_streaming att_mh_rnn style). " + DESCRIPTION, **COMMON)
 def kws_att_mh_gru(**config):
     return build_gru(attention=True, **config)
 
 
-@register_model("kws-gru", representative_data=_calibration("kws-gru"), description="Conv1D + BiGRU, last states, no attention "
+@register_model("kws-gru", description="Conv1D + BiGRU, last states, no attention "
                 "(baseline of kws-att-mh-gru). " + DESCRIPTION, **COMMON)
 def kws_gru(**config):
     return build_gru(attention=False, **config)

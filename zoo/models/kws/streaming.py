@@ -22,22 +22,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.models.kws.models import STREAM_FRAME, WINDOW_FRAMES, build_bilstm, build_gru
-
-BUILDERS = {"kws-att-bilstm": (build_bilstm, True), "kws-bilstm": (build_bilstm, False),
-            "kws-att-mh-gru": (build_gru, True), "kws-gru": (build_gru, False)}
+from zoo.models.kws.models import STREAM_FRAME, WINDOW_FRAMES
 
 
 def streaming_model(name, pretrained=True):
-    """The streaming twin of KWS model `name`, with its shipped weights (layers by name)."""
-    import zoo
+    """The streaming twin of KWS model `name` (its builder with `streaming=True`), with
+    the shipped weights of the whole-window model (layers by name)."""
+    from zoo import api, registry
 
-    if name not in BUILDERS:
-        raise ValueError(f"no streaming variant of {name!r}; choose one of {sorted(BUILDERS)}")
-    builder, attention = BUILDERS[name]
-    stream = builder(attention=attention, streaming=True)
+    entry = registry.get(name)
+    if "streaming" not in entry.family.variants:
+        raise ValueError(f"no streaming variant of {name!r}; choose one of "
+                         f"{', '.join(registry.list_models(variant='streaming'))}")
+    stream = entry.build(streaming=True)
     if pretrained:
-        whole = zoo.load(name, compile=False)
+        whole = api.load(name, compile=False)
         for layer in stream.layers:
             if layer.weights:
                 layer.set_weights(whole.get_layer(layer.name).get_weights())

@@ -23,7 +23,6 @@ Artifacts go to `--out` (default `$ZOO_HOME/NAME`).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -33,11 +32,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from zoo import training  # noqa: E402
-from zoo.files import atomic_path, atomic_write_bytes  # noqa: E402
+from zoo.models.kws.preprocessing import (  # noqa: E402
+    CALIBRATION_CLIPS,
+    SHIPPED_CALIBRATION_CLIPS,
+)
 
-MODELS = ("kws-att-bilstm", "kws-bilstm", "kws-att-mh-gru", "kws-gru")
-BASELINE_OF = {"kws-att-bilstm": "kws-bilstm", "kws-att-mh-gru": "kws-gru"}
-CALIBRATION_CLIPS = 200
+FAMILY = "kws"
 
 
 def parse(argv, name=None):
@@ -46,7 +46,7 @@ def parse(argv, name=None):
     p.add_argument("--data-dir", required=True, help="synthetic or real Speech Commands folder")
     p.add_argument("--max-eval", type=int, default=None, help="use at most N validation/test clips")
     training.add_common_args(p)
-    return training.parse_args(p, argv, name, MODELS)
+    return training.parse_args(p, argv, name, FAMILY)
 
 
 def data_description(data_dir, splits):
@@ -68,32 +68,9 @@ def data_description(data_dir, splits):
                 license="CC-BY-4.0", synthetic=False, splits=splits)
 
 
-SHIPPED_CALIBRATION = "calibration.npz"
-SHIPPED_CALIBRATION_CLIPS = 48
-
-
-def representative_data(name, data_dir=None, n=CALIBRATION_CLIPS, seed=0):
-    """Training clips for int8 calibration (`zoo export NAME`): from
-    `data_dir` or `$ZOO_KWS_DATA` when given, else the small calibration set
-    shipped with the model (`calibration.npz`, 48 training clips)."""
-    from zoo import registry
-    from zoo.data import speech_commands
-
-    data_dir = data_dir or os.environ.get("ZOO_KWS_DATA")
-    if data_dir:
-        x, y, _ = speech_commands.load(data_dir, "train")
-        return training.subset(x, y, n, seed)[0]
-    artifacts = registry.require_artifacts(name)
-    with np.load(artifacts.file(SHIPPED_CALIBRATION)) as data:
-        return data["audio"].astype(np.float32) / 32768.0
-
-
 def main(argv=None, name=None):
     args = parse(sys.argv[1:] if argv is None else argv, name)
-    import keras
-
     from zoo.data import speech_commands
-    from zoo.models import kws  # noqa: F401  registers the models
 
     entry, out = training.start_run(args)
     labels = list(entry.labels)
@@ -110,55 +87,21 @@ def main(argv=None, name=None):
     x_test, y_test = training.subset(x_test, y_test, args.max_eval, args.seed)
     print(f"clips: train {len(y_train)}, validation {len(y_val)}, test {len(y_test)}", flush=True)
 
-    model = entry.build(seed=args.seed)
-    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    history, train_seconds = training.fit(model, entry, out, (x_train, y_train), (x_val, y_val),
-                                          args)
-    atomic_write_bytes(out / "labels.txt", ("\n".join(labels) + "\n").encode())
-    atomic_write_bytes(out / "config.json", json.dumps({"seed": args.seed}).encode())
     shipped = training.subset(x_train, y_train, SHIPPED_CALIBRATION_CLIPS, args.seed + 2)[0]
-    with atomic_path(out / SHIPPED_CALIBRATION) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, audio=np.round(shipped * 32767).astype(np.int16))
-
-    keras_metrics, _ = training.classification_metrics(lambda b: model.predict(b, verbose=0),
-                                                       x_test, y_test, labels)
-    print(f"test accuracy (keras): {keras_metrics['accuracy']:.4f}", flush=True)
-    calib = training.subset(x_train, y_train, CALIBRATION_CLIPS, args.seed + 1)[0]
-
-    def measure(rt):
-        return {"accuracy": training.classification_metrics(rt, x_test, y_test, labels,
-                                                            batch=64)[0]["accuracy"]}
-
-    metrics, exports = training.export_and_measure(model, args.model, out, args.modes, calib,
-                                                   x_val[:100], measure)
-    shipped_exports, failed = training.export_sections(exports)
-    results = {
-        "model": args.model,
-        "architecture": entry.description,
-        "parameters": int(model.count_params()),
-        "data": data_description(args.data_dir, split_sizes),
-        "metrics_split": "test",
-        "metrics": {"keras": {"accuracy": keras_metrics["accuracy"]}, **metrics},
-        "exports": shipped_exports,
-        "limitations": [
+    return training.classifier_run(
+        entry, args, out, (x_train, y_train, x_val, y_val, x_test, y_test), labels,
+        config={"seed": args.seed},
+        calibration=training.subset(x_train, y_train, CALIBRATION_CLIPS, args.seed + 1)[0],
+        shipped_calibration={"audio": np.round(shipped * 32767).astype(np.int16)},
+        data_section=data_description(args.data_dir, split_sizes),
+        limitations=[
             "Trained on synthetic speech (text-to-speech voices plus a few real recordings "
             "in the unknown class): accuracy on real microphones will be lower than the "
-            "test figure, which is measured on held-out synthetic voices.",
-        ] + failed,
-        "reproduce": {"train": f"zoo train {args.model} --data-dir DATA --epochs {args.epochs} "
-                               f"--seed {args.seed}",
-                      "data": "python -m zoo.data.speech_commands build --data-dir DATA"},
-        "environment": training.environment(),
-    }
-    details = {"per_class_accuracy": keras_metrics["per_class_accuracy"],
-               "confusion_matrix": keras_metrics["confusion_matrix"],
-               "labels": labels, "train_seconds": train_seconds,
-               "epochs_run": None if history is None else len(history.get("loss", [])),
-               "history": training.history_dict(history), "seed": args.seed}
-    training.write_run(out, results, details)
-    return 0
+            "test figure, which is measured on held-out synthetic voices."],
+        reproduce={"train": f"zoo train {args.model} --data-dir DATA --epochs {args.epochs} "
+                            f"--seed {args.seed}",
+                   "data": "python -m zoo.data.speech_commands build --data-dir DATA"},
+        metric_keys=("accuracy",), validation_examples=100)
 
 
 if __name__ == "__main__":

@@ -1,2 +1,12 @@
-"""Time-series classification (JapaneseVowels, PLAID): attention-pooled GRU and its baseline."""
-from zoo.models.series import models  # noqa: F401  registers the ts-* builders
+"""Time-series classification (JapaneseVowels, PLAID): attention-pooled GRU and its baseline.
+
+    family.py         what the family is (trainer, padding, calibration, explain steps)
+    models.py         the builders, registered by name (ts-att-gru, ts-gru)
+    preprocessing.py  (time, channels) arrays -> padded, flagged model inputs
+    baselines.py      classical peers (1-NN DTW, MiniRocket)
+    train.py          `zoo train ts-*`
+"""
+
+from zoo.lazy import submodules
+
+__getattr__ = submodules(__name__)

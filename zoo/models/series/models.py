@@ -23,20 +23,15 @@ from __future__ import annotations
 import keras
 
 from zoo.layers import AttentionPooling
-from zoo.registry import named_hook, register_model
+from zoo.models.series.family import FAMILY
+from zoo.models.series.preprocessing import CHANNELS, LENGTH
+from zoo.registry import register_model
 
-LENGTH, CHANNELS = 32, 12
 SPEAKERS = [str(i) for i in range(1, 10)]
 DESCRIPTION = ("speaker classification of Japanese vowel utterances (UEA JapaneseVowels: "
                "12 LPC cepstra per step, variable length, 9 speakers)")
-COMMON = dict(task="series-classification",
-              input_spec={"shape": (LENGTH, CHANNELS + 1), "name": "series"},
-              labels=SPEAKERS, trainer="zoo.models.series.train:main")
-
-
-def _hooks(name):
-    return dict(preprocess=named_hook("zoo.models.series.train:pad_for", name),
-                representative_data=named_hook("zoo.models.series.train:representative_data", name))
+COMMON = dict(family=FAMILY, input_spec={"shape": (LENGTH, CHANNELS + 1), "name": "series"},
+              labels=SPEAKERS)
 
 
 def build_gru(attention=True, length=LENGTH, channels=CHANNELS, classes=len(SPEAKERS),
@@ -62,13 +57,13 @@ def build_gru(attention=True, length=LENGTH, channels=CHANNELS, classes=len(SPEA
     return keras.Model(series, [probs, weights] if return_attention else probs, name=name)
 
 
-@register_model("ts-att-gru", description="GRU + attention pooling. " + DESCRIPTION,
-                **_hooks("ts-att-gru"), **COMMON)
+@register_model("ts-att-gru", baseline="ts-gru", description="GRU + attention pooling. "
+                + DESCRIPTION, **COMMON)
 def ts_att_gru(**config):
     return build_gru(attention=True, **config)
 
 
 @register_model("ts-gru", description="GRU, last state, no attention (baseline of "
-                "ts-att-gru). " + DESCRIPTION, **_hooks("ts-gru"), **COMMON)
+                "ts-att-gru). " + DESCRIPTION, **COMMON)
 def ts_gru(**config):
     return build_gru(attention=False, **config)

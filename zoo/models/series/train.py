@@ -26,8 +26,7 @@ import numpy as np  # noqa: E402
 from zoo import training  # noqa: E402
 from zoo.data import series  # noqa: E402
 
-MODELS = ("ts-att-gru", "ts-gru")
-BASELINE_OF = {"ts-att-gru": "ts-gru"}
+FAMILY = "series"
 DATASET_SETTINGS = {"japanese_vowels": dict(downsample=1, length=32),
                     "plaid": dict(downsample=4, length=336)}
 CALIBRATION_EXAMPLES = 64
@@ -40,28 +39,7 @@ def parse(argv, name=None):
     p.add_argument("--no-baselines", action="store_true",
                    help="skip the classical peers (1-NN DTW, MiniRocket)")
     training.add_common_args(p, epochs=150, batch_size=32, learning_rate=3e-3, patience=20)
-    return training.parse_args(p, argv, name, MODELS)
-
-
-# ------------------------------------------------------------- for predict
-
-
-def pad_for(name, items):
-    """Model inputs `(n, length, channels + 1)` of `(time, channels)` arrays for model `name`."""
-    from zoo.models.series.models import CHANNELS, LENGTH
-
-    from zoo import registry
-
-    config = registry.require_artifacts(name).config()
-    return series.pad(items, config.get("length", LENGTH), config.get("channels", CHANNELS))
-
-
-def representative_data(name):
-    """Padded training series shipped with the model (`calibration.npz`)."""
-    from zoo import registry
-
-    with np.load(registry.require_artifacts(name).file("calibration.npz")) as data:
-        return data["series"].astype(np.float32)
+    return training.parse_args(p, argv, name, FAMILY)
 
 
 def main(argv=None, name=None):

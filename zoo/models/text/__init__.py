@@ -1,2 +1,11 @@
-"""Text classification (10 fortunes topics): attention-pooled BiGRU and its baseline."""
-from zoo.models.text import models  # noqa: F401  registers the text-* builders
+"""Text classification (10 fortunes topics): attention-pooled BiGRU and its baseline.
+
+    family.py         what the family is (trainer, tokenizer, calibration, explain steps)
+    models.py         the builders, registered by name (text-att-bigru, text-bigru)
+    preprocessing.py  strings -> token ids with the shipped vocabulary
+    train.py          `zoo train text-*` (with a TF-IDF peer)
+"""
+
+from zoo.lazy import submodules
+
+__getattr__ = submodules(__name__)

@@ -22,21 +22,16 @@ import keras
 
 from zoo.data.fortunes import CATEGORIES
 from zoo.layers import AttentionPooling
-from zoo.registry import named_hook, register_model
+from zoo.models.text.family import FAMILY
+from zoo.models.text.preprocessing import SEQUENCE_LENGTH, VOCAB_FILE  # noqa: F401
+from zoo.registry import register_model
 
-SEQUENCE_LENGTH = 128
 VOCAB_SIZE = 8000
-VOCAB_FILE = "vocab.txt"
 DESCRIPTION = ("10-topic classification of English quotations (Debian fortunes categories); "
                "token ids from the model's vocab.txt")
-COMMON = dict(task="text",
+COMMON = dict(family=FAMILY,
               input_spec={"shape": (SEQUENCE_LENGTH,), "dtype": "int32", "name": "tokens"},
-              labels=list(CATEGORIES), trainer="zoo.models.text.train:main")
-
-
-def _hooks(name):
-    return dict(preprocess=named_hook("zoo.models.text.train:encode_for", name),
-                representative_data=named_hook("zoo.models.text.train:representative_data", name))
+              labels=list(CATEGORIES))
 
 
 def build_bigru(attention=True, vocab_size=VOCAB_SIZE, embedding=64, units=48, dropout=0.3,
@@ -61,13 +56,13 @@ def build_bigru(attention=True, vocab_size=VOCAB_SIZE, embedding=64, units=48, d
     return keras.Model(tokens, outputs, name=name)
 
 
-@register_model("text-att-bigru", description="Embedding + BiGRU + attention pooling. "
-                + DESCRIPTION, **_hooks("text-att-bigru"), **COMMON)
+@register_model("text-att-bigru", baseline="text-bigru", description="Embedding + BiGRU + "
+                "attention pooling. " + DESCRIPTION, **COMMON)
 def text_att_bigru(**config):
     return build_bigru(attention=True, **config)
 
 
 @register_model("text-bigru", description="Embedding + BiGRU, final states, no attention "
-                "(baseline of text-att-bigru). " + DESCRIPTION, **_hooks("text-bigru"), **COMMON)
+                "(baseline of text-att-bigru). " + DESCRIPTION, **COMMON)
 def text_bigru(**config):
     return build_bigru(attention=False, **config)

@@ -17,7 +17,6 @@ vocab, labels, config, TFLite files, `results.json`, `training.json`,
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import sys
 import time
@@ -29,10 +28,9 @@ import numpy as np  # noqa: E402
 
 from zoo import training  # noqa: E402
 from zoo.data import fortunes, text  # noqa: E402
+from zoo.models.text.preprocessing import SEQUENCE_LENGTH, VOCAB_FILE  # noqa: E402
 
-MODELS = ("text-att-bigru", "text-bigru")
-BASELINE_OF = {"text-att-bigru": "text-bigru"}
-CALIBRATION_FILE = "calibration.npz"
+FAMILY = "text"
 CALIBRATION_EXAMPLES = 64
 MIN_COUNT = 2
 
@@ -45,7 +43,7 @@ def parse(argv, name=None):
                      help="folder of the Debian fortunes files (the 10-topic task)")
     src.add_argument("--tsv", default=None, help="train on your own `text<TAB>label` file instead")
     training.add_common_args(p, epochs=25, batch_size=32, learning_rate=2e-3, patience=5)
-    return training.parse_args(p, argv, name, MODELS)
+    return training.parse_args(p, argv, name, FAMILY)
 
 
 def load_splits(args):
@@ -68,42 +66,6 @@ def load_splits(args):
                          "is 70/15/15 by a hash of each text)")
     data["splits"] = {s: len(t) for s, (t, _) in splits.items()}
     return splits, data
-
-
-# ------------------------------------------------------------- for predict
-
-
-@functools.lru_cache(maxsize=8)
-def _vocab(path, _mtime):
-    return {t: i for i, t in enumerate(text.load_vocab(path))}
-
-
-def vocab_path(name):
-    from zoo import registry
-    from zoo.models.text.models import VOCAB_FILE
-
-    return registry.require_artifacts(name).file(VOCAB_FILE)
-
-
-def encode_for(name, items):
-    """Token ids `(n, 128)` of strings, with the vocabulary shipped with model `name`."""
-    from zoo.models.text.models import SEQUENCE_LENGTH
-
-    if isinstance(items, str) or not all(isinstance(i, str) for i in items):
-        raise ValueError(f"{name!r} takes a list of strings")
-    empty = [i for i, t in enumerate(items) if not t.strip()]
-    if empty:
-        raise ValueError(f"text {empty[0]} is empty: {name!r} needs at least one word")
-    path = vocab_path(name)
-    return text.encode(list(items), _vocab(str(path), path.stat().st_mtime), SEQUENCE_LENGTH)
-
-
-def representative_data(name):
-    """Token ids of training sentences shipped with the model (`calibration.npz`)."""
-    from zoo import registry
-
-    with np.load(registry.require_artifacts(name).file(CALIBRATION_FILE)) as data:
-        return data["tokens"].astype(np.int32)
 
 
 # --------------------------------------------------------------- baseline
@@ -139,8 +101,6 @@ def tfidf_baseline(splits, label_index):
 
 def main(argv=None, name=None):
     args = parse(sys.argv[1:] if argv is None else argv, name)
-
-    from zoo.models.text.models import SEQUENCE_LENGTH, VOCAB_FILE
 
     entry, out = training.start_run(args)
 

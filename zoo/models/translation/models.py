@@ -42,6 +42,8 @@ import keras
 from keras import ops
 
 from zoo.layers import AttentionRNN, AttentionRNNCell, BahdanauAttention, LuongAttention
+from zoo.models.translation.family import FAMILY
+from zoo.registry import register_model
 
 ATTENTIONS = ("bahdanau", "luong", None)
 BOS, EOS = 2, 3
@@ -287,9 +289,7 @@ def family_of(name):
                      f"(families: {', '.join(FAMILIES)})")
 
 
-def _register(name, attention, what):
-    from zoo.registry import named_hook, register_model
-
+def _register(name, attention, what, baseline=None):
     family = family_of(name)
     spec = [{"shape": (family["source_length"],), "dtype": "int32", "name": "source"},
             {"shape": (family["target_length"],), "dtype": "int32", "name": "target_in"}]
@@ -300,12 +300,8 @@ def _register(name, attention, what):
         return build_translator(attention, **kwargs)
 
     builder.__name__ = builder.__qualname__ = name.replace("-", "_")
-    register_model(name, task="translation", input_spec=spec,
-                   description=f"{what}. {family['description']}",
-                   trainer="zoo.models.translation.train:main",
-                   preprocess=named_hook("zoo.models.translation.translate:encode_for", name),
-                   representative_data=named_hook(
-                       "zoo.models.translation.train:representative_data", name),
+    register_model(name, family=FAMILY, input_spec=spec, baseline=baseline,
+                   metric=family["metric"], description=f"{what}. {family['description']}",
                    exports=("float32", "float16", "dynamic", "int8"))(builder)
 
 
@@ -315,9 +311,10 @@ _LUONG = ("BiGRU encoder, GRU decoder with multiplicative (Luong 'general') atte
           "feeding and attention layer (AttentionRNNCell)")
 _SEQ2SEQ = ("BiGRU encoder, GRU decoder from the encoder's final state, no attention "
             "(baseline; comparable parameter count)")
-for _name, _attention, _what in (
-        ("mt-en-de-bahdanau", "bahdanau", _BAHDANAU), ("mt-en-de-luong", "luong", _LUONG),
-        ("mt-en-de-seq2seq", None, _SEQ2SEQ),
-        ("mt-numbers-en-de-bahdanau", "bahdanau", _BAHDANAU),
-        ("mt-numbers-en-de-seq2seq", None, _SEQ2SEQ)):
-    _register(_name, _attention, _what)
+for _name, _attention, _what, _baseline in (
+        ("mt-en-de-bahdanau", "bahdanau", _BAHDANAU, "mt-en-de-seq2seq"),
+        ("mt-en-de-luong", "luong", _LUONG, "mt-en-de-seq2seq"),
+        ("mt-en-de-seq2seq", None, _SEQ2SEQ, None),
+        ("mt-numbers-en-de-bahdanau", "bahdanau", _BAHDANAU, "mt-numbers-en-de-seq2seq"),
+        ("mt-numbers-en-de-seq2seq", None, _SEQ2SEQ, None)):
+    _register(_name, _attention, _what, _baseline)

@@ -40,11 +40,9 @@ from zoo import training  # noqa: E402
 from zoo.data import translation  # noqa: E402
 from zoo.files import atomic_path, atomic_write_bytes  # noqa: E402
 
-MODELS = ("mt-en-de-bahdanau", "mt-en-de-luong", "mt-en-de-seq2seq",
-          "mt-numbers-en-de-bahdanau", "mt-numbers-en-de-seq2seq")
-BASELINE_OF = {"mt-en-de-bahdanau": "mt-en-de-seq2seq", "mt-en-de-luong": "mt-en-de-seq2seq",
-               "mt-numbers-en-de-bahdanau": "mt-numbers-en-de-seq2seq"}
-CALIBRATION_FILE = "calibration.npz"
+from zoo.models.translation.inference import CALIBRATION_FILE  # noqa: E402
+
+FAMILY = "translation"
 #: WordPiece vocabularies are learnt from at most this many training texts (a fixed
 #: sample): the learner is single-threaded and slow on long compounds (24,000
 #: German numbers: 285 s; 8,000: about a minute) and the pieces are the same.
@@ -66,7 +64,7 @@ def parse(argv, name=None):
                    help="score at most N test sentences (smoke runs)")
     training.add_common_args(p, epochs=30, batch_size=64, learning_rate=2e-3, patience=3)
     p.set_defaults(modes="float32,float16,int8")
-    return training.parse_args(p, argv, name, MODELS)
+    return training.parse_args(p, argv, name, FAMILY)
 
 
 def load_splits(args, family):
@@ -296,17 +294,6 @@ def sentence_latency_ms(backend, source_ids, n=30):
 def _flat(scores, greedy=False):
     keys = ("bleu", "chrf", "exact_match") + (("greedy_agreement_with_keras",) if greedy else ())
     return {k: float(scores[k]) for k in keys if k in scores}
-
-
-# ------------------------------------------------------------- for export
-
-
-def representative_data(name):
-    """`[source, target_in]` ids of training pairs shipped with the model."""
-    from zoo import registry
-
-    with np.load(registry.require_artifacts(name).file(CALIBRATION_FILE)) as data:
-        return [data["source"].astype(np.int32), data["target_in"].astype(np.int32)]
 
 
 if __name__ == "__main__":

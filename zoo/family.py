@@ -1,0 +1,95 @@
+"""A model family: what a task folder of `zoo/models/` declares once.
+
+    # zoo/models/kws/family.py
+    FAMILY = tasks.SPEECH.derive(
+        "kws", trainer="zoo.models.kws.train:main",
+        representative_data="zoo.models.kws.preprocessing:representative_data",
+        variants={"streaming": "zoo.models.kws.streaming:streaming_model"})
+
+    # zoo/models/kws/models.py
+    @register_model("kws-att-bilstm", family=FAMILY, input_spec=..., baseline="kws-bilstm")
+    def kws_att_bilstm(**config): ...
+
+Everything the library does with a model beyond building it is read from its
+family, never decided by comparing task names elsewhere:
+
+* `read_input(name, arg)`: one command-line argument (`zoo predict NAME ARG`)
+  to one item (a WAV path, a string, an array);
+* `item_ndim`: axes of one item (a waveform 1, a string 0; None: the rank
+  of the model input), to tell one item from a batch;
+* `preprocess(name, items)` / `postprocess(name, outputs, labels)`: items to
+  model inputs, model outputs to one result per item;
+* `representative_data(name)`: model inputs to calibrate int8 exports;
+* `attention_steps(name, items, x, weights)`: for `zoo.explain`, each item's
+  number of real steps and their labels (tokens) or None;
+* `explain(name, inputs)` / `predict(name, inputs, model=, tflite=)`:
+  replacements of the generic `zoo.explain` / `zoo.predict` (translators);
+* `exporter(model, path, quantize=, representative_data=)`: the TFLite
+  converter of `zoo export NAME` (default `export.to_tflite`);
+* `variants`: `{kind: hook(name, pretrained=True) -> keras.Model}`, e.g.
+  the streaming twin of a keyword spotter;
+* `loss` and `compile_metrics` (how `zoo.load` compiles), `classifier`, `metric` (the headline metric of benchmarks and
+  cards), `gpu_check` (whether `zoo export --gpu-check` can drive it),
+  `trainer` (the `zoo train NAME` command).
+
+Hooks are callables or dotted paths (`"pkg.mod:attr"`), imported only when
+used, so declaring a family imports neither Keras nor TensorFlow. Hooks that
+concern one model take its registered name first.
+
+This module imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+#: Family fields that are hooks (callables or dotted paths).
+HOOKS = ("read_input", "preprocess", "postprocess", "representative_data", "attention_steps",
+         "explain", "predict", "exporter", "trainer")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Family:
+    """See the module docstring."""
+
+    name: str
+    task: str
+    classifier: bool = False
+    item_ndim: int | None = None
+    loss: str = "sparse_categorical_crossentropy"
+    compile_metrics: tuple = ()
+    metric: str = "accuracy"
+    gpu_check: bool = True
+    read_input: Any = None
+    preprocess: Any = None
+    postprocess: Any = None
+    representative_data: Any = None
+    attention_steps: Any = None
+    explain: Any = None
+    predict: Any = None
+    exporter: Any = None
+    trainer: Any = None
+    variants: dict = dataclasses.field(default_factory=dict)
+    description: str = ""
+
+    def __post_init__(self):
+        for field in HOOKS:
+            hook = getattr(self, field)
+            if hook is not None and not callable(hook) and not (isinstance(hook, str)
+                                                                 and hook.strip()):
+                raise TypeError(f"family {self.name!r}: {field} must be a callable or a dotted "
+                                f"path string; got {hook!r}")
+        if not isinstance(self.variants, dict):
+            raise TypeError(f"family {self.name!r}: variants must be a dict "
+                            f"{{kind: hook}}; got {self.variants!r}")
+
+    def derive(self, name, **changes):
+        """A family of the same task with `name` and the given fields changed."""
+        return dataclasses.replace(self, name=name, **changes)
+
+    def __repr__(self):
+        return f"Family({self.name!r}, task={self.task!r})"
+
+
+__all__ = ["Family", "HOOKS"]

@@ -1,0 +1,10 @@
+"""The keyword-spotting family: 1 s of 16 kHz audio -> one of the 12 Speech Commands labels."""
+
+from zoo import tasks
+
+FAMILY = tasks.SPEECH.derive(
+    "kws",
+    trainer="zoo.models.kws.train:main",
+    representative_data="zoo.models.kws.preprocessing:representative_data",
+    variants={"streaming": "zoo.models.kws.streaming:streaming_model"},
+    description="12-class keyword spotting (Speech Commands labels) from 1 s of 16 kHz audio")
