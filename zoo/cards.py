@@ -269,8 +269,7 @@ def build_card(name, results_paths=(), out_dir=None, command=None):
         "comparison": comparison,
         "limitations": results.get("limitations"),
         "reproduce": reproduce or None,
-        "trainer": entry.trainer if isinstance(entry.trainer, str) else
-        (registry._qualname(entry.trainer) if entry.trainer else None),
+        "trainer": entry.hook_path("trainer"),
         "environment": results.get("environment"),
         "sources": sources,
     }

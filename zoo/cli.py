@@ -337,7 +337,7 @@ def train_command(
 ):
     """Train a registered model with its trainer; artifacts go to $ZOO_HOME/NAME."""
     entry = _entry(name)
-    if entry.trainer is None:
+    if not entry.has_hook("trainer"):
         fail(f"{name!r} has no trainer registered (register_model(..., trainer='pkg.mod:main'))")
     try:
         trainer = entry.hook("trainer")

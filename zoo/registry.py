@@ -222,6 +222,13 @@ class ModelEntry:
         own = getattr(self, field) if field in ENTRY_HOOKS else None
         return own is not None or getattr(self.family, field) is not None
 
+    def hook_path(self, field):
+        """Where the hook `field` lives: its dotted path (or the qualified name of a
+        callable), the model's own before its family's; None without one."""
+        own = getattr(self, field) if field in ENTRY_HOOKS else None
+        hook = own if own is not None else getattr(self.family, field)
+        return hook if hook is None or isinstance(hook, str) else _qualname(hook)
+
     def hook(self, field):
         """The callable of a hook (None when neither the model nor its family has one).
         A family's hook comes with the model name bound as its first argument
@@ -272,6 +279,12 @@ def _ensure_builtins():
     if _builtins_loaded:
         return
     _builtins_loaded = True
+    discover()
+
+
+def discover():
+    """Import the `models` module of every family folder of `zoo.models` (those already
+    imported are left as they are); a folder added at run time registers here."""
     for module in family_modules():
         importlib.import_module(module)
 
@@ -587,7 +600,7 @@ def require_artifacts(name) -> Artifacts:
 __all__ = [
     "TASKS", "MODES", "Family", "ModelEntry", "Artifacts", "UnknownModelError",
     "ChecksumError", "PretrainedNotFoundError", "register_model", "unregister", "list_models",
-    "known_tasks", "baseline_pairs", "family_modules",
+    "known_tasks", "baseline_pairs", "family_modules", "discover",
     "get", "suggestions", "temporary_registry", "resolve", "zoo_home", "package_dir", "user_dir",
     "find_artifacts", "require_artifacts", "read_checksums", "write_checksums", "tflite_filename",
     "describe_inputs",

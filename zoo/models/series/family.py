@@ -7,5 +7,5 @@ FAMILY = tasks.SERIES.derive(
     trainer="zoo.models.series.train:main",
     preprocess="zoo.models.series.preprocessing:pad_for",
     representative_data="zoo.models.series.preprocessing:representative_data",
-    attention_steps="zoo.tasks:flagged_steps",
+    attention_steps="zoo.defaults:flagged_steps",
     description="time-series classification (variable length, padded and flagged)")
