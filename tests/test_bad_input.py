@@ -109,15 +109,15 @@ def shipped_copy(tmp_path, monkeypatch):
 @pytest.fixture
 def readonly_dir(tmp_path, monkeypatch):
     """A directory nobody may write to (root ignores mode bits, so the check
-    `zoo.files` makes, `os.access`, is told the truth for it as well)."""
+    `export.files` makes, `os.access`, is told the truth for it as well)."""
     d = tmp_path / "readonly"
     d.mkdir()
     d.chmod(0o555)
     if os.geteuid() == 0:
-        import zoo.files
+        import export.files
 
         real = os.access
-        monkeypatch.setattr(zoo.files.os, "access", lambda p, mode, *a, **k: False if (
+        monkeypatch.setattr(export.files.os, "access", lambda p, mode, *a, **k: False if (
             os.path.realpath(p) == os.path.realpath(d) and mode & os.W_OK) else real(p, mode, *a, **k))
     yield d
     d.chmod(0o755)
