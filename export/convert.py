@@ -1,6 +1,6 @@
 """`export.to_tflite`: Keras model -> `.tflite` file in one of five modes.
 
-Modes (`quantize=`):
+Modes (`quantize=`, described in `export.modes`):
 
 * `"float32"`: no quantization.
 * `"float16"`: float16 weights, float compute (GPU-friendly).
@@ -27,25 +27,30 @@ import time
 
 import numpy as np
 
-from export import stepped
+from export import modes, stepped
 from export.errors import ExportError
 from export.flatbuffer import add_metadata, merge_models
 from export.report import ExportReport, describe
 from export.files import atomic_write_bytes, check_output_path
 from export.inputs import as_input_list
 
-MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
+MODES = modes.MODES
 CALIBRATION_EXAMPLES = 100
 CALIBRATION_SAMPLES_PER_SIGNATURE = 1000
 
 
-def _check_mode(quantize, representative_data):
-    if quantize not in MODES:
-        raise ExportError(f"`quantize` must be one of {', '.join(MODES)}; got {quantize!r}")
-    if quantize in ("int8", "int16x8") and representative_data is None:
+def check_mode(quantize, representative_data):
+    """The `export.modes.Mode` called `quantize`, after checking that it exists and
+    has its calibration data (`ExportError` otherwise)."""
+    try:
+        mode = modes.get(quantize)
+    except ValueError as exc:
+        raise ExportError(str(exc)) from None
+    if mode.needs_calibration and representative_data is None:
         raise ExportError(
             f"quantize={quantize!r} needs `representative_data` (a few hundred real "
             "inputs, shaped like the model input) to calibrate activation ranges")
+    return mode
 
 
 def _keras_caller(functions):
@@ -76,23 +81,28 @@ def _frozen(tf, fn):
     return wrapper.get_concrete_function()
 
 
+def configure_converter(tf, converter, quantize, representative_dataset=None):
+    """Apply the converter settings of mode `quantize` (`export.modes.Mode`) to a
+    `tf.lite.TFLiteConverter`; `representative_dataset` (a callable returning an
+    iterator of samples) is set for the modes that need calibration."""
+    mode = modes.get(quantize)
+    if mode.optimize:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if mode.supported_types:
+        converter.target_spec.supported_types = [tf.as_dtype(t) for t in mode.supported_types]
+    if mode.needs_calibration:
+        converter.representative_dataset = representative_dataset
+    if mode.supported_ops:
+        converter.target_spec.supported_ops = [getattr(tf.lite.OpsSet, name)
+                                               for name in mode.supported_ops]
+
+
 def _configure(tf, converter, quantize, samples, per_channel_dense=False):
     # Per-channel scales and int64 zero points of FULLY_CONNECTED weights cost
     # 12 bytes per output channel: for the LSTM/GRU reference models that is
     # 0.33x -> 0.29x of float32 size, at the same error (benchmarks/export_modes).
     converter._experimental_disable_per_channel_quantization_for_dense_layers = not per_channel_dense
-    if quantize == "float16":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.target_spec.supported_types = [tf.float16]
-    elif quantize == "dynamic":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    elif quantize in ("int8", "int16x8"):
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: iter(samples)
-        converter.target_spec.supported_ops = [
-            tf.lite.OpsSet.TFLITE_BUILTINS_INT8 if quantize == "int8" else
-            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
-        ]
+    configure_converter(tf, converter, quantize, lambda: iter(samples))
 
 
 def _calibration_samples(plan, call, data, rng):
@@ -115,7 +125,7 @@ def _calibration_samples(plan, call, data, rng):
 def convert_bytes(model, quantize="float32", representative_data=None, recurrent="stepped",
                   seed=0, per_channel_dense=False):
     """Convert and return `(tflite_bytes, plan)`; see `to_tflite`."""
-    _check_mode(quantize, representative_data)
+    mode = check_mode(quantize, representative_data)
     if recurrent not in ("stepped", "keras"):
         raise ExportError(f"`recurrent` must be 'stepped' or 'keras'; got {recurrent!r}")
     data = None if representative_data is None else as_input_list(model, representative_data)
@@ -126,11 +136,11 @@ def convert_bytes(model, quantize="float32", representative_data=None, recurrent
     plan, stages = stepped.build_plan(model)
     functions = stepped.signature_functions(stages, plan=plan)
     samples = []
-    if quantize in ("int8", "int16x8"):
+    if mode.needs_calibration:
         samples = _calibration_samples(plan, _keras_caller(functions), data,
                                        np.random.default_rng(seed))
     float_keys = {st["name"] for st in plan["stages"] if st.get("float_only")}
-    if quantize in ("float32", "float16"):
+    if not mode.integer_weights:  # float compute everywhere already
         float_keys = set()
     quantized = {k: f for k, f in functions.items() if k not in float_keys}
     parts = []
@@ -143,7 +153,7 @@ def convert_bytes(model, quantize="float32", representative_data=None, recurrent
     flatbuffer = parts[0] if len(parts) == 1 else merge_models(*parts)
     flatbuffer = add_metadata(flatbuffer, stepped.PLAN_METADATA_NAME,
                               json.dumps(plan, sort_keys=True).encode())
-    if quantize in ("int8", "int16x8"):
+    if mode.full_integer:
         _smoke_test(flatbuffer, [d[:1] for d in data])
     return flatbuffer, plan
 
@@ -184,7 +194,7 @@ def _convert_signatures(tf, functions, quantize, samples, per_channel_dense):
 
 def _convert_keras_native(tf, model, quantize, data, per_channel_dense):
     has_rnn = any(stepped.is_recurrent(op) for op in model.operations)
-    if has_rnn and quantize in ("int8", "int16x8"):
+    if has_rnn and modes.get(quantize).full_integer:
         raise ExportError(
             f"quantize={quantize!r} with recurrent='keras' would crash the TFLite converter "
             "(full-integer quantization of a WHILE loop segfaults in TF 2.21); use "

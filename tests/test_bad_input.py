@@ -180,7 +180,8 @@ def test_to_tflite_wrong_quantize_mode(tiny, tmp_path):
     assert files_in(tmp_path) == []
 
 
-@pytest.mark.parametrize("mode", ["int8", "int16x8"])
+@pytest.mark.parametrize("mode", [m for m in export.modes.MODES
+                                  if export.modes.get(m).needs_calibration])
 def test_to_tflite_full_integer_without_data(tiny, tmp_path, mode):
     with pytest.raises(export.ExportError, match=rf"quantize='{mode}' needs `representative_data`"):
         export.to_tflite(tiny["model"], tmp_path / "x.tflite", quantize=mode)

@@ -55,8 +55,8 @@ never mixed between the two). It holds:
 Every file is checked against `SHA256SUMS` when it is used; a missing,
 unlisted or modified file raises `ChecksumError` naming the file and the fix.
 
-This module imports only the standard library: `import zoo.registry` does
-not load Keras or TensorFlow.
+This module imports only the standard library (and `export.modes`, which does
+too): `import zoo.registry` does not load Keras or TensorFlow.
 """
 
 from __future__ import annotations
@@ -72,13 +72,11 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
+from export.modes import MODES  # the export modes (standard library only)
 from zoo.hub import ChecksumError, sha256_file
 
 TASKS = ("speech", "text", "series-classification", "forecasting", "translation")
 CLASSIFIER_TASKS = ("speech", "text", "series-classification")
-#: The export modes of `export.MODES`, repeated here so that this module does
-#: not import the exporter (and Keras); a test keeps the two equal.
-MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
 #: Modules that register the models shipped in `zoo/pretrained/`.
 BUILTIN_MODULES: tuple[str, ...] = ("zoo.models.kws", "zoo.models.text", "zoo.models.series",
                                     "zoo.models.forecast", "zoo.models.translation.models")

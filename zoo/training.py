@@ -23,13 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
+from export.modes import MODES
 from zoo.files import atomic_path, atomic_write_bytes
 
 RESULTS_SCHEMA = "attention-rnn-zoo/results/1"
 #: Trainers of the shipped model families; each has MODELS and BASELINE_OF.
 TRAINER_MODULES = ("zoo.models.kws.train", "zoo.models.text.train", "zoo.models.series.train",
                    "zoo.models.forecast.train", "zoo.models.translation.train")
-ALL_MODES = "float32,float16,dynamic,int8,int16x8"
+ALL_MODES = ",".join(MODES)
 
 
 def add_common_args(p, epochs=30, batch_size=64, learning_rate=2e-3, patience=5):
