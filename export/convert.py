@@ -244,7 +244,7 @@ def write_converted(path, convert, *, quantize, recurrent):
 
 def to_tflite(model, path, quantize="float32", representative_data=None, validate=True,
               validation_data=None, recurrent="stepped", threads=1, per_channel_dense=False,
-              gpu_check=False):
+              gpu_check=None):
     """Export a Keras model to a `.tflite` file and return an `ExportReport`.
 
     Args:
@@ -264,11 +264,17 @@ def to_tflite(model, path, quantize="float32", representative_data=None, validat
         per_channel_dense: per-output-channel weight scales for dense
             (FULLY_CONNECTED) layers; off by default (smaller files, same
             measured error on our reference models).
-        gpu_check: also run the file on LiteRT.js's WebGPU accelerator
-            (`export.gpu_check`, headless Chromium) and put the measured
-            result in `report.gpu` (`report.gpu_compatible`); without it
-            the report says "not measured" (or "no" for a blocking op).
+        gpu_check: a function `measure(path, timeout=) -> dict` that runs
+            the file on a GPU backend, e.g. the repository's
+            `web_demo.gpu_check.measure_file` (LiteRT.js WebGPU in headless
+            Chromium); its result goes to `report.gpu`
+            (`report.gpu_compatible`). Without it the report says "not
+            measured" (or "no" for a blocking op).
     """
+    if gpu_check is not None and gpu_check is not False and not callable(gpu_check):
+        raise ExportError("`gpu_check` must be a function path -> result dict, e.g. "
+                          "web_demo.gpu_check.measure_file from a repository checkout (the "
+                          f"WebGPU check is a repository tool); got {gpu_check!r}")
     if validate and validation_data is not None:
         as_input_list(model, validation_data, argument="validation_data")
     report = write_converted(
@@ -282,7 +288,7 @@ def to_tflite(model, path, quantize="float32", representative_data=None, validat
 
             report.validation = run_validation(path, model, data, threads=threads)
     if gpu_check:
-        report.measure_gpu()
+        report.measure_gpu(gpu_check)
     return report
 
 
