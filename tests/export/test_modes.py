@@ -22,7 +22,7 @@ FLOAT32, FLOAT16, INT16, INT8 = 0, 1, 7, 9
 def test_the_five_modes_in_order_and_one_list_everywhere():
     from zoo import registry
 
-    assert modes.MODES == ("float32", "float16", "dynamic", "int8", "int16x8")
+    assert modes.MODES == tuple("float32 float16 dynamic int8 int16x8".split())
     assert [modes.get(n).name for n in modes.MODES] == list(modes.MODES)
     assert export.MODES is modes.MODES and registry.MODES is modes.MODES
     assert all(modes.get(n).description and "\n" not in modes.get(n).description
