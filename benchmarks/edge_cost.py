@@ -12,11 +12,11 @@ child process (`export.runtime`, no TensorFlow), one after the other;
 size and latency ratios are taken against the float32 file of the same model
 in the same run, because these machines are noisy. Inputs: speech models
 get `zoo/demo_audio/yes.wav`, the others the first example shipped with
-them (`export.gpu_check.fixed_inputs`). The streaming keyword spotter
+them (`web_demo.gpu_check.fixed_inputs`). The streaming keyword spotter
 (`zoo.models.kws.streaming`, exported here from the shipped weights) is
 measured per 20 ms frame, with its real-time factor (p50 / 20 ms).
 Translators (`mt-*`) are timed per sentence: the encoder plan and the greedy
-`decode_step` loop of `export.translator` on their first shipped example.
+`decode_step` loop of `zoo.models.translation.tflite` on their first shipped example.
 
 `--quick`: float32 and int8 only, fewer repeats. Writes `edge_cost.json`
 and `edge_cost.md`.
@@ -44,7 +44,8 @@ BACKENDS = {"ai_edge_litert": Path(sys.executable), "tflite_runtime": TFLITE_RUN
 CHILD = r"""
 import json, sys, time
 import numpy as np
-from export import runtime, translator
+from export import runtime
+from zoo.models.translation import tflite as translator
 
 def rss_mib():  # VmHWM: peak RSS of this process image (getrusage would keep the parent's peak)
     for line in open("/proc/self/status"):
@@ -97,14 +98,15 @@ def shipped_files(pattern="*"):
 
 
 def model_inputs(name, path):
-    from export import gpu_check, runtime
+    from export import runtime
+    from web_demo import gpu_check
     from zoo import registry
 
     data = Path(path).read_bytes()
     plan = runtime.read_plan(data) or runtime.Runtime(data).plan
     # translators: the source ids only (the file's plan is the encoder; the
     # child times a whole greedy translation of that sentence)
-    return gpu_check.fixed_inputs(plan, registry.get(name).task, name)[:len(plan["inputs"])]
+    return gpu_check.fixed_inputs(plan, registry.get(name))[:len(plan["inputs"])]
 
 
 def measure(path, inputs_npz, backend, repeats):

@@ -28,8 +28,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
+from export.modes import MODES  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
 FEATURES, STEPS, CLASSES, UNITS = 40, 49, 12, 64
 
 
@@ -70,18 +71,12 @@ def _child_convert(route, kind, mode, out):
     else:
         os.environ["ZOO_BENCH_PLAIN_POOLING"] = "1"
         model = reference_model(kind, api="keras_batch1")
+    from export.convert import configure_converter
+
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     rng = np.random.default_rng(0)
-    if mode != "float32":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if mode == "float16":
-        converter.target_spec.supported_types = [tf.float16]
-    if mode in ("int8", "int16x8"):
-        converter.representative_dataset = lambda: (
-            [rng.normal(size=(1, STEPS, FEATURES)).astype("float32")] for _ in range(20))
-        converter.target_spec.supported_ops = [
-            tf.lite.OpsSet.TFLITE_BUILTINS_INT8 if mode == "int8" else
-            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    configure_converter(tf, converter, mode, lambda: (
+        [rng.normal(size=(1, STEPS, FEATURES)).astype("float32")] for _ in range(20)))
     Path(out).write_bytes(converter.convert())
 
 

@@ -38,7 +38,7 @@ QUICK_SENTENCES = 400
 def measure_shipped(quick=False, log=print):
     """Rows `{model, bucket, low, n, bleu, chrf, exact_match}` of the shipped models,
     scored as the trainer scores its test split (`zoo.models.translation.train.score`)."""
-    from export import translator as host
+    from zoo.models.translation import tflite as host
     from zoo import api, registry
     from zoo.data import translation
     from zoo.models.translation import models, translate

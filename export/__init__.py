@@ -12,17 +12,19 @@ without TensorFlow or Keras (ai-edge-litert or tflite-runtime only).
 import importlib
 
 _LAZY = {
-    "MODES": "export.convert", "convert_bytes": "export.convert", "to_tflite": "export.convert",
+    "MODES": "export.modes", "convert_bytes": "export.convert", "to_tflite": "export.convert",
     "ExportError": "export.errors", "RuntimeLoadError": "export.errors",
     "ExportReport": "export.report", "validate": "export.validation",
 }
 
-__all__ = sorted(_LAZY) + ["runtime"]
+_SUBMODULES = ("runtime", "modes")
+
+__all__ = sorted(_LAZY) + list(_SUBMODULES)
 
 
 def __getattr__(name):
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
-    if name == "runtime":
-        return importlib.import_module("export.runtime")
+    if name in _SUBMODULES:
+        return importlib.import_module(f"export.{name}")
     raise AttributeError(f"module 'export' has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """`export.to_tflite`: Keras model -> `.tflite` file in one of five modes.
 
-Modes (`quantize=`):
+Modes (`quantize=`, described in `export.modes`):
 
 * `"float32"`: no quantization.
 * `"float16"`: float16 weights, float compute (GPU-friendly).
@@ -27,70 +27,30 @@ import time
 
 import numpy as np
 
-from export import stepped
+from export import modes, stepped
 from export.errors import ExportError
 from export.flatbuffer import add_metadata, merge_models
 from export.report import ExportReport, describe
-from zoo.files import atomic_write_bytes, check_output_path
+from export.files import atomic_write_bytes, check_output_path
+from export.inputs import as_input_list
 
-MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
+MODES = modes.MODES
 CALIBRATION_EXAMPLES = 100
 CALIBRATION_SAMPLES_PER_SIGNATURE = 1000
 
 
-def _check_mode(quantize, representative_data):
-    if quantize not in MODES:
-        raise ExportError(f"`quantize` must be one of {', '.join(MODES)}; got {quantize!r}")
-    if quantize in ("int8", "int16x8") and representative_data is None:
+def check_mode(quantize, representative_data):
+    """The `export.modes.Mode` called `quantize`, after checking that it exists and
+    has its calibration data (`ExportError` otherwise)."""
+    try:
+        mode = modes.get(quantize)
+    except ValueError as exc:
+        raise ExportError(str(exc)) from None
+    if mode.needs_calibration and representative_data is None:
         raise ExportError(
             f"quantize={quantize!r} needs `representative_data` (a few hundred real "
             "inputs, shaped like the model input) to calibrate activation ranges")
-
-
-def as_input_list(model, data, argument="representative_data"):
-    """Normalise `data` to a list of float32 arrays, one per model input,
-    each `(n, *input_shape[1:])`, checking shapes."""
-    inputs = model.inputs
-    if isinstance(data, dict):
-        missing = [t.name for t in inputs if t.name not in data]
-        if missing:
-            raise ExportError(f"`{argument}` lacks input(s) {missing}; model inputs are "
-                              f"{[t.name for t in inputs]}")
-        data = [data[t.name] for t in inputs]
-    elif not isinstance(data, (list, tuple)):
-        data = [data]
-    if len(data) != len(inputs):
-        raise ExportError(f"`{argument}` must hold {len(inputs)} array(s), one per model "
-                          f"input; got {len(data)}")
-    out = []
-    for t, arr in zip(inputs, data):
-        kind = np.asarray(arr).dtype.kind
-        if kind == "c":  # float32 would silently drop the imaginary part
-            raise ExportError(f"`{argument}` for input {t.name!r} must be real numbers; got "
-                              f"dtype {np.asarray(arr).dtype}")
-        try:
-            arr = np.asarray(arr, dtype=np.float32)
-        except (TypeError, ValueError) as exc:
-            raise ExportError(f"`{argument}` for input {t.name!r} is not numeric ({exc})") from None
-        want = tuple(t.shape[1:])
-        if arr.ndim != len(want) + 1 or any(w is not None and w != g
-                                            for w, g in zip(want, arr.shape[1:])):
-            raise ExportError(
-                f"`{argument}` for input {t.name!r} must have shape (n, "
-                f"{', '.join(str(w) for w in want)}); got {arr.shape}")
-        if arr.shape[0] == 0:
-            raise ExportError(f"`{argument}` for input {t.name!r} is empty")
-        if not np.all(np.isfinite(arr)):
-            raise ExportError(f"`{argument}` for input {t.name!r} contains NaN or Inf")
-        if np.issubdtype(np.dtype(t.dtype), np.integer):  # e.g. token ids
-            if np.any(arr != np.round(arr)):
-                raise ExportError(f"`{argument}` for integer input {t.name!r} holds "
-                                  "non-integer values")
-            arr = arr.astype(t.dtype)
-        out.append(arr)
-    if len({a.shape[0] for a in out}) != 1:
-        raise ExportError(f"`{argument}` arrays have different lengths")
-    return out
+    return mode
 
 
 def _keras_caller(functions):
@@ -121,23 +81,28 @@ def _frozen(tf, fn):
     return wrapper.get_concrete_function()
 
 
+def configure_converter(tf, converter, quantize, representative_dataset=None):
+    """Apply the converter settings of mode `quantize` (`export.modes.Mode`) to a
+    `tf.lite.TFLiteConverter`; `representative_dataset` (a callable returning an
+    iterator of samples) is set for the modes that need calibration."""
+    mode = modes.get(quantize)
+    if mode.optimize:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if mode.supported_types:
+        converter.target_spec.supported_types = [tf.as_dtype(t) for t in mode.supported_types]
+    if mode.needs_calibration:
+        converter.representative_dataset = representative_dataset
+    if mode.supported_ops:
+        converter.target_spec.supported_ops = [getattr(tf.lite.OpsSet, name)
+                                               for name in mode.supported_ops]
+
+
 def _configure(tf, converter, quantize, samples, per_channel_dense=False):
     # Per-channel scales and int64 zero points of FULLY_CONNECTED weights cost
     # 12 bytes per output channel: for the LSTM/GRU reference models that is
     # 0.33x -> 0.29x of float32 size, at the same error (benchmarks/export_modes).
     converter._experimental_disable_per_channel_quantization_for_dense_layers = not per_channel_dense
-    if quantize == "float16":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.target_spec.supported_types = [tf.float16]
-    elif quantize == "dynamic":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    elif quantize in ("int8", "int16x8"):
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: iter(samples)
-        converter.target_spec.supported_ops = [
-            tf.lite.OpsSet.TFLITE_BUILTINS_INT8 if quantize == "int8" else
-            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
-        ]
+    configure_converter(tf, converter, quantize, lambda: iter(samples))
 
 
 def _calibration_samples(plan, call, data, rng):
@@ -160,7 +125,7 @@ def _calibration_samples(plan, call, data, rng):
 def convert_bytes(model, quantize="float32", representative_data=None, recurrent="stepped",
                   seed=0, per_channel_dense=False):
     """Convert and return `(tflite_bytes, plan)`; see `to_tflite`."""
-    _check_mode(quantize, representative_data)
+    mode = check_mode(quantize, representative_data)
     if recurrent not in ("stepped", "keras"):
         raise ExportError(f"`recurrent` must be 'stepped' or 'keras'; got {recurrent!r}")
     data = None if representative_data is None else as_input_list(model, representative_data)
@@ -171,11 +136,11 @@ def convert_bytes(model, quantize="float32", representative_data=None, recurrent
     plan, stages = stepped.build_plan(model)
     functions = stepped.signature_functions(stages, plan=plan)
     samples = []
-    if quantize in ("int8", "int16x8"):
+    if mode.needs_calibration:
         samples = _calibration_samples(plan, _keras_caller(functions), data,
                                        np.random.default_rng(seed))
     float_keys = {st["name"] for st in plan["stages"] if st.get("float_only")}
-    if quantize in ("float32", "float16"):
+    if not mode.integer_weights:  # float compute everywhere already
         float_keys = set()
     quantized = {k: f for k, f in functions.items() if k not in float_keys}
     parts = []
@@ -188,7 +153,7 @@ def convert_bytes(model, quantize="float32", representative_data=None, recurrent
     flatbuffer = parts[0] if len(parts) == 1 else merge_models(*parts)
     flatbuffer = add_metadata(flatbuffer, stepped.PLAN_METADATA_NAME,
                               json.dumps(plan, sort_keys=True).encode())
-    if quantize in ("int8", "int16x8"):
+    if mode.full_integer:
         _smoke_test(flatbuffer, [d[:1] for d in data])
     return flatbuffer, plan
 
@@ -229,7 +194,7 @@ def _convert_signatures(tf, functions, quantize, samples, per_channel_dense):
 
 def _convert_keras_native(tf, model, quantize, data, per_channel_dense):
     has_rnn = any(stepped.is_recurrent(op) for op in model.operations)
-    if has_rnn and quantize in ("int8", "int16x8"):
+    if has_rnn and modes.get(quantize).full_integer:
         raise ExportError(
             f"quantize={quantize!r} with recurrent='keras' would crash the TFLite converter "
             "(full-integer quantization of a WHILE loop segfaults in TF 2.21); use "
@@ -279,7 +244,7 @@ def write_converted(path, convert, *, quantize, recurrent):
 
 def to_tflite(model, path, quantize="float32", representative_data=None, validate=True,
               validation_data=None, recurrent="stepped", threads=1, per_channel_dense=False,
-              gpu_check=False):
+              gpu_check=None):
     """Export a Keras model to a `.tflite` file and return an `ExportReport`.
 
     Args:
@@ -299,11 +264,17 @@ def to_tflite(model, path, quantize="float32", representative_data=None, validat
         per_channel_dense: per-output-channel weight scales for dense
             (FULLY_CONNECTED) layers; off by default (smaller files, same
             measured error on our reference models).
-        gpu_check: also run the file on LiteRT.js's WebGPU accelerator
-            (`export.gpu_check`, headless Chromium) and put the measured
-            result in `report.gpu` (`report.gpu_compatible`); without it
-            the report says "not measured" (or "no" for a blocking op).
+        gpu_check: a function `measure(path, timeout=) -> dict` that runs
+            the file on a GPU backend, e.g. the repository's
+            `web_demo.gpu_check.measure_file` (LiteRT.js WebGPU in headless
+            Chromium); its result goes to `report.gpu`
+            (`report.gpu_compatible`). Without it the report says "not
+            measured" (or "no" for a blocking op).
     """
+    if gpu_check is not None and gpu_check is not False and not callable(gpu_check):
+        raise ExportError("`gpu_check` must be a function path -> result dict, e.g. "
+                          "web_demo.gpu_check.measure_file from a repository checkout (the "
+                          f"WebGPU check is a repository tool); got {gpu_check!r}")
     if validate and validation_data is not None:
         as_input_list(model, validation_data, argument="validation_data")
     report = write_converted(
@@ -317,7 +288,7 @@ def to_tflite(model, path, quantize="float32", representative_data=None, validat
 
             report.validation = run_validation(path, model, data, threads=threads)
     if gpu_check:
-        report.measure_gpu()
+        report.measure_gpu(gpu_check)
     return report
 
 

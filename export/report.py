@@ -26,8 +26,8 @@ class ExportReport:
     gpu_blocking_ops: list
     convert_seconds: float | None = None
     validation: dict | None = None
-    #: Measured on a GPU backend (`to_tflite(..., gpu_check=True)` or
-    #: `measure_gpu`): {"status": "ok" | "FAIL" | "not measured", "backend",
+    #: Measured on a GPU backend (`to_tflite(..., gpu_check=measure)` or
+    #: `measure_gpu(measure)`): {"status": "ok" | "FAIL" | "not measured", "backend",
     #: "max_abs_diff_vs_runtime", "reason"}. None: not measured.
     gpu: dict | None = None
 
@@ -46,11 +46,11 @@ class ExportReport:
             return status == "ok"
         return False if self.gpu_blocking_ops else None
 
-    def measure_gpu(self, timeout=300.0):
-        """Run the file on LiteRT.js WebGPU (`export.gpu_check`) and store the result in `gpu`."""
-        from export import gpu_check
-
-        self.gpu = gpu_check.measure_file(self.path, timeout=timeout)
+    def measure_gpu(self, measure, timeout=300.0):
+        """Run the file on a GPU backend with `measure(path, timeout=) -> dict` (the
+        repository's `web_demo.gpu_check.measure_file`: LiteRT.js WebGPU in headless
+        Chromium) and store the result in `gpu`."""
+        self.gpu = measure(self.path, timeout=timeout)
         return self.gpu
 
     def to_dict(self):
@@ -97,7 +97,7 @@ class ExportReport:
         if self.gpu_blocking_ops:
             return "no (blocking op " + ", ".join(self.gpu_blocking_ops) + ")"
         return ("not measured" + (f" ({g['reason']})" if g.get("reason") else "")
-                + ": to_tflite(gpu_check=True) / zoo export --gpu-check")
+                + ": zoo export --gpu-check (repository checkout)")
 
 
 def _io_entries(runtime):

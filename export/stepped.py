@@ -174,9 +174,8 @@ def build_plan(model):
         initial = kwargs.get("initial_state")
         initial = [] if initial is None else list(initial) if isinstance(initial, (list, tuple)) else [initial]
         memory = []
-        if _is_attention_rnn(op):
-            values = args[1] if len(args) > 1 else kwargs.get("values")
-            values_mask = kwargs.get("values_mask")
+        if attends_to_memory(op):
+            values, values_mask = op.memory_arguments(args, kwargs)
             explicit = values_mask is not None and _producer(values_mask)[0] is not None
             memory = [values] + ([values_mask] if explicit else [])
             memory_mask = values_mask is not None and not explicit
@@ -193,7 +192,7 @@ def build_plan(model):
                       return_sequences=base.return_sequences, return_state=base.return_state)
         stage.memory, stage.initial = memory, initial
         stage.masked = masked
-        stage.memory_mask = _is_attention_rnn(op) and memory_mask
+        stage.memory_mask = attends_to_memory(op) and memory_mask
         for d, sub in directions:
             if sub.stateful:
                 raise ExportError(f"stateful recurrent layer '{sub.name}' is not supported")
@@ -219,10 +218,14 @@ def build_plan(model):
     return plan, stages
 
 
-def _is_attention_rnn(layer):
-    from zoo.layers.attention_rnn_cell import AttentionRNN
-
-    return isinstance(layer, AttentionRNN)
+def attends_to_memory(layer):
+    """Whether a recurrent layer attends to a memory, by its step protocol (e.g.
+    `zoo.layers.AttentionRNN`): the layer has `memory_arguments(args, kwargs) ->
+    (values, values_mask)`, and its `cell` has `get_initial_state_from_memory(values,
+    mask=, cell_states=)`, `output_split` (width of the attention output at the
+    front of a step output, or None) and `final_state_layout` (the `return_state`
+    states as `[(state index, width or None)]`)."""
+    return callable(getattr(layer, "memory_arguments", None))
 
 
 def _recurrent_entry(s, names):
@@ -251,11 +254,8 @@ def _recurrent_entry(s, names):
     entry["directions"] = directions
     if s.memory:
         cell = s.layer.cell
-        n, size = cell._n_cell_states, int(cell.attention_size)
-        if cell.output_alignments:
-            entry["output_split"] = size
-        entry["final_states"] = ([[i, None] for i in range(1, 1 + n)] + [[0, size]]
-                                 + [[1 + n, None]])
+        entry["output_split"] = cell.output_split
+        entry["final_states"] = [[index, width] for index, width in cell.final_state_layout]
     return entry
 
 
@@ -298,7 +298,7 @@ def signature_functions(stages, batch_size=1, plan=None):
             raise ExportError(f"internal: the mask of recurrent stage {s.name}'s input was not "
                               "produced by any segment")
         if s.masked and s.return_sequences:
-            masked.update(s.outputs[:2 if (s.memory and s.layer.cell.output_alignments) else 1])
+            masked.update(s.outputs[:2 if (s.memory and s.layer.cell.output_split) else 1])
         seq_shape = s.layer._inbound_nodes[0].arguments.args[0].shape
         x_spec = tf.TensorSpec((batch_size, seq_shape[-1]), "float32", name="x")
         if s.memory:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from export.convert import as_input_list
+from export.inputs import as_input_list
 from export.runtime import load
 
 

@@ -11,7 +11,7 @@ SHA256SUMS is shipped (weights re-saved without optimizer state). For an
 attention model whose no-attention twin (`baseline=` of its registration)
 has seed runs too, `comparison.json` holds the mean test metric of
 each over the same seeds. The WebGPU column of the cards comes from
-`python -m export.gpu_check` (cards say "not measured" where Chromium is missing).
+`python -m web_demo.gpu_check` (cards say "not measured" where Chromium is missing).
 """
 
 import argparse
@@ -63,13 +63,13 @@ def comparison(attention, baseline, seed_runs, metric="accuracy"):
 
 
 def gpu_results(names, modes=("float32", "float16", "int8")):
-    """`{name: results dict}` from one `export.gpu_check` run (empty if it cannot run)."""
+    """`{name: results dict}` from one `web_demo.gpu_check` run (empty if it cannot run)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "gpu.json"
-        proc = subprocess.run([sys.executable, "-m", "export.gpu_check", "--model", *names,
+        proc = subprocess.run([sys.executable, "-m", "web_demo.gpu_check", "--model", *names,
                                "--quantize", *modes, "--json", str(path)], cwd=ROOT)
         if proc.returncode == 2 or not path.exists():
-            print("export.gpu_check could not run: cards keep WebGPU 'not measured'")
+            print("web_demo.gpu_check could not run: cards keep WebGPU 'not measured'")
             return {}
         check = json.loads(path.read_text())
     out = {}
@@ -100,7 +100,7 @@ def main():
     p.add_argument("--metric", default="accuracy", help="comparison metric (results.metrics.keras)")
     p.add_argument("--cards-only", action="store_true",
                    help="keep the shipped files; re-measure WebGPU and regenerate the cards")
-    p.add_argument("--no-gpu", action="store_true", help="do not run export.gpu_check")
+    p.add_argument("--no-gpu", action="store_true", help="do not run web_demo.gpu_check")
     p.add_argument("--drop-modes", default="",
                    help="comma-separated TFLite modes measured in the run but not shipped "
                         "(users make them with `zoo export NAME -q MODE`)")

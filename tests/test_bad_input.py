@@ -109,15 +109,15 @@ def shipped_copy(tmp_path, monkeypatch):
 @pytest.fixture
 def readonly_dir(tmp_path, monkeypatch):
     """A directory nobody may write to (root ignores mode bits, so the check
-    `zoo.files` makes, `os.access`, is told the truth for it as well)."""
+    `export.files` makes, `os.access`, is told the truth for it as well)."""
     d = tmp_path / "readonly"
     d.mkdir()
     d.chmod(0o555)
     if os.geteuid() == 0:
-        import zoo.files
+        import export.files
 
         real = os.access
-        monkeypatch.setattr(zoo.files.os, "access", lambda p, mode, *a, **k: False if (
+        monkeypatch.setattr(export.files.os, "access", lambda p, mode, *a, **k: False if (
             os.path.realpath(p) == os.path.realpath(d) and mode & os.W_OK) else real(p, mode, *a, **k))
     yield d
     d.chmod(0o755)
@@ -180,7 +180,8 @@ def test_to_tflite_wrong_quantize_mode(tiny, tmp_path):
     assert files_in(tmp_path) == []
 
 
-@pytest.mark.parametrize("mode", ["int8", "int16x8"])
+@pytest.mark.parametrize("mode", [m for m in export.modes.MODES
+                                  if export.modes.get(m).needs_calibration])
 def test_to_tflite_full_integer_without_data(tiny, tmp_path, mode):
     with pytest.raises(export.ExportError, match=rf"quantize='{mode}' needs `representative_data`"):
         export.to_tflite(tiny["model"], tmp_path / "x.tflite", quantize=mode)

@@ -1,5 +1,5 @@
 """Headless Chromium and the pinned npm packages, shared by the web demo's
-test and `export.gpu_check` (offline: no background networking)."""
+test and `web_demo.gpu_check` (offline: no background networking)."""
 
 from __future__ import annotations
 

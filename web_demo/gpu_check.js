@@ -1,5 +1,5 @@
-// The browser half of `python -m export.gpu_check`: for each model of the
-// job (tflite + plan + aliases + fixed inputs, written by export/gpu_check.py)
+// The browser half of `python -m web_demo.gpu_check`: for each model of the
+// job (tflite + plan + aliases + fixed inputs, written by web_demo/gpu_check.py)
 // compile it with LiteRT.js on one accelerator, run the plan (kws.js runPlan,
 // the port of export/plan.py) and POST the raw outputs to /report after every
 // model (so a timeout still returns the finished ones).

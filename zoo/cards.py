@@ -39,7 +39,7 @@ All sections are optional except `schema` and `model`::
           "report": {...},                      # export.ExportReport.to_dict(): op_histogram,
                                                 #   builtin_only, gpu_compatible,
                                                 #   gpu_blocking_ops, gpu_undocumented_ops
-          "webgpu": {"status": "ok",            # measured by `python -m export.gpu_check`
+          "webgpu": {"status": "ok",            # measured by `python -m web_demo.gpu_check`
                      "max_abs_diff_vs_keras": 1.3e-07, "reason": null}
         }
       },
@@ -154,7 +154,7 @@ def _validate(results, name, source):
         if webgpu is not None and (not isinstance(webgpu, dict)
                                    or webgpu.get("status") not in ("ok", "FAIL")):
             bad(f"exports.{mode}.webgpu", "an object with status 'ok' or 'FAIL' "
-                "(python -m export.gpu_check --json)")
+                "(python -m web_demo.gpu_check --json)")
     comparison = results.get("comparison")
     if comparison is not None:
         for side in ("attention", "baseline"):
@@ -387,7 +387,7 @@ def render_markdown(card):
         out += ["", "Latency: one example through `export.runtime`, one interpreter thread. "
                     "\"GPU delegate\" is a static check against the delegate's documented op "
                     "list (`export.gpu_ops`); \"WebGPU\" is measured by `python -m "
-                    "export.gpu_check` (LiteRT.js in headless Chromium on SwiftShader, a CPU "
+                    "web_demo.gpu_check` (LiteRT.js in headless Chromium on SwiftShader, a CPU "
                     "emulation: a correctness path, not GPU speed; ops outside the GPU's reach "
                     "run on the CPU)."]
 

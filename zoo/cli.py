@@ -22,6 +22,8 @@ import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from export import modes  # noqa: E402  (standard library only)
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="attention-rnn-zoo: attention RNN models for Keras 3 and TFLite.")
 console = Console()
@@ -111,12 +113,34 @@ def _registry_data(entry, representative: Path | None):
         fail(f"representative_data of {entry.name!r} failed ({type(exc).__name__}: {exc})")
 
 
+#: The repository checkout this package runs from (web_demo/ is beside zoo/ there).
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def _gpu_measure():
+    """`web_demo.gpu_check.measure_file` of the checkout, or a one-line failure
+    outside a repository checkout (checked before anything is converted or written)."""
+    how = ("run it from an attention-rnn-zoo repository checkout (`pip install -e .`) after "
+           "`(cd web_demo && npm ci)`, or export without --gpu-check")
+    if not (CHECKOUT / "web_demo" / "gpu_check.py").is_file():
+        fail(f"--gpu-check is a repository-only tool (it drives web_demo/, which is not "
+             f"installed with the package): {how}")
+    if str(CHECKOUT) not in sys.path:
+        sys.path.append(str(CHECKOUT))
+    from web_demo import gpu_check
+
+    if not gpu_check.node_modules_ready():
+        fail(f"--gpu-check is a repository-only tool and web_demo/node_modules is missing or "
+             f"stale: {how}")
+    return gpu_check.measure_file
+
+
 @app.command("export")
 def export_command(
     model: str = typer.Argument(..., help="a .keras model file, or a registered model name "
                                           "(re-exported from its checked Keras weights)"),
     quantize: str = typer.Option("float32", "--quantize", "-q",
-                                 help="float32 | float16 | dynamic | int8 | int16x8"),
+                                 help=" | ".join(modes.MODES)),
     representative: Path = typer.Option(None, "--representative", "-r",
                                         help=".npz of inputs (n, ...): one array per model "
                                              "input (keys = input names, or a single array); "
@@ -140,9 +164,9 @@ def export_command(
             check_output_path(json_report)
         except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
             fail(str(exc))
-    convert, extra = export.to_tflite, {"gpu_check": gpu_check}
+    convert, extra = export.to_tflite, {"gpu_check": _gpu_measure() if gpu_check else None}
     if _is_model_file(model):
-        if quantize in ("int8", "int16x8") and representative is None:
+        if modes.get(quantize).needs_calibration and representative is None:
             fail(f"--quantize {quantize} needs --representative DATA.npz to calibrate")
         keras_model = _load_keras(Path(model))
         data = None
@@ -154,7 +178,7 @@ def export_command(
         if quantize not in entry.exports:
             fail(f"{model!r} does not support --quantize {quantize}; its export modes are "
                  f"{', '.join(entry.exports)}")
-        if quantize in ("int8", "int16x8") and representative is None \
+        if modes.get(quantize).needs_calibration and representative is None \
                 and not entry.has_hook("representative_data"):
             fail(f"--quantize {quantize} needs calibration data: {model!r} registers no "
                  "representative_data; pass --representative DATA.npz")

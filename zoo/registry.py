@@ -63,8 +63,8 @@ never mixed between the two). It holds:
 Every file is checked against `SHA256SUMS` when it is used; a missing,
 unlisted or modified file raises `ChecksumError` naming the file and the fix.
 
-This module imports only the standard library: `import zoo.registry` does
-not load Keras or TensorFlow.
+This module imports only the standard library (and `export.modes`, which does
+too): `import zoo.registry` does not load Keras or TensorFlow.
 """
 
 from __future__ import annotations
@@ -83,15 +83,13 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
+from export.modes import MODES  # the export modes (standard library only)
 from zoo import tasks as _tasks
 from zoo.family import Family
 from zoo.hub import ChecksumError, sha256_file
 
 #: The tasks with defaults in `zoo.tasks`; a family may declare another.
 TASKS = tuple(_tasks.DEFAULTS)
-#: The export modes of `export.MODES`, repeated here so that this module does
-#: not import the exporter (and Keras); a test keeps the two equal.
-MODES = ("float32", "float16", "dynamic", "int8", "int16x8")
 #: The package whose sub-packages (one per family) register the shipped models.
 MODELS_PACKAGE = "zoo.models"
 #: Per-model hooks of `register_model`, which override the family's.

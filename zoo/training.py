@@ -23,10 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from export.modes import MODES
 from zoo.data.splits import subset  # noqa: F401  (trainers: training.subset)
 from zoo.files import atomic_path, atomic_write_bytes
 
-ALL_MODES = "float32,float16,dynamic,int8,int16x8"
+ALL_MODES = ",".join(MODES)
 
 
 def add_common_args(p, epochs=30, batch_size=64, learning_rate=2e-3, patience=5):

@@ -52,8 +52,7 @@ def test_cli_refuses_an_unfinished_run(tmp_path):
 
 @pytest.mark.tensorflow_only
 def test_edge_cost_times_a_whole_translation_on_both_runtimes(tmp_path):
-    from export import seq2seq
-    from zoo.models.translation import models
+    from zoo.models.translation import export as translation_export, models
 
     model = models.build_translator("bahdanau", source_vocab_size=40, target_vocab_size=30,
                                     source_length=7, target_length=6, embedding=8,
@@ -62,7 +61,7 @@ def test_edge_cost_times_a_whole_translation_on_both_runtimes(tmp_path):
     src = rng.integers(4, 40, (8, 7)).astype("int32")
     tgt = rng.integers(4, 30, (8, 6)).astype("int32")
     path = tmp_path / "mt.int8.tflite"
-    seq2seq.to_tflite(model, path, "int8", representative_data=[src, tgt])
+    translation_export.to_tflite(model, path, "int8", representative_data=[src, tgt])
     inputs = tmp_path / "x.npz"
     np.savez(inputs, x0=src[:1].astype(np.float32))
     for backend in edge_cost.BACKENDS:

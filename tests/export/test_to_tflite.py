@@ -56,7 +56,7 @@ def test_all_modes_export_and_match_keras(name, mode, calib, tmp_path):
     v = report.validation
     assert v["examples"] == len(data)
     assert v["relative_mean_error"] <= RELATIVE_MEAN_ERROR[mode], v
-    if mode in ("int8", "int16x8"):
+    if export.modes.get(mode).full_integer:
         assert report.op_histogram.get("QUANTIZE", 0) > 0
         # Full integer: every FULLY_CONNECTED runs on quantized tensors.
         from tensorflow.lite.tools import flatbuffer_utils

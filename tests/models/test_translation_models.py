@@ -1,5 +1,5 @@
 """Translators: training graph vs one-step decoder, TFLite file vs Keras, trainer, API
-(zoo.models.translation, export.seq2seq, export.translator)."""
+(zoo.models.translation, export.seq2seq, zoo.models.translation.tflite)."""
 
 import json
 
@@ -7,7 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-from export import seq2seq, translator
+from export import seq2seq
+from zoo.models.translation import export as translation_export, tflite as translator
 from zoo.data import translation, wordpiece
 from zoo.models.translation import models, translate
 from zoo.models.translation import train as mt_train
@@ -86,7 +87,7 @@ def test_tflite_file_decodes_like_keras(attention, tmp_path, rng):
     src, tgt = _batch(rng, 12)
     reference = _keras_greedy(model, src)
     path = tmp_path / "mt.float32.tflite"
-    report = seq2seq.to_tflite(model, path, "float32")
+    report = translation_export.to_tflite(model, path, "float32")
     assert "WHILE" not in report.op_histogram
     backend = translator.tflite_backend(path)
     assert seq2seq.STEP_SIGNATURE in backend.runtime.signatures
@@ -100,7 +101,7 @@ def test_tflite_file_decodes_like_keras(attention, tmp_path, rng):
     assert [h.tokens for h in beam] == [h.tokens for h in keras_beam]
     # full integer: a smaller file, integer kernels, ids within the vocabulary
     int8 = tmp_path / "mt.int8.tflite"
-    report = seq2seq.to_tflite(model, int8, "int8", representative_data=[src, tgt])
+    report = translation_export.to_tflite(model, int8, "int8", representative_data=[src, tgt])
     assert report.size_bytes < path.stat().st_size and "WHILE" not in report.op_histogram
     out = translator.decode_ids(translator.tflite_backend(int8), src)
     assert all(0 < t < TINY["target_vocab_size"] and t != models.BOS
@@ -114,7 +115,7 @@ def test_int16x8_translator_is_refused_with_the_modes_that_work(tmp_path, rng):
     src, tgt = _batch(rng, 8)
     path = tmp_path / "mt.int16x8.tflite"
     with pytest.raises(ExportError, match=r"integer \(token\) inputs.*'int8'"):
-        seq2seq.to_tflite(model, path, "int16x8", representative_data=[src, tgt])
+        translation_export.to_tflite(model, path, "int16x8", representative_data=[src, tgt])
     assert not path.exists()
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import zoo
-from export import translator
+from zoo.models.translation import tflite as translator
 from zoo import registry
 from zoo.data import translation
 from zoo.models.translation import translate

@@ -1,4 +1,4 @@
-"""`python -m export.gpu_check`: shipped files on LiteRT.js WebGPU
+"""`python -m web_demo.gpu_check`: shipped files on LiteRT.js WebGPU
 (SwiftShader) and wasm in headless Chromium vs Keras and export.runtime,
 and the static refusal of a WHILE-based (recurrent="keras") file.
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from export import gpu_check
+from web_demo import gpu_check
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,7 +42,7 @@ needs_browser = [
 def test_speech_and_text_models_float16_match_keras_on_webgpu(tmp_path):
     _node_modules()
     out = tmp_path / "gpu.json"
-    proc = subprocess.run([sys.executable, "-m", "export.gpu_check", "--model", "kws-att-bilstm",
+    proc = subprocess.run([sys.executable, "-m", "web_demo.gpu_check", "--model", "kws-att-bilstm",
                            "text-att-bigru", "--quantize", "float16", "--timeout", "60",
                            "--json", str(out)],
                           cwd=ROOT, capture_output=True, text=True, timeout=240)
@@ -107,7 +107,7 @@ def test_export_report_gpu_field_is_the_measured_result(tmp_path):
     assert plain.gpu is None and plain.gpu_compatible is None  # static ops alone prove nothing
     assert dict(plain.table())["GPU (WebGPU, measured)"].startswith("not measured")
     rep = export.to_tflite(model, tmp_path / "conv2.float32.tflite", representative_data=data,
-                           gpu_check=True)
+                           gpu_check=gpu_check.measure_file)
     assert rep.gpu["status"] == "ok" and rep.gpu_compatible is True, rep.gpu
     assert rep.gpu["max_abs_diff_vs_runtime"] <= 1e-4
     assert rep.to_dict()["gpu"]["status"] == "ok"
@@ -121,8 +121,33 @@ def test_every_shipped_model_float16_matches_keras_on_webgpu(tmp_path):
     """The full sweep (`make test-slow`): every model in zoo/pretrained, float16."""
     _node_modules()
     names = gpu_check.shipped_models()
-    proc = subprocess.run([sys.executable, "-m", "export.gpu_check", "--quantize", "float16",
+    proc = subprocess.run([sys.executable, "-m", "web_demo.gpu_check", "--quantize", "float16",
                            "--timeout", "300", "--json", str(tmp_path / "all.json")],
                           cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert proc.stdout.splitlines()[-1] == f"webgpu: {len(names)}/{len(names)} models match"
+
+
+@pytest.mark.parametrize("where", ["outside a checkout", "without node_modules"])
+def test_cli_gpu_check_outside_the_repository_fails_before_writing(where, tmp_path, monkeypatch):
+    import keras
+    from typer.testing import CliRunner
+
+    from zoo import cli
+
+    inp = keras.Input((5, 3))
+    keras.Model(inp, keras.layers.Dense(2)(keras.layers.GRU(4)(inp))).save(tmp_path / "m.keras")
+    out = tmp_path / "m.tflite"
+    if where == "outside a checkout":
+        monkeypatch.setattr(cli, "CHECKOUT", tmp_path / "site-packages")  # no web_demo/ there
+        expected = "not installed with the package"
+    else:
+        monkeypatch.setattr(gpu_check, "node_modules_ready", lambda *a: False)
+        expected = "web_demo/node_modules is missing"
+    result = CliRunner().invoke(cli.app, ["export", str(tmp_path / "m.keras"), "-o", str(out),
+                                          "--gpu-check"])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "--gpu-check is a repository-only tool" in text and expected in text, text
+    assert "repository checkout" in text and "(cd web_demo && npm ci)" in text, text
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["m.keras"]

@@ -241,8 +241,29 @@ class AttentionRNNCell(keras.layers.Layer, DropoutRNNCell):
                 keys or unknown, tv or unknown, 1]
 
     @property
-    def _n_cell_states(self):
+    def n_cell_states(self):
+        """How many state tensors the wrapped cell carries (1 for a GRU, 2 for an
+        LSTM); they are entries `1 .. n_cell_states` of the state list."""
         return len(self._cell_state_sizes)
+
+    # ------------------------------------------------ step protocol (export)
+    # What a host loop that runs this cell one step at a time (`export.stepped`)
+    # needs besides `get_initial_state_from_memory` and `call`.
+    @property
+    def output_split(self):
+        """With `output_alignments`, the width of `a_t` at the front of each step
+        output (the alignment follows); `None` when the output is `a_t` alone."""
+        return int(self.attention_size) if self.output_alignments else None
+
+    @property
+    def final_state_layout(self):
+        """How the final states `AttentionRNN(return_state=True)` returns are cut
+        from the state list: `[(index, width or None), ...]`, `states[index]`
+        (its first `width` features) for the cell states, the attention vector
+        and the alignment state, in that order."""
+        n = self.n_cell_states
+        return ([(i, None) for i in range(1, 1 + n)] + [(0, int(self.attention_size))]
+                + [(1 + n, None)])
 
     # ------------------------------------------------------------------ build
     def build_memory(self, values_shape):
@@ -346,7 +367,7 @@ class AttentionRNNCell(keras.layers.Layer, DropoutRNNCell):
             mask_f = ops.ones(ops.shape(values)[:2], dtype=dtype)
         else:
             mask_f = ops.cast(mask, dtype)
-        n = self._n_cell_states
+        n = self.n_cell_states
         attention_vector = alignment = None
         if cell_states is None:
             if hasattr(self.cell, "get_initial_state"):
@@ -389,7 +410,7 @@ class AttentionRNNCell(keras.layers.Layer, DropoutRNNCell):
     # ------------------------------------------------------------------- step
     def call(self, inputs, states, training=None):
         states = _as_list(states)
-        n = self._n_cell_states
+        n = self.n_cell_states
         if len(states) != n + 6:
             raise ValueError(
                 f"AttentionRNNCell expects {n + 6} state tensors (see "
@@ -554,6 +575,15 @@ class AttentionRNN(keras.layers.RNN):
                                       for a, b in zip(shape, ref[:2])):
                 raise shape_error(name, f"{ref[:2]} matching `{what}`", shape)
 
+    def memory_arguments(self, args, kwargs):
+        """`(values, values_mask)` of one call of this layer, from its positional
+        and keyword arguments as Keras records them in a node (`values_mask`
+        None when not given). Part of the step protocol of `export.stepped`: a
+        layer with this method attends to a memory, which the host feeds to
+        `cell.get_initial_state_from_memory` before stepping `cell`."""
+        values = args[1] if len(args) > 1 else kwargs.get("values")
+        return values, kwargs.get("values_mask")
+
     def build(self, inputs_shape, values_shape):
         self._check_shapes(inputs_shape, values_shape)
         self.cell.build_memory(values_shape)
@@ -573,8 +603,8 @@ class AttentionRNN(keras.layers.RNN):
         outputs = self.cell.split_alignments(outputs) if self.cell.output_alignments else (outputs,)
         if not self.return_state:
             return outputs if len(outputs) > 1 else outputs[0]
-        n = self.cell._n_cell_states
-        final = [*states[1:1 + n], states[0][..., :self.cell.attention_size], states[1 + n]]
+        final = [states[i] if width is None else states[i][..., :width]
+                 for i, width in self.cell.final_state_layout]
         return (*outputs, *final)
 
     def compute_output_shape(self, inputs_shape, values_shape, initial_state_shape=None):
@@ -599,5 +629,5 @@ class AttentionRNN(keras.layers.RNN):
         if self.cell.output_alignments:
             masks.append(output_mask)
         if self.return_state:
-            masks += [None] * (self.cell._n_cell_states + 2)
+            masks += [None] * (self.cell.n_cell_states + 2)
         return masks if len(masks) > 1 else output_mask

@@ -187,7 +187,7 @@ def inference_models(model):
     outputs: `logits`, `state`, (`attention_vector`), `alignment`
     (with attention). `state_names` lists the recurrent inputs that the loop
     feeds back (outputs of the same name), `state_sizes` their widths
-    (`export.translator.initial_states` makes their first values)."""
+    (`export.seq2seq.initial_states` makes their first values)."""
     cached = _INFERENCE.get(model)
     if cached is not None:
         return cached

@@ -164,7 +164,7 @@ def main(argv=None, name=None):
 
     import keras
 
-    from export import seq2seq, translator as host
+    from zoo.models.translation import export as translation_export, tflite as host
     from zoo import registry
     from zoo.models.translation import models, translate
 
@@ -231,7 +231,7 @@ def main(argv=None, name=None):
     for mode in [m for m in args.modes.split(",") if m]:
         path = out / registry.tflite_filename(args.model, mode)
         try:
-            report = seq2seq.to_tflite(model, path, mode, representative_data=calib)
+            report = translation_export.to_tflite(model, path, mode, representative_data=calib)
         except Exception as exc:  # ExportError and converter failures: recorded, run goes on
             print(f"{mode}: not exported: {exc}", flush=True)
             exports[mode] = {"error": str(exc)}
@@ -281,7 +281,7 @@ def main(argv=None, name=None):
 def sentence_latency_ms(backend, source_ids, n=30):
     """Median wall time (ms) of one whole greedy translation (encoder + decoder loop),
     over the first `n` test sentences one at a time, after one warm-up."""
-    from export.translator import decode_ids as host_decode
+    from zoo.models.translation.tflite import decode_ids as host_decode
     host_decode(backend, source_ids[:1])
     times = []
     for i in range(min(n, len(source_ids))):

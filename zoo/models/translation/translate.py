@@ -6,7 +6,7 @@
     result.source_tokens, result.target_tokens, result.alignments  # (target, source) weights
 
 The shipped vocabularies (`source_vocab.txt`, `target_vocab.txt`) turn text
-into ids and back; `export.translator.decode_ids` runs the decoder loop
+into ids and back; `zoo.models.translation.tflite.decode_ids` runs the decoder loop
 (greedy for `beam=1`, else beam search) over the Keras models or a `.tflite`
 file.
 """
@@ -35,7 +35,7 @@ class Translation:
 
 
 def keras_backend(model):
-    """The `export.translator` backend of a Keras training model (NumPy in and out)."""
+    """The `zoo.models.translation.tflite` backend of a Keras training model (NumPy in and out)."""
     from zoo.models.translation.models import BOS, EOS, inference_models
 
     inf = inference_models(model)
@@ -107,7 +107,7 @@ def translate_with_alignments(name, sentences, *, beam=4, length_penalty=0.6, mo
                               tflite=None):
     """`Translation`s of `sentences` (see the module docstring). `model`: a loaded
     Keras model to reuse; `tflite`: a shipped mode ("int8", ...) or a path."""
-    from export import translator as host
+    from zoo.models.translation import tflite as host
     from zoo.models.translation.models import family_of
 
     family = family_of(name)

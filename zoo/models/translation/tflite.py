@@ -10,10 +10,11 @@ A translator is two functions on NumPy arrays (a *backend*):
 
 `decode_ids` runs greedy or beam search (`zoo.models.translation.decoding`)
 over any backend; `tflite_backend(path)` is the reference device loop on
-`export.runtime` (ai-edge-litert or tflite-runtime, no TensorFlow): the
-encoder plan once per sentence, then the `decode_step` signature once per
-hypothesis and token, as an app would call it. `zoo.models.translation.
-translate` gives the Keras backend, so both paths share this loop.
+`export.runtime` (ai-edge-litert or tflite-runtime, no TensorFlow) for the
+files of `export.seq2seq`: the encoder plan once per sentence, then the
+`decode_step` signature once per hypothesis and token, as an app would call
+it. `zoo.models.translation.translate` gives the Keras backend, so both paths
+share this loop.
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ import numpy as np
 from export.errors import RuntimeLoadError
 from export.flatbuffer import read_metadata
 from export.runtime import json_metadata, load
+from export.seq2seq import METADATA_NAME, initial_states
 from zoo.models.translation import decoding
-
-METADATA_NAME = "zoo_seq2seq"
 
 
 def make_step_fn(step, state_names, forbidden=(0, 2)):
@@ -49,14 +49,6 @@ def make_step_fn(step, state_names, forbidden=(0, 2)):
                 None if alignment is None else np.asarray(alignment, np.float32))
 
     return step_fn
-
-
-def initial_states(state, state_sizes):
-    """The fed-back step inputs before the first step: the encoder's `state` and,
-    with attention, a zero `attention_vector` (`state_sizes`: `{name: width}`)."""
-    state = np.asarray(state, np.float32)
-    return {k: state if k == "state" else np.zeros((len(state), n), np.float32)
-            for k, n in state_sizes.items()}
 
 
 def decode_ids(backend, source_ids, beam=1, length_penalty=0.6, max_length=None):
@@ -88,7 +80,7 @@ def tflite_backend(path, threads=None, backend=None):
     meta = json_metadata(rt.metadata, METADATA_NAME, "translator description")
     if meta is None:
         raise RuntimeLoadError(f"{path}: not a translator file (no {METADATA_NAME!r} metadata); "
-                               "export translators with export.seq2seq.to_tflite")
+                               "export translators with zoo.models.translation.export.to_tflite")
     signature = meta["step_signature"]
     if signature not in rt.signatures:
         raise RuntimeLoadError(f"{path}: the {signature!r} signature is missing")

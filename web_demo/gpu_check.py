@@ -1,6 +1,6 @@
 """Run shipped `.tflite` files on a real GPU backend: LiteRT.js on WebGPU.
 
-    python -m export.gpu_check [--model NAME ...] [--quantize float16 float32]
+    python -m web_demo.gpu_check [--model NAME ...] [--quantize float16 float32]
                                [--file PATH ...] [--timeout S] [--json PATH]
 
 `export.gpu_ops` only says statically which ops are outside the GPU
@@ -37,6 +37,10 @@ about GPU performance.
 
 Exit status: 0 all match, 1 any model fails, 2 the check cannot run
 (Chromium, web_demo/node_modules or WebGPU unavailable).
+
+A repository tool (it serves web_demo/, which is not packaged): `zoo export
+--gpu-check` and `export.to_tflite(..., gpu_check=measure_file)` use it from a
+checkout only.
 """
 
 from __future__ import annotations
@@ -119,16 +123,22 @@ def shipped_models():
 
 
 # ----------------------------------------------------------------- inputs
-def fixed_inputs(plan, task=None, name=None):
-    """Deterministic batch-1 inputs for a plan (see the module doc)."""
+def _is_audio(entry):
+    """Whether a registered model (`zoo.registry` entry; None for a bare file) reads audio."""
+    return entry is not None and entry.task == "speech"
+
+
+def fixed_inputs(plan, entry=None):
+    """Deterministic batch-1 inputs for a plan of the registered model `entry`
+    (None for a bare file); see the module doc."""
     shapes = [list(s) for s in plan["input_shapes"]]
     if any(d is None or d < 0 for s in shapes for d in s[1:]):
         raise ValueError(f"input shapes {shapes} are not fixed")
-    if name is not None and task != "speech":
-        real = shipped_example(name)
+    if entry is not None and not _is_audio(entry):
+        real = shipped_example(entry)
         if real is not None:
             return real
-    if task == "speech" and len(shapes) == 1 and len(shapes[0]) == 2:
+    if _is_audio(entry) and len(shapes) == 1 and len(shapes[0]) == 2:
         import soundfile
 
         audio, _ = soundfile.read(str(YES_WAV), dtype="float32")
@@ -140,12 +150,9 @@ def fixed_inputs(plan, task=None, name=None):
     return [rng.standard_normal([1, *s[1:]]).astype(np.float32) for s in shapes]
 
 
-def shipped_example(name):
+def shipped_example(entry):
     """The first example of a registered model's shipped calibration data (its
     `representative_data` hook: real token ids, real series), batch 1; None without one."""
-    from zoo import registry
-
-    entry = registry.get(name)
     if entry.representative_data is None:
         return None
     data = entry.hook("representative_data")()
@@ -251,13 +258,14 @@ def run_page(chromium, server, accel, timeout):
 
 # ------------------------------------------------------------------- check
 def _targets(models, modes, files):
-    """[(name, mode, path, task, keras_name)]."""
+    """[(name, mode, path, registry entry or None, keras_name)]."""
     from zoo import registry
 
     targets = []
     for name in models:
         art = registry.require_artifacts(name)
-        task = registry.get(name).task
+        model_entry = registry.get(name)
+        task = model_entry.task
         if task in UNSUPPORTED_TASKS:
             raise SystemExit(f"gpu_check: {name} is a {task} model (encoder + decode_step with a "
                              "host loop); the WebGPU page runs single-plan models only")
@@ -265,7 +273,7 @@ def _targets(models, modes, files):
             fname = registry.tflite_filename(name, mode)
             if not art.has(fname):
                 raise SystemExit(f"gpu_check: {name} has no {mode} file ({art.path / fname})")
-            targets.append((name, mode, art.file(fname), task, name))
+            targets.append((name, mode, art.file(fname), model_entry, name))
     for f in files:
         f = Path(f)
         if not f.is_file():
@@ -287,7 +295,7 @@ def check(models=(), modes=("float16",), files=(), timeout=600.0, log=print):
     job_dir = Path(tempfile.mkdtemp(prefix="gpu-check-"))
     entries, job = [], []
     try:
-        for i, (name, mode, path, task, keras_name) in enumerate(targets):
+        for i, (name, mode, path, model_entry, keras_name) in enumerate(targets):
             data = Path(path).read_bytes()
             static = static_gpu_ops(data)
             entry = {"model": name, "mode": mode, "file": str(path), "tolerance": TOLERANCE[mode],
@@ -295,7 +303,7 @@ def check(models=(), modes=("float16",), files=(), timeout=600.0, log=print):
                      "gpu_undocumented_ops": static["undocumented"],
                      "explanation": ("ops outside the GPU delegate's documented list "
                                      "(export.gpu_ops): " + (", ".join(static["undocumented"]) or "none")),
-                     "keras_reference": keras_name is not None, "_task": task}
+                     "keras_reference": keras_name is not None}
             entries.append(entry)
             reason = not_gpu_ready_reason(static)
             if reason:
@@ -304,10 +312,10 @@ def check(models=(), modes=("float16",), files=(), timeout=600.0, log=print):
             plan = runtime.read_plan(data)
             rt = runtime.Runtime(data, threads=1, source=str(path))
             plan = plan or rt.plan
-            real = keras_name is not None and task != "speech"
-            x = fixed_inputs(plan, task, name if real else None)
+            real = model_entry is not None and not _is_audio(model_entry)
+            x = fixed_inputs(plan, model_entry)
             entry["_inputs"], entry["_runtime"] = x, _as_list(rt(*x))
-            entry["input"] = ("zoo/demo_audio/yes.wav[0:16000]" if task == "speech"
+            entry["input"] = ("zoo/demo_audio/yes.wav[0:16000]" if _is_audio(model_entry)
                               else "first example of the shipped calibration data" if real
                               else "seeded normal noise (numpy default_rng(0))")
             stem = f"m{i}"
@@ -396,7 +404,7 @@ def check(models=(), modes=("float16",), files=(), timeout=600.0, log=print):
             entry["status"] = "ok"
 
     for entry in entries:
-        for key in ("_inputs", "_runtime", "_task"):
+        for key in ("_inputs", "_runtime"):
             entry.pop(key, None)
         log(format_line(entry))
     passed = sum(e["status"] == "ok" for e in entries)
