@@ -110,8 +110,9 @@ def _wav_seconds(path):
 
 def test_killed_build_leaves_whole_clips_and_resumes_identically(tmp_path):
     from zoo.data import speech_commands as sc
+    from zoo.data.speech_commands import engines as sc_engines
 
-    missing = [r for r in (sc._tools_missing_reason(), sc.engine_missing_reason("espeak-ng"),
+    missing = [r for r in (sc_engines._tools_missing_reason(), sc.engine_missing_reason("espeak-ng"),
                            sc.engine_missing_reason("flite")) if r]
     if missing:
         pytest.skip("; ".join(missing))

@@ -28,14 +28,11 @@ SENTENCE = ROOT / "zoo" / "demo_audio" / "sentence.wav"
 
 def _test_vector():
     """Samples 0.05 s .. 1.05 s of sentence.wav (contains 'yes'), float32 in [-1, 1]."""
-    import numpy as np
-    import soundfile
+    from zoo.data.audio import SAMPLE_RATE, read_audio
 
-    audio, rate = soundfile.read(str(SENTENCE), dtype="float32")
-    if rate != 16000:
-        raise SystemExit(f"{SENTENCE}: expected 16 kHz, got {rate}")
-    start = int(0.05 * rate)
-    return np.asarray(audio[start:start + rate], np.float32)
+    audio = read_audio(SENTENCE, SAMPLE_RATE)
+    start = int(0.05 * SAMPLE_RATE)
+    return audio[start:start + SAMPLE_RATE]
 
 
 def output_aliases(data: bytes):
@@ -85,7 +82,7 @@ def prepare(model="kws-att-bilstm", modes=("int8", "float32"), out=OUT, testvec=
             x = _test_vector()
             expected = {mode: runtime.load(out / f"{model}.{mode}.tflite", threads=1)(x[None])[0]
                         .astype(float).tolist() for mode in modes}
-        except ImportError as exc:  # no edge runtime / soundfile: the page skips its check
+        except ImportError as exc:  # no edge runtime: the page skips its check
             print(f"prepare: no test vector ({exc})", file=sys.stderr)
         else:
             (out / "testvec.json").write_text(json.dumps(

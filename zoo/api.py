@@ -18,11 +18,13 @@ directory's `SHA256SUMS` before use (`zoo.registry.ChecksumError`).
 Nothing is downloaded.
 
 `predict` runs `preprocess -> model -> postprocess` of the model's family
-(`zoo.family`; the defaults of each task are in `zoo.tasks`). A single item
-(a path, a string, one array) gives one result; a list gives a list
-(forecasters: an array with a leading batch axis). Classifiers return label
-strings (`labels(name)`; class indices if the model has none). A family may
-replace `predict` and `explain` as a whole (translators: beam search).
+(`zoo.family`; the defaults of each task are in `zoo.defaults`). A single
+item (a path, a string, one array) gives one result; a list gives a list
+(forecasters: an array with a leading batch axis). Speech models read WAV /
+FLAC paths (any rate, resampled to 16 kHz; `zoo.data.audio`) or 1-D float
+arrays. Classifiers return label strings (`labels(name)`; class indices if
+the model has none). A family may replace `predict` and `explain` as a
+whole (translators: beam search).
 """
 
 from __future__ import annotations
@@ -30,11 +32,12 @@ from __future__ import annotations
 import json
 import os
 import warnings
-import wave
 
 import numpy as np
 
 from zoo import registry
+from zoo.data import audio
+from zoo.data.audio import SAMPLE_RATE
 from zoo.registry import (
     CARD_JSON,
     CARD_MD,
@@ -47,7 +50,6 @@ from zoo.registry import (
     UnknownModelError,
 )
 
-SAMPLE_RATE = 16000
 CARD_FORMATS = ("dict", "json", "markdown")
 
 
@@ -154,51 +156,17 @@ def model_card(name, format="dict"):
 
 
 def read_audio(item, sample_rate=SAMPLE_RATE):
-    """A mono float32 waveform in [-1, 1] from a WAV path (integer PCM at
-    `sample_rate`) or from an array of float samples.
+    """A mono float32 waveform in [-1, 1] from an audio file path (WAV or FLAC,
+    read by `zoo.data.audio.read_audio`) or from an array of float samples.
 
-    Repairs, each with a `UserWarning`: several channels are averaged to
-    mono; a data chunk cut inside a frame keeps its whole frames. Raises
-    `FileNotFoundError` for a missing file and `ValueError` for anything
-    else (not a PCM WAV, other sample rate or sample width, no samples,
-    integer / complex / non-numeric arrays, NaN or Inf).
+    Files: several channels are averaged to mono and another sample rate is
+    resampled to `sample_rate`, each with a `UserWarning`; a missing file raises
+    `FileNotFoundError`, anything unreadable (not WAV/FLAC, corrupt, no samples,
+    NaN) a `ValueError` naming the file. Arrays must be 1-D, non-empty, float
+    and finite (`ValueError` otherwise: integer / complex / non-numeric, NaN, Inf).
     """
     if isinstance(item, (str, os.PathLike)):
-        where = os.fspath(item)
-        try:
-            with wave.open(where, "rb") as f:
-                rate, width, channels = f.getframerate(), f.getsampwidth(), f.getnchannels()
-                frames = f.getnframes()
-                raw = f.readframes(frames)
-        except FileNotFoundError:
-            raise FileNotFoundError(f"audio file {where!r} does not exist") from None
-        except (wave.Error, EOFError, RuntimeError) as exc:  # RuntimeError: a chunk size past the end
-            why = str(exc) or "truncated or corrupt header"
-            raise ValueError(f"{where!r} is not a PCM WAV file ({why}); convert it "
-                             f"with e.g. `ffmpeg -i IN -ac 1 -ar {sample_rate} OUT.wav`") from None
-        if rate != sample_rate:
-            raise ValueError(f"{where!r} is sampled at {rate} Hz; the model needs "
-                             f"{sample_rate} Hz (resample it, e.g. ffmpeg -ar {sample_rate})")
-        if width not in (1, 2, 4):
-            raise ValueError(f"{where!r}: {8 * width}-bit WAV is not supported "
-                             "(use 8, 16 or 32-bit PCM)")
-        frame = width * channels
-        if len(raw) % frame:
-            warnings.warn(f"{where!r}: the data ends inside a frame (truncated file?); "
-                          f"using its {len(raw) // frame} whole frames", UserWarning, stacklevel=2)
-            raw = raw[: len(raw) - len(raw) % frame]
-        if not raw:
-            raise ValueError(f"{where!r} holds no audio samples (header: {frames} frames); "
-                             "expected at least one")
-        if width == 1:
-            samples = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) / 128.0
-        else:
-            dtype = np.int16 if width == 2 else np.int32
-            samples = np.frombuffer(raw, dtype).astype(np.float32) / float(np.iinfo(dtype).max + 1)
-        if channels > 1:
-            warnings.warn(f"{where!r} has {channels} channels; mixing them down to mono",
-                          UserWarning, stacklevel=2)
-        return samples.reshape(-1, channels).mean(axis=1)
+        return audio.read_audio(item, sample_rate)
     arr = np.asarray(item)
     if arr.dtype.kind != "f":
         hint = (" (integer PCM? divide by 32768 for int16)" if arr.dtype.kind in "iu" else "")

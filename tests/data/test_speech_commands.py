@@ -18,13 +18,14 @@ import pytest
 
 from zoo.data import audio
 from zoo.data import speech_commands as sc
+from zoo.data.speech_commands import engines as sc_engines
 
 ENGINES = ("espeak-ng", "flite")
 N = 6  # clips per keyword in the tiny build
 
 
 def _have(*engines):
-    return sc._tools_missing_reason() is None and all(sc.engine_missing_reason(e) is None for e in engines)
+    return sc_engines._tools_missing_reason() is None and all(sc.engine_missing_reason(e) is None for e in engines)
 
 
 
@@ -168,15 +169,15 @@ def test_plan_is_deterministic():
 @pytest.mark.parametrize("engine", sc.ALL_ENGINES)
 def test_each_engine_renders(engine, tmp_path):
     if not _have(engine):
-        pytest.skip(sc.engine_missing_reason(engine) or sc._tools_missing_reason())
+        pytest.skip(sc.engine_missing_reason(engine) or sc_engines._tools_missing_reason())
     specs = sc.plan(200, seed=1, engines=(engine,) if engine in sc.TTS_ENGINES else ("espeak-ng", engine))
     spec = next(r for r in specs if r["engine"] == engine)
-    sc._init_worker(str(tmp_path))
+    sc_engines._init_worker(str(tmp_path))
     try:
         x = sc.render(spec)
         assert np.array_equal(x, sc.render(spec))          # deterministic in-process too
     finally:
-        sc._close_worker()
+        sc_engines._close_worker()
     assert x.shape == (16000,) and x.dtype == np.float32 and 0.01 < np.abs(x).max() <= 1.0
 
 
@@ -192,8 +193,8 @@ def test_missing_engine_is_a_clear_error(monkeypatch, tmp_path):
 
 
 def test_available_skips_missing_engines(monkeypatch):
-    monkeypatch.setattr(sc, "_tools_missing_reason", lambda: None)
-    monkeypatch.setattr(sc, "engine_missing_reason",
+    monkeypatch.setattr(sc_engines, "_tools_missing_reason", lambda: None)
+    monkeypatch.setattr(sc_engines, "engine_missing_reason",
                         lambda e: "flite needs the Debian package 'flite'" if e == "flite" else None)
     with pytest.warns(UserWarning, match="skipping engine 'flite'"):
         chosen = sc.resolve_engines("available")

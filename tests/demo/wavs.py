@@ -41,3 +41,17 @@ def write_float(path, x, rate=16000):
 def tone(seconds, rate=16000, freq=440.0, amp=0.5):
     t = np.arange(int(round(seconds * rate))) / rate
     return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def write_extensible(path, x, rate=16000, bits=24):
+    """x: (n,) float in [-1, 1] -> integer PCM WAV with a WAVE_FORMAT_EXTENSIBLE header."""
+    v = np.clip(np.rint(np.asarray(x, np.float64) * 2 ** (bits - 1)),
+                -2 ** (bits - 1), 2 ** (bits - 1) - 1).astype("<i4")
+    width = bits // 8
+    raw = v.view(np.uint8).reshape(-1, 4)[:, :width].tobytes()
+    guid_pcm = struct.pack("<I", 1) + b"\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
+    fmt = struct.pack("<HHIIHHHHI", 0xFFFE, 1, rate, rate * width, width, bits, 22, bits, 4) + guid_pcm
+    body = (b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data"
+            + struct.pack("<I", len(raw)) + raw)
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    return path

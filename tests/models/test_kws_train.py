@@ -9,6 +9,7 @@ import pytest
 
 from zoo import registry
 from zoo.data import speech_commands as sc
+from zoo.data.speech_commands import engines as sc_engines
 
 pytestmark = pytest.mark.tensorflow_only
 ENGINES = ("espeak-ng", "flite")
@@ -16,7 +17,7 @@ ENGINES = ("espeak-ng", "flite")
 
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory):
-    if sc._tools_missing_reason() or any(sc.engine_missing_reason(e) for e in ENGINES):
+    if sc_engines._tools_missing_reason() or any(sc.engine_missing_reason(e) for e in ENGINES):
         pytest.skip(f"needs espeak-ng, flite and sox ({sc.SETUP_COMMAND})")
     root = tmp_path_factory.mktemp("kws-data")
     sc.build(root, clips_per_keyword=8, seed=1, workers=2, engines=ENGINES, reverb="synthetic",

@@ -6,9 +6,10 @@
 
 Submodules are imported on demand so `import zoo.data` stays light:
 
-- `zoo.data.audio`            WAV read/write, resampling, trimming (NumPy + SciPy)
-- `zoo.data.speech_commands`  the 12-class Speech Commands task (synthetic builder
-                              and loader of the real Google corpus layout)
+- `zoo.data.audio`            the one audio reader (WAV/FLAC, soundfile), WAV writing,
+                              resampling, trimming
+- `zoo.data.speech_commands`  the 12-class Speech Commands task (a package: synthetic
+                              builder and loader of the real Google corpus layout)
 """
 
 __all__ = ["audio", "speech_commands"]

@@ -1,93 +1,209 @@
-"""Small, dependency-light audio helpers shared by the dataset builders.
+"""Audio helpers shared by predict, the streaming demo, the dataset builders and the web demo.
 
-- `parse_wav_bytes` / `read_wav`: RIFF/WAVE PCM (8/16/24/32-bit integer, 32/64-bit
-  float, WAVE_FORMAT_EXTENSIBLE) to a float32 mono array in [-1, 1]. Headers with a
-  bogus data length (``espeak-ng --stdout`` writes one) are tolerated.
+Reading (the one reader of the project; libsndfile through `soundfile`):
+
+- `read_audio(path, sample_rate=16000)`: float32 mono samples at `sample_rate`.
+- `read_wav(path)` / `parse_wav_bytes(data, path=...)`: float32 mono samples at the
+  file's own rate, and that rate.
+- `audio_info(path)`, `warn_conversions(info, sample_rate)` and
+  `iter_blocks(path, sample_rate, block_frames)`: the same, block by block in
+  constant memory (the demo's `WavSource`).
+
+One set of rules for all of them: WAV (integer PCM 8/16/24/32-bit, 32/64-bit float,
+WAVE_FORMAT_EXTENSIBLE, RF64/W64, the other codecs libsndfile decodes inside a WAV)
+and FLAC are read; integer PCM is scaled by 2**(bits-1) to [-1, 1). Several channels
+are averaged to mono and another sample rate is resampled to the requested one
+(polyphase, `scipy.signal.resample_poly`); each with an `AudioConversionWarning`
+(a `UserWarning`) naming the file. A missing file raises `FileNotFoundError`;
+an empty, corrupt, truncated-header or non-audio file, one without samples, with a
+sample rate outside 1 kHz..768 kHz or with NaN/Inf samples raises `ValueError`
+naming the file, the problem and how to convert it. A data chunk whose declared
+length runs past the end of the file (``espeak-ng --stdout`` writes one; also a
+file cut short) is read up to its last whole frame.
+
+Writing and processing (NumPy; `resample` and `StreamResampler` need SciPy):
+
 - `wav_bytes` / `write_wav`: float or int16 mono array to a 16-bit PCM WAV; the
   bytes depend only on the samples and rate, and `write_wav` is atomic.
-- `resample` (SciPy polyphase), `fit_length`, `trim_silence`, `split_words`,
-  `rms`, `db_to_gain`, `to_int16`.
-
-Only NumPy is needed except for `resample`, which needs SciPy (the `speech` or
-`dev` extra: ``pip install -e '.[speech]'``).
+- `resample` (whole signal) and `StreamResampler` (the same filter, in pieces),
+  `fit_length`, `trim_silence`, `split_words`, `rms`, `db_to_gain`, `to_int16`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
-import struct
+import os
+import re
+import warnings
 import wave
 from fractions import Fraction
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from zoo.files import atomic_path
 
-_PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
+SAMPLE_RATE = 16000  # the rate of the speech models
+MIN_RATE, MAX_RATE = 1000, 768000  # outside: a corrupt header (resampling from it would need GBs)
+FORMATS = ("WAV", "WAVEX", "RF64", "W64", "FLAC")  # libsndfile's names of the containers read
+CONVERT = (f"convert it with `ffmpeg -i IN -ac 1 -ar {SAMPLE_RATE} -c:a pcm_s16le OUT.wav` "
+           f"(16 kHz mono 16-bit WAV)")
+_BITS = {"PCM_S8": 8, "PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32, "FLOAT": 32,
+         "DOUBLE": 64}
 
 
-def parse_wav_bytes(data: bytes, *, path: str = "<bytes>") -> tuple[np.ndarray, int]:
-    """Decode a RIFF/WAVE byte string into (float32 mono samples, sample rate).
-
-    Multi-channel audio is averaged to mono. Integer PCM is scaled to [-1, 1).
-    A data chunk whose declared size runs past the end of the buffer (streamed
-    WAVs, e.g. ``espeak-ng --stdout``) is read up to the end of the buffer.
-    """
-    if len(data) < 12 or data[:4] not in (b"RIFF", b"RIFX") or data[8:12] != b"WAVE":
-        raise ValueError(f"{path}: not a RIFF/WAVE file")
-    if data[:4] == b"RIFX":
-        raise ValueError(f"{path}: big-endian RIFX WAVs are not supported")
-    pos, fmt = 12, None
-    while pos + 8 <= len(data):
-        cid, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
-        body = pos + 8
-        if cid == b"fmt ":
-            fmt = data[body:body + size]
-        elif cid == b"data":
-            if fmt is None:
-                raise ValueError(f"{path}: data chunk before fmt chunk")
-            end = min(body + size, len(data))
-            return _decode_pcm(fmt, data[body:end], path)
-        pos = body + size + (size & 1)
-    raise ValueError(f"{path}: no data chunk")
+class AudioConversionWarning(UserWarning):
+    """The audio was converted on reading: mixed down to mono or resampled."""
 
 
-def _decode_pcm(fmt: bytes, raw: bytes, path: str) -> tuple[np.ndarray, int]:
-    tag, channels, rate = struct.unpack("<HHI", fmt[:8])
-    bits = struct.unpack("<H", fmt[14:16])[0]
-    if tag == _EXTENSIBLE and len(fmt) >= 26:
-        tag = struct.unpack("<H", fmt[24:26])[0]  # first 2 bytes of the sub-format GUID
-    width = bits // 8
-    if channels < 1 or width < 1:
-        raise ValueError(f"{path}: bad WAV header (channels={channels}, bits={bits})")
-    frame = width * channels
-    raw = raw[: len(raw) - len(raw) % frame]
-    if tag == _PCM and width == 1:
-        x = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) / 128.0
-    elif tag == _PCM and width == 2:
-        x = np.frombuffer(raw, "<i2").astype(np.float32) / 32768.0
-    elif tag == _PCM and width == 3:
-        b = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.int32)
-        v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-        v = np.where(v >= 1 << 23, v - (1 << 24), v)
-        x = v.astype(np.float32) / float(1 << 23)
-    elif tag == _PCM and width == 4:
-        x = (np.frombuffer(raw, "<i4").astype(np.float64) / 2147483648.0).astype(np.float32)
-    elif tag == _FLOAT and width in (4, 8):
-        x = np.frombuffer(raw, "<f4" if width == 4 else "<f8").astype(np.float32)
+class AudioInfo(NamedTuple):
+    """What the header of a readable audio file says (see `audio_info`)."""
+
+    name: str        # the path (or the name given for bytes), as used in messages
+    rate: int        # samples per second
+    channels: int
+    frames: int      # samples per channel
+    format: str      # libsndfile container name: WAV, WAVEX, RF64, W64, FLAC
+    subtype: str     # libsndfile encoding name: PCM_16, PCM_24, FLOAT, ...
+
+    @property
+    def bits(self):
+        """Bits per sample of PCM / float encodings (None for other codecs)."""
+        return _BITS.get(self.subtype)
+
+    @property
+    def duration_s(self):
+        return self.frames / self.rate
+
+
+def _bad(name, why):
+    return ValueError(f"{name!r} is not a readable audio file ({why}); {CONVERT}")
+
+
+def _why(exc) -> str:
+    """libsndfile's reason, without its "Error opening 'PATH': " prefix."""
+    text = str(getattr(exc, "error_string", "") or exc).strip().rstrip(".")
+    text = re.sub(r"^error\s*:\s*", "", text, flags=re.IGNORECASE)
+    if "Format not recognised" in text:
+        return "not a RIFF/WAVE or FLAC file"
+    return f"corrupt or truncated: {text[:1].lower() + text[1:]}" if text else "corrupt or truncated"
+
+
+@contextlib.contextmanager
+def _opened(source, name=None):
+    """(soundfile.SoundFile, AudioInfo) of a checked path or byte string; closed on exit."""
+    import soundfile
+
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        name = "<bytes>" if name is None else str(name)
+        if not len(source):
+            raise _bad(name, "no data (0 bytes)")
+        target = io.BytesIO(bytes(source))
     else:
-        raise ValueError(f"{path}: unsupported WAV encoding (format tag {tag}, {bits} bits)")
-    if channels > 1:
-        x = x.reshape(-1, channels).mean(axis=1, dtype=np.float32)
-    return np.ascontiguousarray(x, dtype=np.float32), int(rate)
+        path = os.fspath(source)
+        name = path if name is None else str(name)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"audio file {name!r} does not exist")
+        if os.path.isdir(path):
+            raise ValueError(f"{name!r} is a directory, not an audio file; give a WAV or FLAC file")
+        if os.path.getsize(path) == 0:
+            raise _bad(name, "the file is empty (0 bytes)")
+        target = path
+    try:
+        f = soundfile.SoundFile(target)
+    except soundfile.LibsndfileError as exc:
+        raise _bad(name, _why(exc)) from None
+    with f:
+        info = AudioInfo(name, int(f.samplerate), int(f.channels), int(f.frames), f.format, f.subtype)
+        if info.format not in FORMATS:
+            raise _bad(name, f"a {f.format_info} file; WAV and FLAC are read")
+        if not MIN_RATE <= info.rate <= MAX_RATE:
+            raise _bad(name, f"corrupt header: {info.rate} Hz")
+        if info.frames <= 0:
+            raise ValueError(f"{name!r} holds no audio samples (header: 0 frames); "
+                             "expected at least one")
+        yield f, info
+
+
+def audio_info(path, *, name=None) -> AudioInfo:
+    """Check that `path` (or a byte string) is readable audio and return its header
+    facts; raises like `read_audio`, without reading the samples."""
+    with _opened(path, name) as (_, info):
+        return info
+
+
+def warn_conversions(info: AudioInfo, sample_rate=None, *, stacklevel=2):
+    """The `AudioConversionWarning`s of reading `info` as mono at `sample_rate`
+    (None: at the file's own rate); `stacklevel` as for the caller's own warning."""
+    if info.channels > 1:
+        warnings.warn(f"{info.name!r} has {info.channels} channels; mixing them down to mono",
+                      AudioConversionWarning, stacklevel=stacklevel + 1)
+    if sample_rate is not None and info.rate != int(sample_rate):
+        warnings.warn(f"{info.name!r} is sampled at {info.rate} Hz; resampling it to "
+                      f"{int(sample_rate)} Hz (to skip this, {CONVERT})",
+                      AudioConversionWarning, stacklevel=stacklevel + 1)
+
+
+def _read_frames(f, info, frames, done):
+    """`frames` frames (-1: the rest) of an open file as float32 mono, checked."""
+    import soundfile
+
+    try:
+        x = f.read(frames, dtype="float32", always_2d=True)
+    except soundfile.LibsndfileError as exc:
+        raise _bad(info.name, _why(exc)) from None
+    x = x[:, 0] if info.channels == 1 else x.mean(axis=1, dtype=np.float32)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        raise _bad(info.name, f"{int(bad.sum())} NaN or Inf sample(s) from frame "
+                              f"{done + int(np.argmax(bad))} on")
+    return np.ascontiguousarray(x)
+
+
+def _decode(source, name):
+    with _opened(source, name) as (f, info):
+        warn_conversions(info, stacklevel=4)  # the caller of read_wav / parse_wav_bytes
+        return _read_frames(f, info, -1, 0), info.rate
 
 
 def read_wav(path) -> tuple[np.ndarray, int]:
-    """Read a WAV file as (float32 mono samples in [-1, 1], sample rate)."""
-    path = Path(path)
-    return parse_wav_bytes(path.read_bytes(), path=str(path))
+    """A WAV or FLAC file as (float32 mono samples in [-1, 1], its sample rate)."""
+    return _decode(path, None)
+
+
+def parse_wav_bytes(data: bytes, *, path: str = "<bytes>") -> tuple[np.ndarray, int]:
+    """`read_wav` of a file's bytes; `path` names it in messages."""
+    return _decode(bytes(data), path)
+
+
+def read_audio(path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """A WAV or FLAC file as float32 mono samples at `sample_rate` (resampled with
+    a warning when the file has another rate)."""
+    with _opened(path) as (f, info):
+        warn_conversions(info, sample_rate, stacklevel=3)
+        x = _read_frames(f, info, -1, 0)
+    return resample(x, info.rate, sample_rate)
+
+
+def iter_blocks(path, sample_rate: int = SAMPLE_RATE, block_frames: int = 4096):
+    """Float32 mono pieces of `path` at `sample_rate`, reading `block_frames` file
+    frames at a time (constant memory). The file is checked on the first `next()`;
+    no warnings (`audio_info` + `warn_conversions` first, as `WavSource` does).
+    The joined pieces equal `read_audio` (to float rounding when resampling)."""
+    with _opened(path) as (f, info):
+        rs = StreamResampler(info.rate, sample_rate) if info.rate != int(sample_rate) else None
+        done = 0
+        while done < info.frames:
+            x = _read_frames(f, info, int(block_frames), done)
+            if not len(x):
+                break  # the file shrank under us
+            done += len(x)
+            yield rs.push(x) if rs is not None else x
+        if rs is not None:
+            yield rs.flush()
 
 
 def to_int16(x: np.ndarray) -> np.ndarray:
@@ -120,17 +236,75 @@ def write_wav(path, x: np.ndarray, rate: int = 16000) -> Path:
     return Path(path)
 
 
+def _ratio(rate_in, rate_out):
+    """(up, down) of `resample_poly`, in lowest terms."""
+    ratio = Fraction(int(rate_out), int(rate_in))
+    return ratio.numerator, ratio.denominator
+
+
+def _resample_poly():
+    from scipy.signal import resample_poly
+
+    return resample_poly
+
+
 def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    """Polyphase resampling (scipy.signal.resample_poly); deterministic."""
+    """Polyphase resampling of a whole signal (`scipy.signal.resample_poly`, its
+    default Kaiser window); deterministic. `StreamResampler` is the same in pieces."""
     if int(rate_in) == int(rate_out):
         return np.asarray(x, np.float32)
-    try:
-        from scipy.signal import resample_poly
-    except ImportError as e:  # pragma: no cover - scipy is in the dev/speech extras
-        raise ImportError("resampling needs SciPy: pip install -e '.[speech]'") from e
-    ratio = Fraction(int(rate_out), int(rate_in))
-    y = resample_poly(np.asarray(x, np.float64), ratio.numerator, ratio.denominator)
-    return y.astype(np.float32)
+    up, down = _ratio(rate_in, rate_out)
+    return _resample_poly()(np.asarray(x, np.float64), up, down).astype(np.float32)
+
+
+class StreamResampler:
+    """`resample` of a stream given in pieces, equal (to float rounding) to
+    `resample` of the whole signal, in constant memory.
+
+    Output for the input up to `pad` samples back is computed with the same
+    FIR filter as `resample_poly` plus `pad` samples of context on both sides,
+    so block edges leave no clicks; `flush()` returns the tail."""
+
+    def __init__(self, rate_in, rate_out=SAMPLE_RATE):
+        self._resample_poly = _resample_poly()
+        self.up, self.down = _ratio(rate_in, rate_out)
+        half = 10 * max(self.up, self.down)  # resample_poly's half filter length (upsampled)
+        context = math.ceil(half / self.up) + 1  # in input samples
+        self.pad = math.ceil(context / self.down) * self.down
+        self._history = np.zeros(self.pad, np.float64)
+        self._pending = np.zeros(0, np.float64)
+        self._seen = 0
+        self._emitted = 0
+
+    def _run(self, seg, n):
+        y = self._resample_poly(seg, self.up, self.down)
+        start = self.pad * self.up // self.down
+        return y[start:start + n * self.up // self.down]
+
+    def push(self, x):
+        x = np.asarray(x, np.float64)
+        self._seen += len(x)
+        self._pending = np.concatenate([self._pending, x])
+        n = (len(self._pending) - self.pad) // self.down * self.down
+        if n <= 0:
+            return np.zeros(0, np.float32)
+        seg = np.concatenate([self._history, self._pending[:n + self.pad]])
+        out = self._run(seg, n)
+        self._history = np.concatenate([self._history, self._pending[:n]])[-self.pad:]
+        self._pending = self._pending[n:]
+        self._emitted += len(out)
+        return out.astype(np.float32)
+
+    def flush(self):
+        total = math.ceil(self._seen * self.up / self.down)
+        n = math.ceil(len(self._pending) / self.down) * self.down
+        tail = np.zeros(n + self.pad, np.float64)
+        tail[:len(self._pending)] = self._pending
+        out = self._run(np.concatenate([self._history, tail]), n)
+        out = out[:max(0, total - self._emitted)]
+        self._pending = np.zeros(0, np.float64)
+        self._emitted += len(out)
+        return out.astype(np.float32)
 
 
 def fit_length(x: np.ndarray, n: int, offset: int = 0) -> np.ndarray:

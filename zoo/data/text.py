@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,12 @@ import numpy as np
 PAD, UNK = "[PAD]", "[UNK]"
 _DELIM = r"\s+|[^\w\s'\-]"
 _KEEP = r"[^\w\s'\-]"
+# The same with the letters, marks and digits of every script (RE2's \w is ASCII only):
+# the word level of the translation data and the words WordPiece cuts into pieces.
+_UNICODE_KEEP = r"[^\p{L}\p{M}\p{N}\s'\-]"
+_UNICODE_DELIM = r"\s+|" + _UNICODE_KEEP
+_NO_SPACE_BEFORE = re.compile(r" ([.,!?;:)])")
+_NO_SPACE_AFTER = re.compile(r"\( ")
 
 
 def normalized(texts):
@@ -48,15 +55,24 @@ def normalized(texts):
     return tf_text.normalize_utf8(tf_text.case_fold_utf8(tf.constant(texts)), "NFKC")
 
 
-def tokenize(texts):
-    """Lists of tokens for a list of strings (tensorflow-text; see module doc)."""
+def tokenize(texts, unicode=False):
+    """Lists of tokens for a list of strings (tensorflow-text; see module doc).
+    Words are made of ASCII letters, digits and _ (the text models), or with
+    `unicode=True` of the letters, marks and digits of any script ("tür", "café")."""
     t = normalized(texts)
     if t is None:
         return []
     import tensorflow_text as tf_text
 
-    pieces = tf_text.regex_split(t, _DELIM, _KEEP)
+    pieces = (tf_text.regex_split(t, _UNICODE_DELIM, _UNICODE_KEEP) if unicode
+              else tf_text.regex_split(t, _DELIM, _KEEP))
     return [[p.decode("utf-8") for p in row] for row in pieces.to_list()]
+
+
+def attach_punctuation(text):
+    """`text` without the space before . , ! ? ; : ) and after ( that joining
+    tokens with spaces left."""
+    return _NO_SPACE_AFTER.sub("(", _NO_SPACE_BEFORE.sub(r"\1", text))
 
 
 def build_vocab(token_lists, max_size=10000, min_count=1):

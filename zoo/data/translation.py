@@ -109,6 +109,7 @@ import numpy as np
 
 from zoo.data import splits as _splits
 from zoo.data import text as _text
+from zoo.data import wordpiece as _wordpiece
 
 DEFAULT_FREEDICT = "/usr/share/dictd/freedict-eng-deu.dict.dz"
 CORPORA = ("freedict", "numbers")
@@ -393,10 +394,6 @@ def load(corpus, split):
 
 # ----------------------------------------------------------------------------- tokens and ids
 
-_WORD_KEEP = r"[^\p{L}\p{M}\p{N}\s'\-]"  # zoo.data.text's pattern with Unicode letters
-_WORD_DELIM = r"\s+|" + _WORD_KEEP
-
-
 def _check_level(level, allowed=LEVELS):
     if level not in allowed:
         raise ValueError(f"level must be one of {allowed}; got {level!r}")
@@ -406,9 +403,7 @@ def to_tokens(texts, vocab, level):
     """Tokens to look up in `vocab`: WordPiece pieces (`level="wordpiece"`,
     `zoo.data.wordpiece`, which needs the vocabulary) or `tokenize(texts, level)`."""
     if level == "wordpiece":
-        from zoo.data import wordpiece
-
-        return wordpiece.tokenize(texts, list(vocab))
+        return _wordpiece.tokenize(texts, list(vocab))
     return tokenize(texts, level)
 
 
@@ -417,16 +412,14 @@ def tokenize(texts, level="word"):
     characters incl. spaces (`"char"`), both case-folded and NFKC-normalized
     by tensorflow-text (see the module doc)."""
     _check_level(level)
+    if level == "word":
+        return _text.tokenize(texts, unicode=True)
     t = _text.normalized(texts)
     if t is None:
         return []
     import tensorflow as tf
-    import tensorflow_text as tf_text
 
-    if level == "word":
-        pieces = tf_text.regex_split(t, _WORD_DELIM, _WORD_KEEP)
-    else:
-        pieces = tf.strings.unicode_split(t, "UTF-8")
+    pieces = tf.strings.unicode_split(t, "UTF-8")
     return [[p.decode("utf-8") for p in row] for row in pieces.to_list()]
 
 
@@ -490,10 +483,6 @@ def encode_target(texts, vocab, length, level="word"):
     return inputs, targets
 
 
-_NO_SPACE_BEFORE = re.compile(r" ([.,!?;:)])")
-_NO_SPACE_AFTER = re.compile(r"\( ")
-
-
 def detokenize(ids, vocab, level="word"):
     """The text of one id sequence: stops at the first [EOS], skips [PAD] and
     [BOS]; characters are joined as they are, words with spaces, and then no
@@ -510,10 +499,8 @@ def detokenize(ids, vocab, level="word"):
     if level == "char":
         return "".join(tokens)
     if level == "wordpiece":
-        from zoo.data import wordpiece
-
-        return wordpiece.join(tokens)
-    return _NO_SPACE_AFTER.sub("(", _NO_SPACE_BEFORE.sub(r"\1", " ".join(tokens)))
+        return _wordpiece.join(tokens)
+    return _text.attach_punctuation(" ".join(tokens))
 
 
 #: Vocabulary files: one token per line (they start with SPECIALS, so

@@ -4,7 +4,8 @@
     pieces = tokenize(["Der Aachener Dom."], vocab)   # [['der', 'aachen', '##er', 'dom', '.']]
     join(pieces[0])                                   # "der aachener dom."
 
-Words first (`zoo.data.translation.tokenize(texts, "word")`: case folding,
+Words first (`zoo.data.text.tokenize(texts, unicode=True)`, the word level of
+`zoo.data.translation`: case folding,
 NFKC, punctuation as tokens of its own, Unicode letters kept in words), then each word is cut into the longest pieces of the
 vocabulary by `tensorflow_text.FastWordpieceTokenizer`; a piece that
 continues a word starts with `##`. The vocabulary is learnt from the
@@ -19,13 +20,10 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 
-from zoo.data import translation as _translation
+from zoo.data import text as _text
 
 SUFFIX = "##"
-_NO_SPACE_BEFORE = re.compile(r" ([.,!?;:)])")
-_NO_SPACE_AFTER = re.compile(r"\( ")
 
 
 def build_vocab(texts, size=4000, reserved=()):
@@ -37,7 +35,7 @@ def build_vocab(texts, size=4000, reserved=()):
     import tensorflow as tf
     from tensorflow_text.tools.wordpiece_vocab import bert_vocab_from_dataset as learner
 
-    words = [" ".join(t) for t in _translation.tokenize(list(texts), "word")]
+    words = [" ".join(t) for t in _text.tokenize(list(texts), unicode=True)]
     dataset = tf.data.Dataset.from_tensor_slices(words).batch(1000)
     vocab = learner.bert_vocab_from_dataset(
         dataset, vocab_size=size, reserved_tokens=list(reserved),
@@ -56,7 +54,7 @@ def _tokenizer(vocab):
 
 def tokenize(texts, vocab):
     """Lists of pieces of each text (see the module docstring)."""
-    words = _translation.tokenize(list(texts), "word")
+    words = _text.tokenize(list(texts), unicode=True)
     if not words:
         return []
     import tensorflow as tf
@@ -80,4 +78,4 @@ def join(pieces):
     text = ""
     for p in pieces:
         text += p[len(SUFFIX):] if p.startswith(SUFFIX) and text else (" " + p if text else p)
-    return _NO_SPACE_AFTER.sub("(", _NO_SPACE_BEFORE.sub(r"\1", text))
+    return _text.attach_punctuation(text)

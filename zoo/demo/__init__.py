@@ -57,7 +57,7 @@ def run_demo(wav=None, model="kws-att-bilstm", quantize="int8", keras=False, plo
             else settings
         if wav is not None:
             with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", sources.DemoAudioWarning)
+                warnings.simplefilter("always", sources.AudioConversionWarning)
                 source = sources.WavSource(wav, block_ms=block_ms, realtime=realtime)
             for w in caught:
                 log(f"note: {w.message}")

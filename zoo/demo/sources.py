@@ -5,10 +5,11 @@
     for block in MicSource(block_ms=100):                  # needs sounddevice
         ...
 
-`WavSource` reads the file block by block (constant memory, any length):
-integer PCM of 8, 16, 24 or 32 bits and 32/64-bit float; more than one channel
-is averaged to mono and other sample rates are resampled to 16 kHz (both with a
-`DemoAudioWarning`). Empty, truncated, corrupt or non-WAV files raise a
+`WavSource` reads the file block by block (constant memory, any length) with
+the project's one audio reader, `zoo.data.audio` (WAV or FLAC, same rules and
+messages as `zoo predict`): more than one channel is averaged to mono and other
+sample rates are resampled to 16 kHz, each with an `AudioConversionWarning`
+when the source is made. Empty, truncated, corrupt or non-audio files raise a
 `ValueError` naming the file and how to convert it, when the source is made.
 
 `MicSource` imports `sounddevice` (PortAudio) only when it is created; without
@@ -21,27 +22,16 @@ from __future__ import annotations
 import math
 import os
 import queue
-import struct
 import time
-import warnings
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from zoo.data.audio import _decode_pcm
+from zoo.data import audio
+from zoo.data.audio import SAMPLE_RATE, AudioConversionWarning, StreamResampler
 
-__all__ = ["SAMPLE_RATE", "WavSource", "MicSource", "AudioDeviceError", "DemoAudioWarning",
-           "StreamResampler", "rechunk"]
-
-SAMPLE_RATE = 16000
-_PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
-_CONVERT = (f"convert it with `ffmpeg -i IN -ac 1 -ar {SAMPLE_RATE} -c:a pcm_s16le OUT.wav` "
-            f"(16 kHz mono 16-bit PCM WAV)")
-
-
-class DemoAudioWarning(UserWarning):
-    """The audio was converted on the fly (mixed down to mono or resampled)."""
+__all__ = ["SAMPLE_RATE", "WavSource", "MicSource", "AudioDeviceError", "AudioConversionWarning",
+           "rechunk"]
 
 
 class AudioDeviceError(RuntimeError):
@@ -52,59 +42,6 @@ def _block_samples(block_ms, rate=SAMPLE_RATE):
     if not (isinstance(block_ms, (int, float)) and math.isfinite(block_ms) and block_ms > 0):
         raise ValueError(f"block_ms must be a positive number of milliseconds; got {block_ms!r}")
     return max(1, int(round(rate * block_ms / 1000.0)))
-
-
-class StreamResampler:
-    """Polyphase resampling of a stream in pieces, equal (to float rounding) to
-    `scipy.signal.resample_poly` on the whole signal, in constant memory.
-
-    Output for the input up to `pad` samples back is computed with the same
-    FIR filter as `resample_poly` plus `pad` samples of context on both sides,
-    so block edges leave no clicks; `flush()` returns the tail."""
-
-    def __init__(self, rate_in, rate_out=SAMPLE_RATE):
-        from scipy.signal import resample_poly
-
-        self._resample_poly = resample_poly
-        ratio = Fraction(int(rate_out), int(rate_in))
-        self.up, self.down = ratio.numerator, ratio.denominator
-        half = 10 * max(self.up, self.down)  # resample_poly's half filter length (upsampled)
-        context = math.ceil(half / self.up) + 1  # in input samples
-        self.pad = math.ceil(context / self.down) * self.down
-        self._history = np.zeros(self.pad, np.float64)
-        self._pending = np.zeros(0, np.float64)
-        self._seen = 0
-        self._emitted = 0
-
-    def _run(self, seg, n):
-        y = self._resample_poly(seg, self.up, self.down)
-        start = self.pad * self.up // self.down
-        return y[start:start + n * self.up // self.down]
-
-    def push(self, x):
-        x = np.asarray(x, np.float64)
-        self._seen += len(x)
-        self._pending = np.concatenate([self._pending, x])
-        n = (len(self._pending) - self.pad) // self.down * self.down
-        if n <= 0:
-            return np.zeros(0, np.float32)
-        seg = np.concatenate([self._history, self._pending[:n + self.pad]])
-        out = self._run(seg, n)
-        self._history = np.concatenate([self._history, self._pending[:n]])[-self.pad:]
-        self._pending = self._pending[n:]
-        self._emitted += len(out)
-        return out.astype(np.float32)
-
-    def flush(self):
-        total = math.ceil(self._seen * self.up / self.down)
-        n = math.ceil(len(self._pending) / self.down) * self.down
-        tail = np.zeros(n + self.pad, np.float64)
-        tail[:len(self._pending)] = self._pending
-        out = self._run(np.concatenate([self._history, tail]), n)
-        out = out[:max(0, total - self._emitted)]
-        self._pending = np.zeros(0, np.float64)
-        self._emitted += len(out)
-        return out.astype(np.float32)
 
 
 def rechunk(pieces, size):
@@ -127,20 +64,17 @@ def rechunk(pieces, size):
         yield np.concatenate(buf)
 
 
-MAX_FILE_RATE = 768000  # above: a corrupt header (resampling from it would need GBs)
-
-
 class WavSource:
-    """Stream a WAV file as float32 mono blocks of `block_ms` at 16 kHz.
+    """Stream a WAV or FLAC file as float32 mono blocks of `block_ms` at 16 kHz.
 
-    The header is read (and checked) when the source is made; samples are read
-    from disk one block at a time while iterating, so memory does not grow
-    with the file. `realtime=True` paces the blocks at the speed of the audio
-    (a stand-in for a live microphone). Iterating again starts over.
+    The file is checked (`zoo.data.audio.audio_info`) when the source is made;
+    samples are read from disk one block at a time while iterating, so memory
+    does not grow with the file. `realtime=True` paces the blocks at the speed
+    of the audio (a stand-in for a live microphone). Iterating again starts over.
 
     Attributes: `path`, `block_ms`, `block_size` (samples), `file_rate`,
-    `channels`, `bits`, `frames` (in the file, or None when the header does
-    not say), `duration_s` (of the 16 kHz stream; None when unknown).
+    `channels`, `bits` (None for codecs other than PCM/float), `frames` (in the
+    file), `duration_s` (of the audio).
     """
 
     sample_rate = SAMPLE_RATE
@@ -150,100 +84,15 @@ class WavSource:
         self.block_ms = block_ms
         self.block_size = _block_samples(block_ms)
         self.realtime = bool(realtime)
-        self._read_header()
-        notes = []
-        if self.channels > 1:
-            notes.append(f"{self.channels} channels are mixed down to mono")
-        if self.file_rate != SAMPLE_RATE:
-            notes.append(f"{self.file_rate} Hz is resampled to {SAMPLE_RATE} Hz")
-        if notes:
-            warnings.warn(f"{self.path}: {' and '.join(notes)} on the fly; to skip this, "
-                          f"{_CONVERT}", DemoAudioWarning, stacklevel=2)
-
-    def _bad(self, why):
-        return ValueError(f"{self.path}: {why}; {_CONVERT}")
-
-    def _read_header(self):
-        path = self.path
-        if not path.exists():
-            raise FileNotFoundError(f"audio file {str(path)!r} does not exist")
-        if path.is_dir():
-            raise ValueError(f"{path}: is a directory, not a WAV file")
-        size = path.stat().st_size
-        if size == 0:
-            raise self._bad("the file is empty (0 bytes), not a WAV file")
-        with open(path, "rb") as f:
-            head = f.read(12)
-            if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
-                raise self._bad("not a RIFF/WAVE file" + (" (truncated header)"
-                                                          if len(head) < 12 else ""))
-            if head[:4] == b"RIFX":
-                raise self._bad("big-endian RIFX WAV files are not supported")
-            fmt = None
-            while True:
-                chunk = f.read(8)
-                if len(chunk) < 8:
-                    raise self._bad("truncated header: no data chunk"
-                                    + ("" if fmt is not None else " and no fmt chunk"))
-                cid, csize = chunk[:4], struct.unpack("<I", chunk[4:])[0]
-                if cid == b"fmt ":
-                    fmt = f.read(csize)
-                    if len(fmt) < 16 or len(fmt) < csize:
-                        raise self._bad("truncated or corrupt fmt chunk")
-                    if csize & 1:
-                        f.seek(1, os.SEEK_CUR)
-                elif cid == b"data":
-                    if fmt is None:
-                        raise self._bad("corrupt WAV: data chunk before the fmt chunk")
-                    self._data_offset = f.tell()
-                    available = size - self._data_offset
-                    # streamed WAVs (0 or 0xFFFFFFFF sizes, or a lie): read to the end of file
-                    self._data_bytes = min(csize, available) if csize else available
-                    break
-                else:
-                    f.seek(csize + (csize & 1), os.SEEK_CUR)
-        tag, channels, rate = struct.unpack("<HHI", fmt[:8])
-        bits = struct.unpack("<H", fmt[14:16])[0]
-        if tag == _EXTENSIBLE and len(fmt) >= 26:
-            tag = struct.unpack("<H", fmt[24:26])[0]
-        width = bits // 8
-        ok = (tag == _PCM and width in (1, 2, 3, 4)) or (tag == _FLOAT and width in (4, 8))
-        if not ok:
-            raise self._bad(f"unsupported encoding (format tag {tag}, {bits} bits; "
-                            "integer PCM 8/16/24/32-bit or float 32/64-bit is supported)")
-        if channels < 1 or not 1000 <= rate <= MAX_FILE_RATE or bits % 8:
-            raise self._bad(f"corrupt header ({channels} channels, {rate} Hz, {bits} bits)")
-        self._fmt = struct.pack("<HHI", tag, channels, rate) + fmt[8:16]
-        self.file_rate, self.channels, self.bits = int(rate), int(channels), int(bits)
-        self._frame_bytes = width * channels
-        self.frames = self._data_bytes // self._frame_bytes
-        if self.frames == 0:
-            raise self._bad("the file contains no audio samples")
-        self.duration_s = self.frames / self.file_rate
-
-    def _raw_blocks(self):
-        """Decoded mono float32 pieces at the file's rate, read one block at a time."""
-        frames_per_read = max(1, int(round(self.file_rate * self.block_size / SAMPLE_RATE)))
-        left = self.frames * self._frame_bytes
-        with open(self.path, "rb") as f:
-            f.seek(self._data_offset)
-            while left > 0:
-                raw = f.read(min(left, frames_per_read * self._frame_bytes))
-                raw = raw[:len(raw) - len(raw) % self._frame_bytes]
-                if not raw:
-                    break  # the file shrank under us
-                left -= len(raw)
-                x, _ = _decode_pcm(self._fmt, raw, str(self.path))
-                yield x
+        info = audio.audio_info(self.path)
+        audio.warn_conversions(info, SAMPLE_RATE, stacklevel=3)
+        self.file_rate, self.channels, self.bits = info.rate, info.channels, info.bits
+        self.frames, self.duration_s = info.frames, info.duration_s
 
     def _resampled(self):
-        if self.file_rate == SAMPLE_RATE:
-            yield from self._raw_blocks()
-            return
-        rs = StreamResampler(self.file_rate, SAMPLE_RATE)
-        for x in self._raw_blocks():
-            yield rs.push(x)
-        yield rs.flush()
+        """Mono float32 pieces at 16 kHz, reading about one block of the file at a time."""
+        frames_per_read = max(1, int(round(self.file_rate * self.block_size / SAMPLE_RATE)))
+        return audio.iter_blocks(self.path, SAMPLE_RATE, frames_per_read)
 
     def __iter__(self):
         start = time.monotonic()
