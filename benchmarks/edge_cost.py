@@ -10,9 +10,9 @@ skipped with a note when absent), and peak resident memory of a process
 that loads the file and runs it. Each (file, runtime) is measured in a fresh
 child process (`export.runtime`, no TensorFlow), one after the other;
 size and latency ratios are taken against the float32 file of the same model
-in the same run, because these machines are noisy. Inputs: speech models
-get `zoo/demo_audio/yes.wav`, the others the first example shipped with
-them (`web_demo.gpu_check.fixed_inputs`). The streaming keyword spotter
+in the same run, because these machines are noisy. Inputs: each model's
+family `example_input` (keyword spotters: `zoo/demo_audio/yes.wav`), else the
+first example shipped with it (`web_demo.gpu_check.fixed_inputs`). The streaming keyword spotter
 (`zoo.models.kws.streaming`, exported here from the shipped weights) is
 measured per 20 ms frame, with its real-time factor (p50 / 20 ms).
 Translators (`mt-*`) are timed per sentence: the encoder plan and the greedy

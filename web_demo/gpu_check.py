@@ -15,10 +15,10 @@ runPlan) on LiteRT.js's `webgpu` accelerator and on `wasm`, and compares both
 with the Keras model (`zoo.load(name).predict`) and with `export.runtime`
 (Python). One line per model and mode, then `webgpu: K/N models match`.
 
-Fixed input: speech models get samples 0..16000 of zoo/demo_audio/yes.wav
-(zero padded); other registered models the first example of their shipped
-calibration data (`representative_data`: real token ids, real series);
-anything else seeded normal noise (seed 0) of the plan's input shapes
+Fixed input: a registered model's family `example_input` (keyword spotters:
+samples 0..16000 of zoo/demo_audio/yes.wav, zero padded), else the first
+example of its shipped calibration data (`representative_data`: real token
+ids, real series); anything else seeded normal noise (seed 0) of the plan's input shapes
 (batch 1). Integer inputs (token ids) stay integer on every backend. `--file PATH` checks any `.tflite` file (no Keras
 reference: compared with `export.runtime` only).
 
@@ -70,7 +70,6 @@ from web_demo.browser import (
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web_demo"
-YES_WAV = ROOT / "zoo" / "demo_audio" / "yes.wav"
 
 #: Absolute tolerance on the outputs, per mode (see the module doc).
 TOLERANCE = {"float32": 1e-4, "float16": 2e-3, "int8": 5e-2}
@@ -107,57 +106,44 @@ def not_gpu_ready_reason(static):
 
 
 # ---------------------------------------------------------- environment
-#: Tasks whose files the page cannot run: a translator is an encoder plan plus a
-#: `decode_step` signature driven by a host loop that web_demo does not implement.
-UNSUPPORTED_TASKS = ("translation",)
-
-
 def shipped_models():
-    """Models with `.tflite` artifacts in zoo/pretrained/."""
+    """Models with `.tflite` artifacts in zoo/pretrained/ whose family the page can run
+    (not translators: an encoder plan plus a `decode_step` signature driven by a host
+    loop that web_demo does not implement; `Family.gpu_check`)."""
     from zoo import registry
 
     root = registry.package_dir()
     return sorted(p.name for p in root.iterdir()
                   if p.is_dir() and any(p.glob(f"{p.name}.*.tflite"))
-                  and registry.get(p.name).task not in UNSUPPORTED_TASKS)
+                  and registry.get(p.name).family.gpu_check)
 
 
 # ----------------------------------------------------------------- inputs
-def _is_audio(entry):
-    """Whether a registered model (`zoo.registry` entry; None for a bare file) reads audio."""
-    return entry is not None and entry.task == "speech"
-
-
 def fixed_inputs(plan, entry=None):
     """Deterministic batch-1 inputs for a plan of the registered model `entry`
     (None for a bare file); see the module doc."""
     shapes = [list(s) for s in plan["input_shapes"]]
     if any(d is None or d < 0 for s in shapes for d in s[1:]):
         raise ValueError(f"input shapes {shapes} are not fixed")
-    if entry is not None and not _is_audio(entry):
-        real = shipped_example(entry)
-        if real is not None:
-            return real
-    if _is_audio(entry) and len(shapes) == 1 and len(shapes[0]) == 2:
-        import soundfile
-
-        audio, _ = soundfile.read(str(YES_WAV), dtype="float32")
-        n = shapes[0][1]
-        x = np.zeros(n, np.float32)
-        x[:min(n, len(audio))] = audio[:n]
-        return [x[None]]
+    real = shipped_example(entry)[1] if entry is not None else None
+    if real is not None:
+        return real
     rng = np.random.default_rng(0)
     return [rng.standard_normal([1, *s[1:]]).astype(np.float32) for s in shapes]
 
 
 def shipped_example(entry):
-    """The first example of a registered model's shipped calibration data (its
-    `representative_data` hook: real token ids, real series), batch 1; None without one."""
-    if entry.representative_data is None:
-        return None
+    """`(what, inputs)`: a real batch-1 input of a registered model: its family's
+    `example_input` (keyword spotters: a bundled recording), else the first example
+    of its shipped calibration data (`representative_data`: real token ids, real
+    series); `(None, None)` without either."""
+    if entry.has_hook("example_input"):
+        return entry.hook_path("example_input"), entry.hook("example_input")()
+    if not entry.has_hook("representative_data"):
+        return None, None
     data = entry.hook("representative_data")()
     arrays = data if isinstance(data, (list, tuple)) else [data]
-    return [np.asarray(a)[:1] for a in arrays]
+    return "first example of the shipped calibration data", [np.asarray(a)[:1] for a in arrays]
 
 
 def measure_file(path, timeout=300.0):
@@ -265,10 +251,10 @@ def _targets(models, modes, files):
     for name in models:
         art = registry.require_artifacts(name)
         model_entry = registry.get(name)
-        task = model_entry.task
-        if task in UNSUPPORTED_TASKS:
-            raise SystemExit(f"gpu_check: {name} is a {task} model (encoder + decode_step with a "
-                             "host loop); the WebGPU page runs single-plan models only")
+        if not model_entry.family.gpu_check:
+            raise SystemExit(f"gpu_check: {name} is a {model_entry.family.name} model (encoder + "
+                             "decode_step with a host loop); the WebGPU page runs single-plan "
+                             "models only")
         for mode in modes:
             fname = registry.tflite_filename(name, mode)
             if not art.has(fname):
@@ -312,12 +298,10 @@ def check(models=(), modes=("float16",), files=(), timeout=600.0, log=print):
             plan = runtime.read_plan(data)
             rt = runtime.Runtime(data, threads=1, source=str(path))
             plan = plan or rt.plan
-            real = model_entry is not None and not _is_audio(model_entry)
-            x = fixed_inputs(plan, model_entry)
+            what, x = shipped_example(model_entry) if model_entry is not None else (None, None)
+            x = x if x is not None else fixed_inputs(plan)
             entry["_inputs"], entry["_runtime"] = x, _as_list(rt(*x))
-            entry["input"] = ("zoo/demo_audio/yes.wav[0:16000]" if _is_audio(model_entry)
-                              else "first example of the shipped calibration data" if real
-                              else "seeded normal noise (numpy default_rng(0))")
+            entry["input"] = what or "seeded normal noise (numpy default_rng(0))"
             stem = f"m{i}"
             shutil.copyfile(path, job_dir / f"{stem}.tflite")
             (job_dir / f"{stem}.plan.json").write_text(json.dumps(plan))

@@ -20,6 +20,8 @@ family, never decided by comparing task names elsewhere:
 * `preprocess(name, items)` / `postprocess(name, outputs, labels)`: items to
   model inputs, model outputs to one result per item;
 * `representative_data(name)`: model inputs to calibrate int8 exports;
+* `example_input(name)`: one real batch-1 model input to check a file with
+  (default: the first of `representative_data`);
 * `attention_steps(name, items, x, weights)`: for `zoo.explain`, each item's
   number of real steps and their labels (tokens) or None;
 * `explain(name, inputs)` / `predict(name, inputs, model=, tflite=)`:
@@ -45,8 +47,8 @@ import dataclasses
 from typing import Any
 
 #: Family fields that are hooks (callables or dotted paths).
-HOOKS = ("read_input", "preprocess", "postprocess", "representative_data", "attention_steps",
-         "explain", "predict", "exporter", "trainer")
+HOOKS = ("read_input", "preprocess", "postprocess", "representative_data", "example_input",
+         "attention_steps", "explain", "predict", "exporter", "trainer")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -65,6 +67,7 @@ class Family:
     preprocess: Any = None
     postprocess: Any = None
     representative_data: Any = None
+    example_input: Any = None
     attention_steps: Any = None
     explain: Any = None
     predict: Any = None

@@ -6,5 +6,6 @@ FAMILY = tasks.SPEECH.derive(
     "kws",
     trainer="zoo.models.kws.train:main",
     representative_data="zoo.models.kws.preprocessing:representative_data",
+    example_input="zoo.models.kws.preprocessing:example_input",
     variants={"streaming": "zoo.models.kws.streaming:streaming_model"},
     description="12-class keyword spotting (Speech Commands labels) from 1 s of 16 kHz audio")

@@ -7,6 +7,7 @@ The models take the raw waveform (the log-mel front end is a layer), so
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 
@@ -34,3 +35,16 @@ def representative_data(name, data_dir=None, n=CALIBRATION_CLIPS, seed=0):
     artifacts = registry.require_artifacts(name)
     with np.load(artifacts.file(SHIPPED_CALIBRATION)) as data:
         return data["audio"].astype(np.float32) / 32768.0
+
+
+def example_input(name):
+    """The first second of the bundled `zoo/demo_audio/yes.wav`, batch 1: a real
+    recording to check an exported file with."""
+    from zoo import registry
+    from zoo.data.audio import read_audio
+
+    samples = registry.get(name).input_spec[0]["shape"][0]
+    audio = read_audio(Path(__file__).resolve().parents[2] / "demo_audio" / "yes.wav")
+    x = np.zeros(samples, np.float32)
+    x[:min(samples, len(audio))] = audio[:samples]
+    return [x[None]]
