@@ -21,7 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data.audio import fit_length, normalize_peak, resample, trim_silence, write_wav
+from zoo.data.audio import (
+    fit_length,
+    normalize_peak,
+    parse_wav_bytes,
+    resample,
+    trim_silence,
+    write_wav,
+)
 
 OUT = Path(__file__).resolve().parents[1] / "zoo" / "demo_audio"
 CLIPS = {"yes": "yes", "left": "left", "stop": "stop", "go": "go", "house": "house"}
@@ -41,11 +48,7 @@ def synthesize(text):
     with wave.open(buf, "wb") as f:
         voice.synthesize_wav(text, f, syn_config=SynthesisConfig(length_scale=1.0, noise_scale=0.0,
                                                                   noise_w_scale=0.0))
-    buf.seek(0)
-    with wave.open(buf) as f:
-        rate = f.getframerate()
-        x = np.frombuffer(f.readframes(f.getnframes()), np.int16).astype(np.float32) / 32768
-    return x, rate
+    return parse_wav_bytes(buf.getvalue(), path="piper output")
 
 
 # The streaming sentence: (word, centre time in s). Words are synthesised one by
