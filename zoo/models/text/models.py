@@ -23,7 +23,7 @@ import keras
 from zoo.data.fortunes import CATEGORIES
 from zoo.layers import AttentionPooling
 from zoo.models.text.family import FAMILY
-from zoo.models.text.preprocessing import SEQUENCE_LENGTH, VOCAB_FILE  # noqa: F401
+from zoo.models.text.preprocessing import SEQUENCE_LENGTH
 from zoo.registry import register_model
 
 VOCAB_SIZE = 8000
