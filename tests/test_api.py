@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from export.runtime import latency_ms
-from zoo import registry
+from zoo import cards, registry
 
 pytestmark = pytest.mark.tensorflow_only
 
@@ -234,7 +234,8 @@ def test_labels_and_card(tiny):
     assert card["name"] == TINY and card["task"] == "series-classification"
     assert card["labels"] == LABELS
     markdown = zoo.model_card(TINY, format="markdown")
-    assert markdown.startswith(f"# {TINY}") and "Synthetic data" in markdown
+    body = cards.split_front_matter(markdown)[1]
+    assert body.startswith(f"# {TINY}") and "Synthetic data" in markdown
     assert json.loads(zoo.model_card(TINY, format="json")) == card
     with pytest.raises(ValueError, match="format must be one of"):
         zoo.model_card(TINY, format="html")

@@ -6,6 +6,7 @@ import pytest
 
 from tests.test_api import TINY, tiny  # noqa: F401  (tiny is a fixture)
 from zoo import cards, registry
+from zoo.data import sources as data_sources
 
 NAME = "card-model"
 
@@ -65,7 +66,7 @@ def test_card_numbers_equal_results(tiny):
 def test_card_markdown_of_tiny_model(tiny):
     text = (tiny / TINY / "card.md").read_text()
     results = json.loads((tiny / "results.json").read_text())
-    assert text.startswith(f"# {TINY}\n")
+    assert cards.split_front_matter(text)[1].startswith(f"# {TINY}\n")
     assert "**Synthetic data: this model was trained and evaluated on synthetic data" in text
     assert "| TFLite int8 |" in text and "| Keras (float) |" in text
     assert f"{results['exports']['int8']['p50_ms_1t']:.2f} ms" in cards.render_markdown(
@@ -207,3 +208,139 @@ def test_main_help(capsys):
         cards.main(["--help"])
     assert info.value.code == 0
     assert "--results" in capsys.readouterr().out
+
+
+# ------------------------------------------------- front matter and licences
+
+
+def _front(text):
+    yaml = pytest.importorskip("yaml")  # the dev extra has PyYAML: an independent parser
+    head, body = cards.split_front_matter(text)
+    assert head is not None, "card.md has no front matter"
+    return yaml.safe_load(head), body
+
+
+def _metrics_of(meta):
+    """{variant: {metric: value}} back from the model-index entries."""
+    out = {}
+    for result in meta["model-index"][0]["results"]:
+        for m in result["metrics"]:
+            out.setdefault(m["config"], {})[m["type"]] = m["value"]
+    return out
+
+
+SHIPPED = sorted(p.parent.name for p in registry.package_dir().glob("*/card.json"))
+
+
+def test_all_models_are_shipped_with_cards():
+    assert len(SHIPPED) == 15
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_card_front_matter(name):
+    folder = registry.package_dir() / name
+    card = json.loads((folder / "card.json").read_text())
+    meta, body = _front((folder / "card.md").read_text(encoding="utf-8"))
+    assert meta == cards.front_matter(card)
+    assert body.startswith(f"# {name}\n")
+    assert meta["license"] == card["license"] == "apache-2.0"
+    assert meta["library_name"] == "keras"
+    assert meta["datasets"] and meta["datasets"] == [s["name"] for s in meta["data_licenses"]]
+    assert all(s["license"] and s["evidence"] for s in meta["data_licenses"])
+    assert meta["intended_use"] == card["intended_use"] and name in meta["model-index"][0]["name"]
+    assert meta["limitations"][:len(card["limitations"])] == card["limitations"]
+    assert _metrics_of(meta) == card["metrics"]
+    assert {r["dataset"]["split"] for r in meta["model-index"][0]["results"]} == \
+        {card["metrics_split"]}
+    family = registry.get(name).family
+    assert meta["family"]["name"] == family.name and meta["family"]["task"] == family.task
+    assert meta.get("pipeline_tag") == family.pipeline_tag
+    assert meta.get("baseline") == registry.get(name).baseline
+    assert (name in registry.baseline_pairs()) == ("attention" in meta["tags"])
+    assert {e["layout"] for e in card["exports"].values()} == {meta["tflite_layout"]} == \
+        {"stepped"}
+    assert "## License and intended use" in body and "## Family and file layout" in body
+    registry.Artifacts(name, folder, "package").verify()  # SHA256SUMS lists the new cards
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_card_regenerates_byte_identical(name):
+    """The committed card is what `zoo.cards` makes of the committed results now."""
+    folder = registry.package_dir() / name
+    card = json.loads((folder / "card.json").read_text())
+    root = registry.package_dir().parents[1]
+    paths = [root / s for s in card["reproduce"]["card"].split("--results ")[1].split()]
+    again = cards.build_card(name, paths, out_dir=folder, command=card["reproduce"]["card"])
+    assert json.dumps(again, indent=2) + "\n" == (folder / "card.json").read_text()
+    assert cards.render_markdown(again) == (folder / "card.md").read_text(encoding="utf-8")
+
+
+def test_fixture_card_round_trips(entry, tmp_path):
+    path = _write(tmp_path / "r.json", parameters=1234,
+                  data={"name": "CO2", "source": "statsmodels.datasets.co2 (bundled)",
+                        "synthetic": False, "splits": {"test": 46}},
+                  metrics_split="test",
+                  metrics={"keras": {"mase": 0.34243032327070894, "smape": 1e-07},
+                           "int8": {"mase": 0.4}},
+                  exports={"int8": {"size_bytes": 10, "report": {
+                      "recurrent": "stepped", "signatures": ["rnn1_fw", "seg0"]}}},
+                  limitations=["only weekly series"])
+    card = cards.build_card(NAME, [path])
+    assert card["license"] == "apache-2.0" and card["family"]["exporter"] == "export.to_tflite"
+    assert card["pipeline_tag"] == "time-series-forecasting"  # the forecasting task's tag
+    assert card["data_licenses"] == [dict(s) for s in
+                                     data_sources.LOADERS["statsmodels.datasets.co2"]]
+    assert card["exports"]["int8"]["layout"] == "stepped"
+    text = cards.render_markdown(card)
+    meta, body = _front(text)
+    assert meta == cards.front_matter(json.loads(json.dumps(card)))
+    assert _metrics_of(meta) == card["metrics"]
+    assert meta["data_licenses"][0]["license"] == "public domain"
+    assert meta["limitations"] == ["only weekly series"]
+    assert meta["tags"] == ["forecasting", "tflite", "int8"]
+    assert "- Layout of int8: stepped: " in body and "`rnn1_fw`, `seg0`" in body
+    assert f'zoo.load_tflite("{NAME}", "int8")' in body
+
+
+def test_unknown_loader_keeps_the_results_licence(entry, tmp_path):
+    path = _write(tmp_path / "r.json", data={"name": "mine", "source": "my.own.loader",
+                                             "license": "CC-BY-4.0"})
+    assert cards.build_card(NAME, [path])["data_licenses"] == [
+        {"name": "mine", "license": "CC-BY-4.0", "evidence": "results data.license"}]
+    path = _write(tmp_path / "r.json", data={"name": "mine"})
+    assert cards.build_card(NAME, [path])["data_licenses"][0]["license"] == "unknown"
+
+
+def test_sources_are_found_by_dotted_path():
+    data = {"source": "Debian package `fortunes` (/usr/share/games/fortunes), zoo.data.fortunes"}
+    assert data_sources.loaders_in(data) == ["zoo.data.fortunes"]
+    assert data_sources.loaders_in({"source": "zoo.data.fortunesque"}) == []
+    assert data_sources.loaders_in({"source": "sktime.datasets load_japanese_vowels"}) == \
+        ["sktime.datasets"]
+    found = data_sources.sources_of(data)
+    found[0]["license"] = "changed"  # a copy, not the table
+    assert data_sources.LOADERS["zoo.data.fortunes"][0]["license"] == "BSD-3-Clause"
+
+
+def test_yaml_emitter_round_trips_through_pyyaml():
+    yaml = pytest.importorskip("yaml")
+    value = {
+        "floats": [1e-07, 1e16, -0.0, 0.1, 2.5e-300, 123456789.125],
+        "ints": [0, -3, 10 ** 12], "on": "yes", "no": None, "flags": [True, False],
+        "strings": ["plain", "x: y # z", "- dash", "\"quoted\" and \\", "tab\tnew\nline",
+                    "Δ × ± ü", "\x7f\x85\x9f \u2028\u2029", "", "null", "1.5", "@at", "---"],
+        "nested": [[1, [2, []]], {}, [], {"a": [{"b": {"c": "d"}}]}],
+        "model-index": [{"name": "m", "results": [{"metrics": [{"type": "bleu",
+                                                                "value": 5.8301860276380895}]}]}],
+    }
+    text = cards.to_yaml(value)
+    assert yaml.safe_load(text) == value
+    for bad in (float("nan"), object()):
+        with pytest.raises((ValueError, TypeError)):
+            cards.to_yaml({"x": bad})
+
+
+def test_split_front_matter():
+    assert cards.split_front_matter("# a\n---\nb\n") == (None, "# a\n---\nb\n")
+    assert cards.split_front_matter("---\nx: 1\n---\n\n# a\n\n---\n\nend\n") == \
+        ("x: 1\n", "# a\n\n---\n\nend\n")

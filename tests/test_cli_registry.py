@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.test_api import LABELS, TINY, expected, register_tiny, tiny_home
-from zoo import registry
+from zoo import cards, registry
 from zoo.cli import app
 
 runner = CliRunner()
@@ -82,7 +82,8 @@ def test_list_untrained_and_bad_task(scoped, tmp_path, monkeypatch):
 def test_info_prints_card_markdown(tiny):
     result = invoke("info", TINY)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(f"# {TINY}\n")
+    assert result.output.startswith("---\n")  # the front matter, then the Markdown
+    assert cards.split_front_matter(result.output)[1].startswith(f"# {TINY}\n")
     assert (tiny / TINY / "card.md").read_text().strip() == result.output.strip()
 
 

@@ -64,10 +64,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
+import re
 import sys
 from pathlib import Path
 
 from zoo import registry
+from zoo.data import sources as data_sources
 from zoo.registry import CARD_JSON, CARD_MD, LABELS_FILE, MODES
 
 RESULTS_SCHEMA = "attention-rnn-zoo/results/1"
@@ -78,6 +81,19 @@ SECTIONS = ("architecture", "parameters", "data", "metrics", "exports", "compari
 VARIANTS = ("keras",) + MODES
 REPORT_FIELDS = ("op_histogram", "builtin_only", "gpu_compatible", "gpu_blocking_ops",
                  "gpu_undocumented_ops")
+#: The licence of this project's code and of the weights it trains (LICENSE, pyproject).
+LICENSE = "apache-2.0"
+LIBRARY_NAME = "keras"
+#: The exporter of families without their own (`zoo export NAME`).
+DEFAULT_EXPORTER = "export.to_tflite"
+#: What `report["recurrent"]` of an export says about the file.
+LAYOUTS = {
+    "stepped": "recurrent layers cut into one-step signatures; a plan in the file's metadata "
+               "(`zoo_plan`) tells the host loop in which order to call them "
+               "(`export.runtime` runs it)",
+    "keras": "recurrent layers converted as TFLite WHILE loops (one call per input)",
+}
+FRONT_MATTER = "---"
 
 
 class ResultsError(ValueError):
@@ -208,6 +224,8 @@ def _export_entry(name, mode, measured, out_dir):
     if "gpu_blocking_ops" in report and "gpu_undocumented_ops" in report:
         static = not (report["gpu_blocking_ops"] or report["gpu_undocumented_ops"])
     entry["gpu_documented_ops_only"] = report.get("gpu_documented_ops_only", static)
+    entry["layout"] = report.get("recurrent")
+    entry["signatures"] = report.get("signatures")
     webgpu_status = (entry["webgpu"] or {}).get("status")
     if webgpu_status in ("ok", "FAIL"):  # measured beats the exporter's static field
         entry["gpu_compatible"] = webgpu_status == "ok"
@@ -274,7 +292,60 @@ def build_card(name, results_paths=(), out_dir=None, command=None):
         "sources": sources,
     }
     card["not_measured"] = [s for s in SECTIONS if not card.get(s)]
+    family = entry.family
+    card.update({
+        "license": LICENSE,
+        "library_name": LIBRARY_NAME,
+        "pipeline_tag": family.pipeline_tag,
+        "family": {"name": family.name, "task": family.task, "description": family.description,
+                   "exporter": entry.hook_path("exporter") or DEFAULT_EXPORTER,
+                   "variants": sorted(family.variants)},
+        "baseline": entry.baseline,
+        "attention": _has_attention(name),
+        "tags": None,
+        "data_licenses": data_licenses(data),
+        "intended_use": intended_use(entry),
+    })
+    card["tags"] = tags(card)
     return card
+
+
+def _has_attention(name):
+    """True for a model with a no-attention twin, False for such a twin, else None."""
+    pairs = registry.baseline_pairs()
+    return True if name in pairs else False if name in pairs.values() else None
+
+
+def data_licenses(data):
+    """`[{name, license, ...}]` of the data's sources (`zoo.data.sources`); without a
+    known loader, the results' own `data.name` and `data.license` ("unknown" if absent)."""
+    if not data:
+        return []
+    found = data_sources.sources_of(data)
+    if found:
+        return found
+    return [{"name": data.get("name") or "the data described in the card",
+             "license": data.get("license") or data_sources.UNKNOWN,
+             "evidence": "results data.license" if data.get("license") else None}]
+
+
+def intended_use(entry):
+    what = (entry.description or entry.family.description).rstrip(".")
+    return (f"Research, teaching and on-device (TFLite) experiments with attention RNNs: "
+            f"{what}. Measured only as stated in this card (its metrics and limitations); "
+            "not evaluated for production use.")
+
+
+def tags(card):
+    """Hub tags: task, family, attention or not, TFLite and the shipped modes."""
+    out = [card["task"], card["family"]["name"]]
+    if card.get("attention") is not None:
+        out.append("attention" if card["attention"] else "no-attention")
+    if card.get("exports"):
+        out += ["tflite", *card["exports"]]
+    if (card.get("data") or {}).get("synthetic"):
+        out.append("synthetic-data")
+    return list(dict.fromkeys(out))
 
 
 def data_statement(data):
@@ -288,9 +359,6 @@ def data_statement(data):
     if data.get("synthetic") is False:
         return f"Real data: {what}."
     return None
-
-
-# ---------------------------------------------------------------- rendering
 
 
 def _fmt(value, spec=""):
@@ -312,15 +380,187 @@ def _table(header, rows):
     return lines
 
 
+# ------------------------------------------------------------- front matter
+
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+# Characters YAML does not allow unescaped in a double-quoted scalar, or reads as line
+# breaks there (NEL, LS, PS).
+_YAML_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
+                               "\ufffe\uffff]")
+
+
+def _yaml_string(text):
+    quoted = json.dumps(text, ensure_ascii=False)  # JSON escapes are YAML escapes
+    return _YAML_UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
+def _yaml_scalar(value):
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"front matter cannot hold {value!r}")
+        text = repr(value)
+        mantissa, e, exponent = text.partition("e")
+        # YAML 1.1 (PyYAML) reads 1e-07 as a string: give the mantissa a point.
+        return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text
+    if isinstance(value, str):
+        return _yaml_string(value)
+    if isinstance(value, (list, dict)) and not value:
+        return "[]" if isinstance(value, list) else "{}"
+    raise TypeError(f"front matter cannot hold {type(value).__name__}")
+
+
+def _yaml_lines(value, pad):
+    space = " " * pad
+    lines = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            key = key if _PLAIN_KEY.fullmatch(key) and key.lower() not in _YAML_WORDS \
+                else _yaml_string(key)
+            if isinstance(item, (dict, list)) and item:
+                lines += [f"{space}{key}:", *_yaml_lines(item, pad + 2)]
+            else:
+                lines.append(f"{space}{key}: {_yaml_scalar(item)}")
+    else:
+        for item in value:
+            if isinstance(item, (dict, list)) and item:
+                first, *rest = _yaml_lines(item, pad + 2)
+                lines += [f"{space}- {first.lstrip()}", *rest]
+            else:
+                lines.append(f"{space}- {_yaml_scalar(item)}")
+    return lines
+
+
+def to_yaml(mapping):
+    """Block-style YAML of a dict of dicts, lists, strings, numbers, booleans and None
+    (every string double-quoted), readable by YAML 1.1 and 1.2 parsers."""
+    return "\n".join(_yaml_lines(mapping, 0)) + "\n"
+
+
+def all_limitations(card):
+    """The card's limitations, plus the synthetic-data statement where it applies."""
+    data, statement = card.get("data") or {}, card.get("data_statement")
+    return list(card.get("limitations") or []) + (
+        [statement] if data.get("synthetic") and statement else [])
+
+
+def front_matter(card):
+    """The Hub-style metadata of `card.md` (a dict; see `render_front_matter`)."""
+    meta = {"license": card["license"], "library_name": card["library_name"]}
+    if card.get("pipeline_tag"):
+        meta["pipeline_tag"] = card["pipeline_tag"]
+    meta["tags"] = card["tags"]
+    meta["datasets"] = [s["name"] for s in card["data_licenses"]]
+    meta["data_licenses"] = [{k: s[k] for k in ("name", "license", "evidence", "note")
+                              if s.get(k)} for s in card["data_licenses"]]
+    family = card["family"]
+    meta["family"] = {k: family[k] for k in ("name", "task", "exporter")}
+    layouts = sorted({e["layout"] for e in (card.get("exports") or {}).values() if e.get("layout")})
+    if layouts:
+        meta["tflite_layout"] = layouts[0] if len(layouts) == 1 else layouts
+    if card.get("baseline"):
+        meta["baseline"] = card["baseline"]
+    meta["intended_use"] = card["intended_use"]
+    meta["limitations"] = all_limitations(card)
+    if card.get("metrics"):
+        data = card.get("data") or {}
+        loaders = data_sources.loaders_in(data)
+        dataset = {"name": data.get("name") or "not stated",
+                   "type": loaders[0] if loaders else data.get("name") or "not stated"}
+        if card.get("metrics_split"):
+            dataset["split"] = card["metrics_split"]
+        meta["model-index"] = [{"name": card["name"], "results": [{
+            "task": {"type": card.get("pipeline_tag") or card["task"], "name": card["task"]},
+            "dataset": dataset,
+            "metrics": [{"type": metric, "value": value, "name": f"{metric} ({variant})",
+                         "config": variant}
+                        for variant, values in card["metrics"].items()
+                        for metric, value in values.items()]}]}]
+    return meta
+
+
+def render_front_matter(card):
+    return f"{FRONT_MATTER}\n{to_yaml(front_matter(card))}{FRONT_MATTER}\n\n"
+
+
+def split_front_matter(text):
+    """`(yaml_text, body)` of a card.md; yaml_text is None without front matter."""
+    head = FRONT_MATTER + "\n"
+    end = text.find("\n" + head, len(head) - 1) if text.startswith(head) else -1
+    if end < 0:
+        return None, text
+    return text[len(head):end + 1], text[end + 1 + len(head):].lstrip("\n")
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _family_lines(card):
+    family, exports = card.get("family"), card.get("exports") or {}
+    if not family:
+        return []
+    out = ["", "## Family and file layout", "",
+           f"- Family `{family['name']}` (task `{family['task']}`)"
+           + (f": {family['description'].rstrip('.')}" if family.get("description") else "")
+           + "."]
+    if family.get("variants"):
+        out.append(f"- Variants: {', '.join(family['variants'])}.")
+    if card.get("baseline"):
+        out.append(f"- No-attention twin (baseline): `{card['baseline']}`.")
+    out.append(f"- Exporter: `{family['exporter']}` (`zoo export {card['name']} -q MODE "
+               "-o FILE` writes a file of this layout).")
+    groups = {}
+    for mode, e in exports.items():
+        groups.setdefault((e.get("layout"), tuple(e.get("signatures") or ())), []).append(mode)
+    for (layout, signatures), modes in groups.items():
+        text = f"{layout}: {LAYOUTS.get(layout, layout)}" if layout else NOT_MEASURED
+        if signatures:
+            text += "; signatures " + ", ".join(f"`{x}`" for x in signatures)
+        out.append(f"- Layout of {', '.join(modes)}: {text}.")
+    if exports:
+        mode = "int8" if "int8" in exports else next(iter(exports))
+        out.append(f"- Run a shipped file: `zoo.load_tflite(\"{card['name']}\", \"{mode}\")` "
+                   f"(an `export.runtime.Runtime`), or `zoo predict {card['name']} INPUT "
+                   f"--tflite {mode}`.")
+    return out
+
+
+def _license_lines(card):
+    if not card.get("license"):
+        return []
+    out = ["", "## License and intended use", "",
+           f"- License of the code and of these weights: {card['license']} (the repository's "
+           "`LICENSE`).",
+           f"- Intended use: {card['intended_use']}", ""]
+    sources = card.get("data_licenses") or []
+    if not sources:
+        return out + ["Data licences: not stated."]
+    out += ["Data sources and their licences, as each package states it (the data keep "
+            "their own licences; this card does not judge whether they reach the weights):",
+            ""]
+    out += _table(["source", "licence", "where stated"], [
+        [s["name"], s["license"] + (f" ({s['note']})" if s.get("note") else ""),
+         s.get("evidence") or "not stated"] for s in sources])
+    return out
+
+
 def render_markdown(card):
-    """`card.md` text for a card dict."""
-    out = [f"# {card['name']}", ""]
+    """`card.md` text for a card dict: front matter (`front_matter`), then Markdown."""
+    out = [render_front_matter(card) + f"# {card['name']}" if card.get("license")
+           else f"# {card['name']}", ""]
     if card.get("description"):
         out += [card["description"], ""]
     labels = card.get("labels")
     inputs = registry.describe_inputs(card["input_spec"])
     out += _table(["", ""], [
         ["Task", card["task"]],
+        *([["Family", f"`{card['family']['name']}`"]] if card.get("family") else []),
         ["Architecture", _fmt(card.get("architecture"))],
         ["Parameters", _fmt(card.get("parameters"))],
         ["Input", inputs],
@@ -391,6 +631,8 @@ def render_markdown(card):
                     "emulation: a correctness path, not GPU speed; ops outside the GPU's reach "
                     "run on the CPU)."]
 
+    out += _family_lines(card)
+
     out += ["", "## Attention vs baseline", ""]
     comparison = card.get("comparison")
     if not comparison:
@@ -404,14 +646,10 @@ def render_markdown(card):
         out += ["", f"Difference (attention - baseline): {comparison['delta']:+.4g}"]
 
     out += ["", "## Limitations", ""]
-    limitations = card.get("limitations")
-    if limitations:
-        out += [f"- {x}" for x in limitations]
-    else:
+    if not card.get("limitations"):
         out.append(NOT_MEASURED)
-    data_line = card.get("data_statement")
-    if data and data.get("synthetic") and data_line:
-        out.append(f"- {data_line}")
+    out += [f"- {x}" for x in all_limitations(card)]
+    out += _license_lines(card)
 
     out += ["", "## Reproduce", ""]
     reproduce = card.get("reproduce") or {}

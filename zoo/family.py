@@ -32,7 +32,9 @@ family, never decided by comparing task names elsewhere:
   the streaming twin of a keyword spotter;
 * `loss` and `compile_metrics` (how `zoo.load` compiles), `classifier`, `metric` (the headline metric of benchmarks and
   cards), `gpu_check` (whether `zoo export --gpu-check` can drive it),
-  `trainer` (the `zoo train NAME` command).
+  `trainer` (the `zoo train NAME` command);
+* `pipeline_tag`: the Hugging Face pipeline tag of the task, for the front
+  matter of model cards (None where the Hub has no tag for it).
 
 Hooks are callables or dotted paths (`"pkg.mod:attr"`), imported only when
 used, so declaring a family imports neither Keras nor TensorFlow. Hooks that
@@ -75,6 +77,7 @@ class Family:
     trainer: Any = None
     variants: dict = dataclasses.field(default_factory=dict)
     description: str = ""
+    pipeline_tag: str | None = None
 
     def __post_init__(self):
         for field in HOOKS:

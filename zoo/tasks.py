@@ -16,21 +16,26 @@ from zoo.family import Family
 SPEECH = Family("speech", "speech", classifier=True, item_ndim=1, compile_metrics=("accuracy",),
                 read_input="zoo.defaults:read_path", preprocess="zoo.defaults:waveforms",
                 postprocess="zoo.defaults:class_labels",
-                description="keyword spotting and other audio classifiers")
+                description="keyword spotting and other audio classifiers",
+                pipeline_tag="audio-classification")
 TEXT = Family("text", "text", classifier=True, item_ndim=0, compile_metrics=("accuracy",),
               read_input="zoo.defaults:read_text", preprocess="zoo.defaults:strings",
-              postprocess="zoo.defaults:class_labels", description="text classifiers")
+              postprocess="zoo.defaults:class_labels", description="text classifiers",
+              pipeline_tag="text-classification")
 SERIES = Family("series-classification", "series-classification", classifier=True,
                 compile_metrics=("accuracy",),
                 read_input="zoo.defaults:read_array", preprocess="zoo.defaults:arrays",
                 postprocess="zoo.defaults:class_labels", description="time-series classifiers")
+# (the Hub has no pipeline tag for time-series classification)
 FORECASTING = Family("forecasting", "forecasting", loss="mse", metric="mae",
                      compile_metrics=("mae",),
                      read_input="zoo.defaults:read_history", preprocess="zoo.defaults:arrays",
-                     postprocess="zoo.defaults:raw_outputs", description="forecasters")
+                     postprocess="zoo.defaults:raw_outputs", description="forecasters",
+                     pipeline_tag="time-series-forecasting")
 TRANSLATION = Family("translation", "translation", item_ndim=0, metric="bleu", gpu_check=False,
                      read_input="zoo.defaults:read_text", preprocess="zoo.defaults:strings",
-                     postprocess="zoo.defaults:raw_outputs", description="translators")
+                     postprocess="zoo.defaults:raw_outputs", description="translators",
+                     pipeline_tag="translation")
 
 #: The family of each task, for models registered with `task=` alone.
 DEFAULTS = {f.task: f for f in (SPEECH, TEXT, SERIES, FORECASTING, TRANSLATION)}

