@@ -154,7 +154,27 @@ def model_card(name, format="dict"):
 # ------------------------------------------------------------------ predict
 
 
-def read_audio(item, sample_rate=SAMPLE_RATE):
+def _check_range(samples, what):
+    """Refuse samples outside [-1, 1], naming the peak and its likely cause."""
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    if peak <= 1.0:
+        return
+    if peak <= 2.0:
+        cause = "clipped or amplified audio: scale it into [-1, 1] (e.g. x / max(abs(x)))"
+    elif peak <= 128.0:
+        cause = "looks like 8-bit scale: divide by 128"
+    elif peak <= 32768.0:
+        cause = "looks like int16 scale: divide by 32768"
+    elif peak <= 8388608.0:
+        cause = "looks like 24-bit scale: divide by 8388608"
+    elif peak <= 2147483648.0:
+        cause = "looks like int32 scale: divide by 2147483648"
+    else:
+        cause = "far beyond any PCM scale: these are not audio samples"
+    raise ValueError(f"{what} must lie in [-1, 1]; its largest |sample| is {peak:.6g} ({cause})")
+
+
+def read_audio(item, sample_rate=SAMPLE_RATE, *, max_samples=None, with_length=False):
     """A mono float32 waveform in [-1, 1] from an audio file path (WAV or FLAC,
     read by `zoo.data.audio.read_audio`) or from an array of float samples.
 
@@ -163,9 +183,22 @@ def read_audio(item, sample_rate=SAMPLE_RATE):
     `FileNotFoundError`, anything unreadable (not WAV/FLAC, corrupt, no samples,
     NaN) a `ValueError` naming the file. Arrays must be 1-D, non-empty, float
     and finite (`ValueError` otherwise: integer / complex / non-numeric, NaN, Inf).
+    Samples (of arrays and of float WAV files) must lie in [-1, 1]: a larger peak
+    raises `ValueError` naming it and its likely cause (e.g. int16 scale).
+
+    `max_samples`: read only the first `max_samples` samples of a file (a 1-hour
+    WAV costs what a 1-second one does); `with_length=True` returns `(samples,
+    length of the whole)`.
     """
     if isinstance(item, (str, os.PathLike)):
-        return audio.read_audio(item, sample_rate)
+        if max_samples is None:
+            samples = audio.read_audio(item, sample_rate)
+            total = len(samples)
+        else:
+            samples, total = audio.read_audio_head(item, int(max_samples), sample_rate)
+        if audio.audio_info(item).subtype in ("FLOAT", "DOUBLE"):  # PCM cannot exceed 1
+            _check_range(samples, f"audio file {os.fspath(item)!r}")
+        return (samples, total) if with_length else samples
     arr = np.asarray(item)
     if arr.dtype.kind != "f":
         hint = (" (integer PCM? divide by 32768 for int16)" if arr.dtype.kind in "iu" else "")
@@ -179,28 +212,17 @@ def read_audio(item, sample_rate=SAMPLE_RATE):
     if not np.all(np.isfinite(samples)):
         raise ValueError(f"a waveform must be finite; got {int(np.sum(~np.isfinite(samples)))} "
                          "NaN or Inf sample(s)")
-    return samples
-
-
-def _item_ndim(entry):
-    ndim = entry.family.item_ndim
-    return len(entry.input_spec[0]["shape"]) if ndim is None else ndim
+    _check_range(samples, "a waveform")
+    if max_samples is not None:
+        samples = samples[:int(max_samples)]
+    return (samples, arr.shape[0]) if with_length else samples
 
 
 def _as_items(entry, inputs):
-    """`(single, items)`: one item or a batch, as a list."""
-    if isinstance(inputs, (str, bytes, os.PathLike)):
-        return True, [inputs]
-    if isinstance(inputs, (list, tuple)):
-        return False, list(inputs)
-    arr = np.asarray(inputs)
-    ndim = _item_ndim(entry)
-    if arr.ndim == ndim:
-        return True, [arr]
-    if arr.ndim == ndim + 1:
-        return False, list(arr)
-    raise ValueError(f"{entry.name!r} takes one {entry.task} input with {ndim} axes or a batch "
-                     f"with {ndim + 1}; got an array of shape {arr.shape}")
+    """`(single, items)`: one item or a batch (`zoo.pipelines.as_items`)."""
+    from zoo.pipelines import as_items
+
+    return as_items(entry, inputs)
 
 
 def _check_model(entry, model):
@@ -223,36 +245,37 @@ def _check_model(entry, model):
                          f"{entry.input_summary()}; the given model takes {got}")
 
 
-def predict(name, inputs, *, model=None, tflite=None, batch_size=32):
-    """Labels (classifiers) or outputs for `inputs` (see module doc).
+def pipeline(name, backend="keras", **options):
+    """A `zoo.pipelines.Pipeline`: the model `name` loaded once (`backend`: "keras" or
+    a shipped TFLite mode such as "int8"), called like `predict` (plus `top_k=`)
+    and `explain`, over many inputs in bounded memory."""
+    from zoo.pipelines import pipeline as make
+
+    return make(name, backend, **options)
+
+
+def _pipeline_of(name, model, tflite, batch_size=32):
+    from zoo import pipelines
+
+    backend = tflite or "keras"
+    if model is not None:
+        return pipelines.Pipeline(name, backend, model=model, batch_size=batch_size)
+    pipe = pipelines.cached(name, backend)
+    if pipe.batch_size != batch_size:
+        pipe = pipelines.Pipeline(name, backend, model=pipe.model, batch_size=batch_size)
+    return pipe
+
+
+def predict(name, inputs, *, model=None, tflite=None, batch_size=32, top_k=None):
+    """Labels (classifiers) or outputs for `inputs` (see module doc); with `top_k=k`
+    (classifiers) `(label, probability)` pairs per item.
 
     Runs the Keras model (`load(name)`), or with `tflite="int8"` etc. the
-    shipped TFLite file; pass `model=` (a loaded Keras model or TFLite
-    runtime) to reuse one across calls.
+    shipped TFLite file, through a `zoo.pipeline` kept loaded between calls
+    (loaded again when the model's files change); pass `model=` (a loaded
+    Keras model or TFLite runtime) to use that one.
     """
-    entry = registry.get(name)
-    if entry.has_hook("predict"):  # the family decodes by itself (translators)
-        return entry.hook("predict")(inputs, model=model, tflite=tflite)
-    entry, single, items, x, post = _prepared(name, inputs, "predict")
-    if model is None:
-        model = load_tflite(name, tflite) if tflite else load(name)
-    else:
-        _check_model(entry, model)
-    if hasattr(model, "predict"):
-        y = model.predict(x, batch_size=batch_size, verbose=0)
-    else:
-        y = model(*x) if isinstance(x, (list, tuple)) else model(x)
-    results = post(y, _class_labels(entry))
-    return results[0] if single else results
-
-
-def _prepared(name, inputs, what):
-    """`(entry, single, items, model inputs, postprocess)` of `predict` / `explain`."""
-    entry = registry.get(name)
-    single, items = _as_items(entry, inputs)
-    if not items:
-        raise ValueError(f"{what} needs at least one input")
-    return entry, single, items, entry.hook("preprocess")(items), entry.hook("postprocess")
+    return _pipeline_of(name, model, tflite, batch_size).predict(inputs, top_k=top_k)
 
 
 def _class_labels(entry):
@@ -279,21 +302,7 @@ def explain(name, inputs):
     entry = registry.get(name)
     if entry.has_hook("explain"):  # the family explains by itself (translators)
         return entry.hook("explain")(inputs)
-    entry, single, items, x, post = _prepared(name, inputs, "explain")
-    try:
-        model = load(name, compile=False, return_attention=True)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name!r} returns no attention weights to explain ({exc}); use a "
-                         "model with attention, e.g. "
-                         f"{', '.join(list_models('*-att-*')[:3])}") from None
-    probs, weights = model.predict(x, verbose=0)
-    results = post(probs, _class_labels(entry))
-    steps_of = entry.hook("attention_steps")
-    steps = steps_of(items, x, weights) if steps_of else [(weights.shape[-1], None)] * len(items)
-    out = [{"result": result, "weights": np.asarray(weights[i, ..., :n], np.float32),
-            "steps": labels_}
-           for i, (result, (n, labels_)) in enumerate(zip(results, steps))]
-    return out[0] if single else out
+    return _pipeline_of(name, None, None).explain(inputs)
 
 
 def translate(name, sentences, *, beam=4, length_penalty=0.6, model=None, tflite=None):
@@ -301,13 +310,13 @@ def translate(name, sentences, *, beam=4, length_penalty=0.6, model=None, tflite
     translation model `name`: beam search of width `beam` (1 = greedy) with the
     GNMT length penalty `length_penalty`, on the Keras model (`model=` reuses a
     loaded one) or on the shipped TFLite file of mode `tflite` (e.g. "int8")."""
-    entry = registry.get(name, task="translation")
-    return entry.hook("predict")(sentences, beam=beam, length_penalty=length_penalty,
-                                 model=model, tflite=tflite)
+    registry.get(name, task="translation")
+    return _pipeline_of(name, model, tflite).predict(sentences, beam=beam,
+                                                     length_penalty=length_penalty)
 
 
 __all__ = [
-    "explain", "translate",
+    "explain", "translate", "pipeline",
     "list_models", "load", "load_tflite", "labels", "model_card", "predict", "read_audio",
     "ChecksumError", "UnknownModelError",
     "PretrainedNotFoundError",
