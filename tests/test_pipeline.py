@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import api, pipelines
+from zoo import api, loading, pipelines
 from zoo.data import audio
 
 pytestmark = pytest.mark.tensorflow_only
@@ -114,8 +114,8 @@ def test_cli_predict_plot_loads_the_model_once(tmp_path, monkeypatch):
 
     pipelines.clear_cache()
     loads = []
-    real = api.load
-    monkeypatch.setattr(api, "load", lambda *a, **k: (loads.append(k), real(*a, **k))[1])
+    real = loading.load
+    monkeypatch.setattr(loading, "load", lambda *a, **k: (loads.append(k), real(*a, **k))[1])
     result = CliRunner().invoke(app, ["predict", "text-att-bigru", "a fool and his money",
                                       "--plot", str(tmp_path / "a.png")])
     assert result.exit_code == 0, result.output

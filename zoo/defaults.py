@@ -83,7 +83,7 @@ def read_history(name, arg):
 def _head(item, length):
     """`(samples, total)`: a path's first `length` samples (only those are read) and its
     length; an array as it is."""
-    from zoo.api import read_audio
+    from zoo.loading import read_audio
 
     if isinstance(item, (str, os.PathLike)) and length is not None:
         return read_audio(item, max_samples=length, with_length=True)

@@ -45,7 +45,7 @@ class Pipeline:
 
     def __init__(self, name, backend="keras", *, model=None, threads=None, batch_size=32,
                  chunk_size=CHUNK_SIZE):
-        from zoo import api
+        from zoo import loading as api
 
         entry = registry.get(name)
         if not entry.has_hook("predict"):  # a family's own predict may also take a file path
@@ -68,7 +68,7 @@ class Pipeline:
         """The loaded model (loaded on first use): a Keras model, an
         `export.runtime.Runtime`, or None for a family's own TFLite loading
         (translators)."""
-        from zoo import api
+        from zoo import loading as api
 
         with self._lock:
             if self._model is None:
@@ -173,7 +173,7 @@ class Pipeline:
         return self._chunked(inputs, "explain", chunk_results)
 
     def _attention_model(self):
-        from zoo import api
+        from zoo import loading as api
 
         with self._lock:
             if self._explainer is None:
