@@ -5,6 +5,7 @@ models and TFLite export for edge devices.
     zoo.list_models()                       # registered models
     model = zoo.load("NAME")                # pretrained keras.Model (offline)
     zoo.predict("NAME", inputs)
+    p = zoo.pipeline("NAME", backend="int8")   # loaded once: p(x), p(x, top_k=3), p.explain(x)
     zoo.explain("text-att-bigru", "a sentence")   # result + attention weights over tokens
     zoo.translate("mt-en-de-bahdanau", ["I have no idea."])   # list of str
 
@@ -21,7 +22,7 @@ _submodules = submodules(__name__)
 __version__ = "0.1.0"
 
 _API = ("list_models", "load", "load_tflite", "labels", "model_card", "predict", "explain",
-        "translate")
+        "translate", "pipeline")
 
 __all__ = ["__version__", *_API]
 

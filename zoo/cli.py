@@ -5,7 +5,7 @@
     zoo predict NAME INPUT...                 labels / forecasts, one line per input
     zoo train NAME [ARGS...]                  the model's registered trainer
     zoo export MODEL.keras --quantize int8 --representative DATA.npz -o out.tflite
-    zoo export NAME --quantize int8 -o out.tflite   re-export a registered model
+    zoo export NAME -q int8                   re-export a registered model to NAME.int8.tflite
 
 Every command exits 0 on success and 2 with a one-line reason on bad input.
 """
@@ -146,7 +146,9 @@ def export_command(
                                              "input (keys = input names, or a single array); "
                                              "for a registered name, defaults to its "
                                              "representative_data"),
-    output: Path = typer.Option(..., "--output", "-o", help="the .tflite file to write"),
+    output: Path = typer.Option(None, "--output", "-o",
+                                help="the .tflite file to write (default: NAME.MODE.tflite in "
+                                     "the current directory)"),
     json_report: Path = typer.Option(None, "--json", help="also write the report as JSON"),
     gpu_check: bool = typer.Option(False, "--gpu-check",
                                    help="also run the file on LiteRT.js WebGPU (headless "
@@ -164,7 +166,39 @@ def export_command(
             check_output_path(json_report)
         except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
             fail(str(exc))
+    if output is None:
+        stem = Path(model).stem if _is_model_file(model) else model
+        output = Path(f"{stem}.{quantize}.tflite")
     convert, extra = export.to_tflite, {"gpu_check": _gpu_measure() if gpu_check else None}
+    with _stages() as stage:
+        report = _export(model, quantize, representative, output, gpu_check, convert, extra,
+                         stage)
+    print_report(report)
+    if json_report is not None:
+        from zoo.files import atomic_write_bytes
+
+        atomic_write_bytes(json_report, report.to_json().encode())
+
+
+def _stages():
+    """A status line on stderr naming the export stage (shown on a terminal only)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def stages():
+        if not err_console.is_terminal:
+            yield lambda message: None
+            return
+        with err_console.status("exporting") as status:
+            yield lambda message: status.update(message)
+
+    return stages()
+
+
+def _export(model, quantize, representative, output, gpu_check, convert, extra, stage):
+    import export
+
+    stage(f"loading {model}")
     if _is_model_file(model):
         if modes.get(quantize).needs_calibration and representative is None:
             fail(f"--quantize {quantize} needs --representative DATA.npz to calibrate")
@@ -186,19 +220,17 @@ def export_command(
             fail(f"--gpu-check does not run {entry.family.name} models ({model!r}); export "
                  "without it")
         keras_model = _load_registered(model)
+        stage(f"reading calibration data of {model}")
         data = _registry_data(entry, representative)
         if entry.has_hook("exporter"):  # the family writes its own file layout
             convert, extra = entry.hook("exporter"), {}
+    how = "calibrating, converting" if modes.get(quantize).needs_calibration else "converting"
+    stage(f"{how} each signature to {quantize}, then validating against Keras -> {output}")
     try:
-        report = convert(keras_model, output, quantize=quantize, representative_data=data,
-                         **extra)
+        return convert(keras_model, output, quantize=quantize, representative_data=data,
+                       **extra)
     except (export.ExportError, FileNotFoundError, PermissionError) as exc:
         fail(str(exc))
-    print_report(report)
-    if json_report is not None:
-        from zoo.files import atomic_write_bytes
-
-        atomic_write_bytes(json_report, report.to_json().encode())
 
 
 EMPTY_REGISTRY = ("No models registered yet. Pretrained keyword-spotting models (kws-*) will "
@@ -275,15 +307,16 @@ def _cli_item(entry, arg: str):
         fail(str(exc))
 
 
-def _plot_attention(name, inputs, items, path: Path):
-    from zoo import api, plot
+def _plot_attention(pipe, inputs, items, path: Path):
+    """Draw `pipe.explain(items)` to `path`; returns the explanations."""
+    from zoo import plot
     from zoo.files import atomic_path, check_output_path
 
     if path.suffix.lower() != ".png":
         fail(f"--plot {str(path)!r}: give a .png file name")
     try:
         check_output_path(path)
-        explained = api.explain(name, items)
+        explained = pipe.explain(items)
     except (ValueError, OSError) as exc:
         fail(str(exc).splitlines()[0])
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -301,7 +334,7 @@ def _plot_attention(name, inputs, items, path: Path):
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format="png", dpi=110)
         typer.echo(f"alignment plot: {path}")
-        return
+        return explained
     widest = max(len(e["weights"]) for e in explained)
     fig = Figure(figsize=(min(24.0, max(6.0, 0.35 * widest + 2)), 1.6 * len(explained) + 0.6))
     FigureCanvasAgg(fig)
@@ -317,6 +350,7 @@ def _plot_attention(name, inputs, items, path: Path):
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
     typer.echo(f"attention plot: {path}")
+    return explained
 
 
 @app.command("predict")
@@ -337,13 +371,19 @@ def predict_command(
     import numpy as np
 
     from zoo import api
+    from zoo import pipelines
 
     entry = _entry(name)
     items = [_cli_item(entry, arg) for arg in inputs]
-    if plot is not None:
-        _plot_attention(name, inputs, items, plot)
     try:
-        results = api.predict(name, items, tflite=tflite)
+        pipe = pipelines.cached(name, tflite or "keras")
+        results = None
+        if plot is not None:
+            explained = _plot_attention(pipe, inputs, items, plot)
+            if tflite is None:  # the attention model's results are the Keras results
+                results = [e["result"] for e in explained]
+        if results is None:
+            results = pipe.predict(items)
     except (api.ChecksumError, FileNotFoundError, ValueError, ImportError, TypeError) as exc:
         fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     for arg, result in zip(inputs, results):

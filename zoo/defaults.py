@@ -80,13 +80,24 @@ def read_history(name, arg):
 # ------------------------------------------------------------- preprocess
 
 
-def _fit_length(wave_, length, what="waveform"):
+def _head(item, length):
+    """`(samples, total)`: a path's first `length` samples (only those are read) and its
+    length; an array as it is."""
+    from zoo.loading import read_audio
+
+    if isinstance(item, (str, os.PathLike)) and length is not None:
+        return read_audio(item, max_samples=length, with_length=True)
+    x = read_audio(item)
+    return x, len(x)
+
+
+def _fit_length(wave_, total, length, what="waveform"):
     import numpy as np
 
-    if length is None or wave_.shape[0] == length:
+    if length is None or wave_.shape[0] == length == total:
         return wave_
-    if wave_.shape[0] > length:
-        warnings.warn(f"{what} has {wave_.shape[0]} samples ({wave_.shape[0] / SAMPLE_RATE:.2f} s "
+    if total > length:
+        warnings.warn(f"{what} has {total} samples ({total / SAMPLE_RATE:.2f} s "
                       f"at {SAMPLE_RATE} Hz); the model takes {length}: using the first {length}",
                       UserWarning, stacklevel=4)
         return wave_[:length]
@@ -101,13 +112,11 @@ def waveforms(name, items):
     """WAV paths or float waveforms -> `(n, samples)` (or `(n, samples, 1)`)."""
     import numpy as np
 
-    from zoo.api import read_audio
-
     spec = _entry(name).input_spec[0]["shape"]
     if not (len(spec) == 1 or (len(spec) == 2 and spec[1] == 1)):
         raise ValueError(f"{name!r} registered no preprocess and its input {spec} is "
                          "not a raw waveform; register preprocess= (e.g. log-mel features)")
-    batch = np.stack([_fit_length(read_audio(i), spec[0], _describe(i)) for i in items])
+    batch = np.stack([_fit_length(*_head(i, spec[0]), spec[0], _describe(i)) for i in items])
     return batch[..., None] if len(spec) == 2 else batch
 
 
@@ -136,15 +145,35 @@ def arrays(name, items):
 # ------------------------------------------------------------ postprocess
 
 
-def _first(outputs):
+def first_output(outputs):
+    """The first (or only) model output as an array."""
     import numpy as np
 
     return np.asarray(outputs[0] if isinstance(outputs, (list, tuple)) else outputs)
 
 
+_first = first_output
+
+
+def check_finite(name, y):
+    """Refuse NaN / Inf model outputs (`ValueError` naming the first bad item): arg-max
+    would turn them into a confident-looking label."""
+    import numpy as np
+
+    y = np.asarray(y)
+    bad = ~np.isfinite(y.reshape(y.shape[0], -1)).all(axis=-1) if y.ndim else ~np.isfinite(y)
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name!r} gave NaN or Inf outputs for input {i} ({int(np.sum(bad))} of "
+                         f"{len(bad)} inputs): no label is given for them; check that the input "
+                         "is in the range the model was trained on (audio in [-1, 1])")
+
+
 def class_labels(name, outputs, labels):
-    """Probabilities -> the label (or class index, without labels) of the top class."""
+    """Probabilities -> the label (or class index, without labels) of the top class;
+    NaN / Inf outputs raise `ValueError`."""
     y = _first(outputs)
+    check_finite(name, y)
     index = y.reshape(y.shape[0], -1).argmax(axis=-1)
     if labels is None:
         return [int(i) for i in index]
@@ -170,4 +199,5 @@ def flagged_steps(name, items, x, weights):
 
 
 __all__ = ["read_path", "read_text", "read_array", "read_history", "waveforms", "strings",
-           "arrays", "class_labels", "raw_outputs", "flagged_steps"]
+           "arrays", "class_labels", "raw_outputs", "flagged_steps", "first_output",
+           "check_finite"]

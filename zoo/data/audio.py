@@ -5,6 +5,8 @@ Reading (the one reader of the project; libsndfile through `soundfile`):
 - `read_audio(path, sample_rate=16000)`: float32 mono samples at `sample_rate`.
 - `read_wav(path)` / `parse_wav_bytes(data, path=...)`: float32 mono samples at the
   file's own rate, and that rate.
+- `read_audio_head(path, max_samples)`: the first samples of `read_audio` and the whole
+  length, reading only those (predict on a 1-hour file).
 - `audio_info(path)`, `warn_conversions(info, sample_rate)` and
   `iter_blocks(path, sample_rate, block_frames)`: the same, block by block in
   constant memory (the demo's `WavSource`).
@@ -186,6 +188,35 @@ def read_audio(path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         warn_conversions(info, sample_rate, stacklevel=3)
         x = _read_frames(f, info, -1, 0)
     return resample(x, info.rate, sample_rate)
+
+
+def resampled_length(frames: int, rate_in: int, rate_out: int) -> int:
+    """Samples of `frames` file frames at `rate_in` once resampled to `rate_out` (as
+    `resample` gives them)."""
+    up, down = _ratio(rate_in, rate_out)
+    return -(-int(frames) * up // down)
+
+
+def read_audio_head(path, max_samples: int, sample_rate: int = SAMPLE_RATE):
+    """`(samples, total)`: the first `max_samples` samples of `read_audio(path,
+    sample_rate)` (to float rounding when resampling) and the length the whole
+    would have; only about `max_samples` are read, so a 1-hour file costs what
+    a 1-second one does. Warns and raises like `read_audio`."""
+    with _opened(path) as (_, info):
+        warn_conversions(info, sample_rate, stacklevel=3)
+    total = resampled_length(info.frames, info.rate, sample_rate)
+    if total <= max_samples:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AudioConversionWarning)  # warned above
+            return read_audio(path, sample_rate), total
+    pieces, got = [], 0
+    for piece in iter_blocks(path, sample_rate, block_frames=16384):
+        pieces.append(piece)
+        got += len(piece)
+        if got >= max_samples:
+            break
+    x = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+    return x[:max_samples], total
 
 
 def iter_blocks(path, sample_rate: int = SAMPLE_RATE, block_frames: int = 4096):

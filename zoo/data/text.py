@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import os
 import re
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,21 @@ _UNICODE_KEEP = r"[^\p{L}\p{M}\p{N}\s'\-]"
 _UNICODE_DELIM = r"\s+|" + _UNICODE_KEEP
 _NO_SPACE_BEFORE = re.compile(r" ([.,!?;:)])")
 _NO_SPACE_AFTER = re.compile(r"\( ")
+
+
+def has_words(text):
+    """Whether `text` holds anything but white space, separators and control or format
+    characters (NUL, zero-width spaces, BOM, ...): something a tokenizer can read."""
+    return any(not unicodedata.category(ch).startswith(("C", "Z")) for ch in text)
+
+
+def check_words(name, texts, what="text"):
+    """Refuse (`ValueError`) the first of `texts` with no words (`has_words`) or no tokens."""
+    for i, t in enumerate(texts):
+        if not has_words(t):
+            shown = repr(t) if len(t) <= 20 else repr(t[:20]) + "..."
+            raise ValueError(f"{what} {i} ({shown}) has no words, only white space or control/"
+                             f"invisible characters: {name!r} needs at least one word")
 
 
 def normalized(texts):

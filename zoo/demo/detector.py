@@ -99,19 +99,17 @@ def load_model(name="kws-att-bilstm", quantize="int8", keras=False, threads=1):
     windows (n, samples) float32 to probabilities (n, classes). Default: the
     shipped TFLite file of mode `quantize`; `keras=True`: the Keras model."""
     from zoo import api, registry
+    from zoo.pipelines import Pipeline
 
     registry.get(name, task="speech")  # the keyword demo needs a speech model
-    labels = api.labels(name)
+    labels = api.labels(name)  # raises for a model without labels
+    model = Pipeline(name, "keras" if keras else quantize, threads=threads).model
     if keras:
-        model = api.load(name, compile=False)
-
         def predict(x):
             return np.asarray(model(x, training=False), np.float32)
     else:
-        rt = api.load_tflite(name, quantize=quantize, threads=threads)
-
         def predict(x):
-            return np.asarray(rt(x), np.float32)
+            return np.asarray(model(x), np.float32)
     return predict, labels
 
 

@@ -33,8 +33,14 @@ def encode_for(name, items):
     empty = [i for i, t in enumerate(items) if not t.strip()]
     if empty:
         raise ValueError(f"text {empty[0]} is empty: {name!r} needs at least one word")
+    text.check_words(name, items)
+    tokens = text.tokenize(list(items))
+    none = [i for i, t in enumerate(tokens) if not t]
+    if none:
+        raise ValueError(f"text {none[0]} ({items[none[0]][:40]!r}) has no words the tokenizer "
+                         f"reads (letters or digits): {name!r} needs at least one word")
     path = vocab_path(name)
-    return text.encode(list(items), _vocab(str(path), path.stat().st_mtime), SEQUENCE_LENGTH)
+    return text.token_ids(tokens, _vocab(str(path), path.stat().st_mtime), SEQUENCE_LENGTH)
 
 
 def representative_data(name):

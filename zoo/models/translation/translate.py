@@ -21,6 +21,9 @@ import numpy as np
 
 from zoo.data import translation
 
+#: Sentences encoded and decoded at a time (bounds memory when translating many).
+CHUNK_SIZE = 64
+
 
 @dataclasses.dataclass
 class Translation:
@@ -82,6 +85,9 @@ def _check_sentences(name, sentences):
         raise ValueError(f"sentence {empty[0]} is empty: {name!r} needs at least one word")
     if not sentences:
         raise ValueError("no sentences given")
+    from zoo.data import text
+
+    text.check_words(name, sentences, "sentence")
     return sentences
 
 
@@ -95,6 +101,10 @@ def encode_for(name, sentences):
     sentences = _check_sentences(name, sentences)
     vocab, limit = vocabularies(name)[0], family["source_length"]
     tokens = translation.to_tokens(sentences, vocab, family["source_level"])
+    none = [i for i, t in enumerate(tokens) if not t]
+    if none:
+        raise ValueError(f"sentence {none[0]} ({sentences[none[0]][:40]!r}) has no tokens: "
+                         f"{name!r} needs at least one word")
     long = [i for i, t in enumerate(tokens) if len(t) > limit]
     if long:
         raise ValueError(f"sentence {long[0]} has {len(tokens[long[0]])} tokens; {name!r} reads "
@@ -111,19 +121,55 @@ def translate_with_alignments(name, sentences, *, beam=4, length_penalty=0.6, mo
     from zoo.models.translation.models import family_of
 
     family = family_of(name)
-    if int(beam) < 1:
-        raise ValueError(f"beam must be at least 1 (1 = greedy); got {beam}")
-    source_ids = encode_for(name, sentences)
+    if isinstance(beam, bool) or not isinstance(beam, (int, np.integer)) or beam < 1:
+        raise ValueError(f"beam must be a whole number of hypotheses, at least 1 (1 = greedy); "
+                         f"got {beam!r}")
+    sentences = _check_sentences(name, sentences)  # a generator is read once, here
     src_vocab, tgt_vocab = vocabularies(name)
     if tflite is not None:
-        backend = host.tflite_backend(_tflite_path(name, tflite))
+        backend = _tflite_backend(str(_tflite_path(name, tflite)))
     else:
         if model is None:
             from zoo import api
 
             model = api.load(name, compile=False)
+        _check_model(name, model)
         backend = keras_backend(model)
-    hyps = host.decode_ids(backend, source_ids, beam=beam, length_penalty=length_penalty)
+    out = []
+    for start in range(0, len(sentences), CHUNK_SIZE):  # bounded memory for long lists
+        chunk = sentences[start:start + CHUNK_SIZE]
+        source_ids = encode_for(name, chunk)
+        hyps = host.decode_ids(backend, source_ids, beam=int(beam), length_penalty=length_penalty)
+        out += _translations(family, chunk, source_ids, hyps, src_vocab, tgt_vocab)
+    return out
+
+
+def _check_model(name, model):
+    """A `model=` given to translate must be the Keras model of this translator."""
+    from zoo import api, registry
+
+    if not (hasattr(model, "predict") and hasattr(model, "inputs")):
+        raise TypeError(f"`model` must be the Keras model of {name!r} (zoo.load({name!r})); got "
+                        f"{type(model).__name__} (for a TFLite file pass tflite= instead)")
+    api._check_model(registry.get(name), model)
+
+
+@functools.lru_cache(maxsize=4)
+def _tflite_file_backend(path, _identity):
+    from zoo.models.translation import tflite as host
+
+    return host.tflite_backend(path)
+
+
+def _tflite_backend(path):
+    """The backend of a translator file, loaded once per file version."""
+    import os
+
+    st = os.stat(path)
+    return _tflite_file_backend(path, (st.st_size, st.st_mtime_ns, st.st_ino))
+
+
+def _translations(family, sentences, source_ids, hyps, src_vocab, tgt_vocab):
     out = []
     for sentence, ids, hyp in zip(sentences, source_ids, hyps):
         n_src = int(np.count_nonzero(ids))
