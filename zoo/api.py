@@ -13,7 +13,7 @@
     zoo.translate("mt-en-de-bahdanau", ["I have no idea."], beam=4)
 
 Models come from `zoo.registry` (builders) and their artifact directory
-(package first, then `$ZOO_HOME`); every file is checked against the
+(`$ZOO_HOME` first, then the package: your trained copy wins); every file is checked against the
 directory's `SHA256SUMS` before use (`zoo.registry.ChecksumError`).
 Nothing is downloaded.
 
@@ -128,7 +128,7 @@ def labels(name):
     entry = registry.get(name)
     artifacts = registry.find_artifacts(name)
     if artifacts is not None and artifacts.has(LABELS_FILE):
-        text = artifacts.file(LABELS_FILE).read_text(encoding="utf-8")
+        text = artifacts.read_text(LABELS_FILE)
         return [line.strip() for line in text.splitlines() if line.strip()]
     if entry.labels is not None:
         return list(entry.labels)
