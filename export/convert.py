@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 import time
 
@@ -31,7 +30,7 @@ from export import modes, stepped
 from export.errors import ExportError
 from export.flatbuffer import add_metadata, merge_models
 from export.report import ExportReport, describe
-from export.files import atomic_write_bytes, check_output_path
+from export.files import OutputPathError, atomic_write_bytes, check_output_path, scratch_directory
 from export.inputs import as_input_list
 
 MODES = modes.MODES
@@ -129,11 +128,44 @@ def convert_bytes(model, quantize="float32", representative_data=None, recurrent
     if recurrent not in ("stepped", "keras"):
         raise ExportError(f"`recurrent` must be 'stepped' or 'keras'; got {recurrent!r}")
     data = None if representative_data is None else as_input_list(model, representative_data)
+    if recurrent == "keras":
+        import tensorflow as tf
+
+        with scratch_directory():
+            return _convert_keras_native(tf, model, quantize, data, per_channel_dense), None
+    plan, stages = stepped.build_plan(model)  # refuses what it cannot rewrite, before TF runs
+    if data is not None and mode.needs_calibration:
+        check_calibration(model, data)
+    with scratch_directory():
+        return _convert_stepped(model, plan, stages, mode, quantize, data, seed, per_channel_dense)
+
+
+def check_calibration(model, data):
+    """Refuse calibration data that cannot calibrate anything (every input constant,
+    e.g. all zeros: every activation range collapses to one value and the int8 file is
+    wrong on real data); warn when only some inputs are constant."""
+    import warnings
+
+    names = [t.name for t in model.inputs]
+    constant = [n for n, a in zip(names, data) if a.size and np.all(a == a.flat[0])]
+    if constant and len(constant) == len(data):
+        value = data[0].flat[0]
+        raise ExportError(
+            f"`representative_data` is constant (every value of input(s) {constant} is "
+            f"{value:g}): it cannot calibrate the int8 ranges and the file would be wrong on "
+            "real inputs; give a few hundred real inputs")
+    if constant:
+        warnings.warn(f"`representative_data` for input(s) {constant} is constant; the int8 "
+                      "ranges of those inputs are calibrated on one value only", UserWarning,
+                      stacklevel=3)
+    if data[0].shape[0] > 1 and all(np.all(a == a[:1]) for a in data):
+        warnings.warn("`representative_data` holds one example repeated; calibrate on a few "
+                      "hundred different real inputs", UserWarning, stacklevel=3)
+
+
+def _convert_stepped(model, plan, stages, mode, quantize, data, seed, per_channel_dense):
     import tensorflow as tf
 
-    if recurrent == "keras":
-        return _convert_keras_native(tf, model, quantize, data, per_channel_dense), None
-    plan, stages = stepped.build_plan(model)
     functions = stepped.signature_functions(stages, plan=plan)
     samples = []
     if mode.needs_calibration:
@@ -171,8 +203,8 @@ def _smoke_test(flatbuffer, example):
 def _convert_signatures(tf, functions, quantize, samples, per_channel_dense):
     """Convert `{signature: tf.function}` into one flatbuffer."""
     samples = [(k, feed) for k, feed in samples if k in functions]
-    workdir = tempfile.mkdtemp(prefix="zoo-export-")
-    try:
+    with scratch_directory() as scratch:
+        workdir = str(scratch / "saved_model")
         frozen = {k: _frozen(tf, f) for k, f in functions.items()}
         tf.saved_model.save(tf.Module(), workdir, signatures=frozen)
         converter = tf.lite.TFLiteConverter.from_saved_model(workdir, signature_keys=list(frozen))
@@ -188,17 +220,17 @@ def _convert_signatures(tf, functions, quantize, samples, per_channel_dense):
                                   "inputs; export this one as 'int8', 'dynamic' or "
                                   "'float16'") from None
             raise
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _convert_keras_native(tf, model, quantize, data, per_channel_dense):
-    has_rnn = any(stepped.is_recurrent(op) for op in model.operations)
+    has_rnn = any(stepped.is_recurrent(layer) for layer in stepped.all_layers(model))
     if has_rnn and modes.get(quantize).full_integer:
         raise ExportError(
             f"quantize={quantize!r} with recurrent='keras' would crash the TFLite converter "
             "(full-integer quantization of a WHILE loop segfaults in TF 2.21); use "
             "recurrent='stepped' (the default)")
+    if data is not None and modes.get(quantize).needs_calibration:
+        check_calibration(model, data)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     samples = []
     if data is not None:
@@ -225,18 +257,19 @@ def _run_converter(converter, quantize):
                           f"model: {detail}") from None
 
 
-def write_converted(path, convert, *, quantize, recurrent):
+def write_converted(path, convert, *, quantize, recurrent, inputs=()):
     """Check `path`, run `convert() -> (flatbuffer, plan)`, write the file atomically and
-    return its `ExportReport`. Every exporter writes through here, so a bad path fails
-    before the (slow) conversion and no file is ever half-written."""
+    return its `ExportReport`. Every exporter writes through here, so a bad path (a
+    directory, a FIFO, one of the files in `inputs`) fails before the (slow) conversion
+    and no file is ever half-written (a full disk raises `export.files.WriteError`)."""
     try:
-        check_output_path(path)
-    except IsADirectoryError as exc:
+        check_output_path(path, inputs)
+    except (IsADirectoryError, OutputPathError) as exc:
         raise ExportError(f"`path`: {exc}") from None
     start = time.perf_counter()
     flatbuffer, _ = convert()
     seconds = time.perf_counter() - start
-    atomic_write_bytes(path, flatbuffer)
+    atomic_write_bytes(path, flatbuffer, inputs)
     report = describe(flatbuffer, path=str(path), quantize=quantize, recurrent=recurrent)
     report.convert_seconds = round(seconds, 2)
     return report
@@ -257,8 +290,10 @@ def to_tflite(model, path, quantize="float32", representative_data=None, validat
             also the default validation data.
         validate: run the file against the Keras model and put the errors
             in the report.
-        validation_data: inputs for validation (defaults to
-            `representative_data`).
+        validation_data: inputs for validation, not the calibration set
+            (defaults to `representative_data`, and the report then says
+            "validated on the calibration data": errors measured on the data
+            the ranges were fitted to flatter an int8 file).
         recurrent: "stepped" (default, see `export.stepped`) or "keras".
         threads: interpreter threads used for validation.
         per_channel_dense: per-output-channel weight scales for dense
@@ -287,6 +322,8 @@ def to_tflite(model, path, quantize="float32", representative_data=None, validat
             from export.validation import validate as run_validation
 
             report.validation = run_validation(path, model, data, threads=threads)
+            report.validation["data"] = ("validation data" if validation_data is not None
+                                         else "calibration data")
     if gpu_check:
         report.measure_gpu(gpu_check)
     return report

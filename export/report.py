@@ -85,6 +85,9 @@ class ExportReport:
             rows.append(("mean |tflite - keras|", f"{v['mean_abs_error']:.3g}"))
             if v.get("top1_agreement") is not None:
                 rows.append(("top-1 agreement", f"{100 * v['top1_agreement']:.2f} %"))
+            if v.get("data"):
+                rows.append(("validated on", f"the {v['data']} ({v.get('examples', '?')} "
+                                             "examples)"))
         return rows
 
 

@@ -22,12 +22,12 @@ from __future__ import annotations
 import json
 import os
 import threading
-from pathlib import Path
 
 import numpy as np
 
 from export import plan as stepped
 from export.errors import RuntimeLoadError
+from export.files import check_input_file
 from export.flatbuffer import FlatbufferError, check_structure, read_metadata
 
 BACKENDS = ("ai_edge_litert", "tflite_runtime", "tensorflow")
@@ -64,6 +64,9 @@ def json_metadata(metadata: dict, name: str, what: str):
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RuntimeLoadError(f"corrupt {what} in the file's metadata ({exc})") from None
+    except RecursionError:
+        raise RuntimeLoadError(f"corrupt {what} in the file's metadata (nested too deeply); "
+                               "re-export the model") from None
 
 
 def read_plan(data: bytes, metadata: dict | None = None):
@@ -72,11 +75,33 @@ def read_plan(data: bytes, metadata: dict | None = None):
     plan = json_metadata(metadata, stepped.PLAN_METADATA_NAME, "export plan")
     if plan is None:
         return None
+    if not isinstance(plan, dict):
+        raise RuntimeLoadError(f"corrupt export plan in the file's metadata: `plan` must be a "
+                               f"JSON object, got {type(plan).__name__}; re-export the model")
     if plan.get("version") != stepped.PLAN_VERSION:
         raise RuntimeLoadError(
             f"export plan version {plan.get('version')} is not supported by this "
             f"runtime (expects {stepped.PLAN_VERSION}); re-export the model")
     return plan
+
+
+#: More interpreter threads than this are refused: LiteRT allocates a pool per
+#: thread, and absurd counts (100000) crash the process at teardown.
+MAX_THREADS = 256
+
+
+def check_threads(threads):
+    """`threads` as an int in 1..MAX_THREADS (`RuntimeLoadError` otherwise)."""
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
+        raise RuntimeLoadError(f"`threads` must be an integer from 1 to {MAX_THREADS}; got "
+                               f"{threads!r}")
+    if int(threads) < 1:
+        raise RuntimeLoadError(f"`threads` must be >= 1; got {threads}")
+    if int(threads) > MAX_THREADS:
+        raise RuntimeLoadError(f"`threads` must be <= {MAX_THREADS} (this machine has "
+                               f"{os.cpu_count()} CPUs; more threads than CPUs only slow it "
+                               f"down); got {threads}")
+    return int(threads)
 
 
 class Runtime:
@@ -93,9 +118,7 @@ class Runtime:
         self.backend, Interpreter = _interpreter_class(backend)
         kwargs = {"model_content": bytes(data)}
         if threads is not None:
-            if int(threads) < 1:
-                raise RuntimeLoadError(f"`threads` must be >= 1; got {threads}")
-            kwargs["num_threads"] = int(threads)
+            kwargs["num_threads"] = check_threads(threads)
         try:
             self.interpreter = Interpreter(**kwargs)
             self.signatures = sorted(self.interpreter.get_signature_list())
@@ -112,6 +135,15 @@ class Runtime:
             raise RuntimeLoadError(f"{source}: the file has no signatures; convert it "
                                    "with signatures (export.to_tflite does)")
         self._lock = threading.Lock()
+        if self.plan is not None:
+            signatures = {k: ({n: list(d["shape"]) for n, d in ins.items()},
+                              {n: list(d["shape"]) for n, d in outs.items()})
+                          for k, (ins, outs) in self._details.items()}
+            try:
+                stepped.check_plan(self.plan, signatures)
+            except stepped.PlanError as exc:
+                raise RuntimeLoadError(f"{source}: corrupt export plan (`{stepped.PLAN_METADATA_NAME}` "
+                                       f"metadata): {exc}; re-export the model") from None
         if self.plan is None:
             if len(self.signatures) != 1:
                 raise RuntimeLoadError(f"{source}: {len(self.signatures)} signatures but no "
@@ -239,9 +271,7 @@ def load(path, threads=None, backend=None, verify=False):
     were tampered with, and which would crash a LiteRT kernel (a segfault
     takes the whole process down), is refused with a `RuntimeLoadError`
     instead. It costs a process start (about a second)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"TFLite file {str(path)!r} does not exist")
+    path = check_input_file(path, "TFLite file")
     data = path.read_bytes()
     if not data:
         raise RuntimeLoadError(f"{path}: the file is empty")

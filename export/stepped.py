@@ -39,6 +39,63 @@ def is_recurrent(op):
     return isinstance(op, (keras.layers.RNN, keras.layers.Bidirectional))
 
 
+#: What the stepped rewrite handles, for error messages.
+SUPPORTED = ("LSTM, GRU, SimpleRNN, keras.layers.RNN of one LSTMCell/GRUCell/SimpleRNNCell "
+             "(or any cell with an integer or flat list-of-integers state_size and (batch, "
+             "features) steps), Bidirectional of those, and layers with the memory_arguments "
+             "protocol (zoo.layers.AttentionRNN)")
+
+
+def all_layers(model):
+    """Every layer inside `model`, nested models and wrappers included."""
+    return list(model._flatten_layers(include_self=False, recursive=True))
+
+
+def _describe(layer):
+    return f"'{layer.name}' ({type(layer).__name__})"
+
+
+def check_recurrent_supported(op, sequence_shape):
+    """`ExportError` naming the layer when the stepped rewrite cannot cut recurrent
+    layer `op` into one-step signatures (stacked cells, convolutional LSTMs, ...)."""
+    for _, sub in _rnn_directions(op)[0]:
+        if not isinstance(sub, keras.layers.RNN) and not attends_to_memory(sub):
+            raise ExportError(f"recurrent layer {_describe(op)} wraps {_describe(sub)}, which "
+                              f"the TFLite export cannot step; supported: {SUPPORTED}")
+        cell = getattr(sub, "cell", None)
+        size = getattr(cell, "state_size", None)
+        flat = isinstance(size, int) or (isinstance(size, (list, tuple)) and size
+                                         and all(isinstance(n, int) for n in size))
+        problem = None
+        if isinstance(cell, keras.layers.StackedRNNCells):
+            problem = "its cell is a StackedRNNCells (stack separate RNN layers instead)"
+        elif len(sequence_shape) != 3:
+            problem = (f"its input has rank {len(sequence_shape)} (shape "
+                       f"{tuple(sequence_shape)}), not (batch, time, features)")
+        elif not flat and not attends_to_memory(sub):
+            problem = f"its cell {type(cell).__name__} has state_size {size!r}"
+        if problem:
+            raise ExportError(f"recurrent layer {_describe(op)} cannot be exported: {problem}; "
+                              f"supported: {SUPPORTED}")
+
+
+def check_no_hidden_recurrence(op):
+    """`ExportError` naming the layers when a non-recurrent layer of the graph (a nested
+    model, `TimeDistributed`, a custom layer) holds a recurrent layer: the rewrite only
+    sees the recurrent layers called in the model's own graph, and a hidden one would
+    reach the converter as a TFLite WHILE loop (which crashes int8 quantization)."""
+    if not hasattr(op, "_flatten_layers"):
+        return
+    hidden = [layer for layer in op._flatten_layers(include_self=False, recursive=True)
+              if is_recurrent(layer)]
+    if hidden:
+        raise ExportError(
+            f"layer {_describe(op)} contains the recurrent layer {_describe(hidden[0])}; the "
+            "TFLite export rewrites only recurrent layers called directly in the model's graph: "
+            "build the model without nesting (call the inner model's layers on the outer "
+            "tensors) or move the recurrent layer out of the wrapper")
+
+
 def is_float_only(op):
     """Layers that ask to stay float32 in integer files (`export_float = True`),
     e.g. `zoo.layers.LogMelSpectrogram`: they get a signature of their own."""
@@ -154,6 +211,7 @@ def build_plan(model):
                 add_segment(node.output_tensors, float_only=True)
             continue
         if not is_recurrent(op):
+            check_no_hidden_recurrence(op)
             continue
         nodes = calls(op)
         if len(nodes) != 1:
@@ -166,6 +224,7 @@ def build_plan(model):
         # extra output and the host loop skips masked steps (Keras semantics).
         masked = kwargs.get("mask") is not None or kwargs.get("inputs_mask") is not None
         sequence = args[0]
+        check_recurrent_supported(op, tuple(sequence.shape))
         if None in tuple(sequence.shape)[1:]:
             raise ExportError(
                 f"recurrent layer '{op.name}' input has shape {tuple(sequence.shape)}; "

@@ -178,19 +178,23 @@ def test_zoo_home_default_and_env(monkeypatch, tmp_path):
         registry.user_dir("../etc")
 
 
-def test_package_dir_is_searched_before_zoo_home(monkeypatch, tmp_path):
+def test_users_trained_copy_wins_over_the_shipped_one(monkeypatch, tmp_path):
     monkeypatch.setenv("ZOO_HOME", str(tmp_path / "home"))
     monkeypatch.setattr(registry, "package_dir", lambda: tmp_path / "pkg")
     assert registry.find_artifacts("m") is None
     with pytest.raises(registry.PretrainedNotFoundError, match="zoo train m"):
         registry.require_artifacts("m")
-    _model_dir(tmp_path / "home")
-    found = registry.find_artifacts("m")
-    assert found.source == "user" and found.path == tmp_path / "home" / "m"
     _model_dir(tmp_path / "pkg")
     found = registry.find_artifacts("m")
     assert found.source == "package" and found.path == tmp_path / "pkg" / "m"
+    assert found.shadows is None
     assert "pip install --force-reinstall" in found.fix
+    _model_dir(tmp_path / "home")  # `zoo train m` wrote here: it wins, with one warning
+    with pytest.warns(UserWarning, match=r"using your trained copy .*home/m, which takes the "
+                                         r"place of the shipped model .*pkg/m; delete"):
+        found = registry.find_artifacts("m")
+    assert found.source == "user" and found.path == tmp_path / "home" / "m"
+    assert found.shadows == tmp_path / "pkg" / "m"
 
 
 def test_sha256sums_format_and_verify(tmp_path):

@@ -13,7 +13,7 @@
     zoo.translate("mt-en-de-bahdanau", ["I have no idea."], beam=4)
 
 Models come from `zoo.registry` (builders) and their artifact directory
-(package first, then `$ZOO_HOME`); every file is checked against the
+(`$ZOO_HOME` first, then the package: your trained copy wins); every file is checked against the
 directory's `SHA256SUMS` before use (`zoo.registry.ChecksumError`).
 Nothing is downloaded.
 

@@ -44,8 +44,12 @@ def fail(message: str):
 def _load_npz(path: Path):
     import numpy as np
 
-    if not path.is_file():
-        fail(f"--representative file {str(path)!r} does not exist")
+    from zoo.files import check_input_file
+
+    try:
+        check_input_file(path, "--representative file")
+    except OSError as exc:
+        fail(str(exc))
     try:
         with np.load(path) as data:
             return {k: data[k] for k in data.files}
@@ -58,8 +62,12 @@ def _load_keras(path: Path):
 
     import zoo.layers  # noqa: F401  registers our layers for deserialization
 
-    if not path.is_file():
-        fail(f"model file {str(path)!r} does not exist")
+    from zoo.files import check_input_file
+
+    try:
+        check_input_file(path, "model file")
+    except OSError as exc:
+        fail(str(exc))
     if path.suffix != ".keras":
         fail(f"model file {str(path)!r} must be a .keras file (model.save('x.keras'))")
     try:
@@ -159,16 +167,10 @@ def export_command(
 
     if quantize not in export.MODES:
         fail(f"--quantize must be one of {', '.join(export.MODES)}; got {quantize!r}")
-    if json_report is not None:
-        from zoo.files import check_output_path
-
-        try:
-            check_output_path(json_report)
-        except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-            fail(str(exc))
     if output is None:
         stem = Path(model).stem if _is_model_file(model) else model
         output = Path(f"{stem}.{quantize}.tflite")
+    _check_export_outputs(model, representative, output, json_report)
     convert, extra = export.to_tflite, {"gpu_check": _gpu_measure() if gpu_check else None}
     with _stages() as stage:
         report = _export(model, quantize, representative, output, gpu_check, convert, extra,
@@ -177,7 +179,10 @@ def export_command(
     if json_report is not None:
         from zoo.files import atomic_write_bytes
 
-        atomic_write_bytes(json_report, report.to_json().encode())
+        try:
+            atomic_write_bytes(json_report, report.to_json().encode(), inputs=[output])
+        except OSError as exc:
+            fail(f"--json: {exc}")
 
 
 def _stages():
@@ -229,7 +234,31 @@ def _export(model, quantize, representative, output, gpu_check, convert, extra, 
     try:
         return convert(keras_model, output, quantize=quantize, representative_data=data,
                        **extra)
-    except (export.ExportError, FileNotFoundError, PermissionError) as exc:
+    except (export.ExportError, OSError) as exc:  # OSError: disk full, permissions
+        fail(str(exc))
+
+
+def _check_export_outputs(model, representative, output, json_report):
+    """Refuse, before any work, an -o / --json that is a directory, not a regular file,
+    or one of the command's own inputs (the .keras, the .npz, each other)."""
+    from zoo import registry
+    from zoo.files import check_output_path
+
+    if _is_model_file(model):
+        inputs = [Path(model)]
+    else:  # a registered name: its checked weights and config are read
+        try:
+            found = registry.find_artifacts(model)
+        except ValueError:  # not a valid name: reported by _entry below
+            found = None
+        inputs = [] if found is None else [found.path / registry.WEIGHTS_FILE,
+                                           found.path / registry.CONFIG_FILE]
+    inputs += [representative] if representative is not None else []
+    try:
+        check_output_path(output, inputs, what="-o/--output")
+        if json_report is not None:
+            check_output_path(json_report, inputs + [output], what="--json")
+    except OSError as exc:
         fail(str(exc))
 
 
@@ -263,7 +292,8 @@ def list_command(
         if artifacts is None:
             where, modes = "no", "-"
         else:
-            where = "shipped" if artifacts.source == "package" else "$ZOO_HOME"
+            where = ("shipped" if artifacts.source == "package" else
+                     "$ZOO_HOME (over shipped)" if artifacts.shadows else "$ZOO_HOME")
             modes = ", ".join(m for m in artifacts.tflite_modes() if m in entry.exports) or "-"
         table.add_row(name, entry.task, where, modes, entry.description)
     total = len(registry.list_models())
@@ -310,12 +340,12 @@ def _cli_item(entry, arg: str):
 def _plot_attention(pipe, inputs, items, path: Path):
     """Draw `pipe.explain(items)` to `path`; returns the explanations."""
     from zoo import plot
-    from zoo.files import atomic_path, check_output_path
+    from zoo.files import check_output_path
 
     if path.suffix.lower() != ".png":
         fail(f"--plot {str(path)!r}: give a .png file name")
     try:
-        check_output_path(path)
+        check_output_path(path, [a for a in inputs if os.path.isfile(a)], what="--plot")
         explained = pipe.explain(items)
     except (ValueError, OSError) as exc:
         fail(str(exc).splitlines()[0])
@@ -331,8 +361,7 @@ def _plot_attention(pipe, inputs, items, path: Path):
                            ax=ax, title=f"{arg[:60]}\n-> {e['result'][:60]}")
             ax.tick_params(axis="x", labelrotation=90)
         fig.tight_layout()
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=110)
+        _save_figure(fig, path)
         typer.echo(f"alignment plot: {path}")
         return explained
     widest = max(len(e["weights"]) for e in explained)
@@ -347,10 +376,20 @@ def _plot_attention(pipe, inputs, items, path: Path):
         if e["steps"] is not None:
             ax.tick_params(axis="x", labelrotation=90)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
+    _save_figure(fig, path)
     typer.echo(f"attention plot: {path}")
     return explained
+
+
+def _save_figure(fig, path: Path):
+    """Write `fig` as PNG atomically; a full disk or a permission error is one line."""
+    from zoo.files import atomic_path
+
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=110)
+    except OSError as exc:
+        fail(f"--plot: {exc}")
 
 
 @app.command("predict")

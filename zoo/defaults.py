@@ -35,8 +35,12 @@ def _entry(name):
 
 def read_path(name, arg):
     """A command-line argument naming an input file (checked to exist)."""
-    if not Path(arg).is_file():
-        raise ValueError(f"input file {arg!r} does not exist")
+    from zoo.files import check_input_file
+
+    try:
+        check_input_file(arg, "input file")
+    except OSError as exc:
+        raise ValueError(str(exc)) from None
     return arg
 
 

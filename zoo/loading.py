@@ -103,7 +103,7 @@ def labels(name):
     entry = registry.get(name)
     artifacts = registry.find_artifacts(name)
     if artifacts is not None and artifacts.has(LABELS_FILE):
-        text = artifacts.file(LABELS_FILE).read_text(encoding="utf-8")
+        text = artifacts.read_text(LABELS_FILE)
         return [line.strip() for line in text.splitlines() if line.strip()]
     if entry.labels is not None:
         return list(entry.labels)

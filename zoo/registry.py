@@ -47,11 +47,15 @@ folder, with no list to edit.
 
 Artifacts
 ---------
-A trained model lives in a directory named after it, searched first in the
-package (`zoo/pretrained/<name>/`, shipped models) and then in
-`$ZOO_HOME/<name>/` (default `~/.cache/attention-rnn-zoo`, user-trained
-models). The first directory that exists is used as a whole (files are
-never mixed between the two). It holds:
+A trained model lives in a directory named after it, searched first in
+`$ZOO_HOME/<name>/` (default `~/.cache/attention-rnn-zoo`, where `zoo train
+NAME` writes) and then in the package (`zoo/pretrained/<name>/`, shipped
+models). **The user's trained copy wins**: after `zoo train kws-att-bilstm`,
+`zoo.load`, `zoo predict` and `zoo export` use the new model, `zoo list` says
+"$ZOO_HOME (over shipped)", and the first use in a process warns
+(`UserWarning`) naming both folders; delete `$ZOO_HOME/<name>/` to go back to
+the shipped model. The directory found is used as a whole (files are never
+mixed between the two). It holds:
 
     model.weights.h5          Keras weights of `build(**config)`
     config.json               optional: builder keyword arguments
@@ -470,7 +474,12 @@ def read_checksums(directory) -> dict:
     if not path.is_file():
         raise ChecksumError(f"{path} is missing, so the files beside it cannot be verified")
     sums = {}
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ChecksumError(f"{path} is not UTF-8 text (bad byte at offset {exc.start}); it "
+                            "must be `sha256sum` output, '<sha256>  <file name>' per line") from None
+    for i, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         m = _SUM_LINE.match(line.rstrip("\r"))
@@ -511,6 +520,7 @@ class Artifacts:
     name: str
     path: Path
     source: str  # "package" or "user"
+    shadows: Path | None = None  # the shipped folder a user copy hides
 
     @property
     def fix(self):
@@ -562,11 +572,33 @@ class Artifacts:
             self.file(fname)
         return sorted(self.checksums())
 
+    def read_text(self, filename) -> str:
+        """The checked file `filename` as UTF-8 text (`ChecksumError` naming the file and
+        the fix when it is not UTF-8, e.g. saved as UTF-16)."""
+        target = self.file(filename)
+        data = target.read_bytes()
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            self._fail(f"{target} is UTF-16 text; save it as UTF-8")
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            self._fail(f"{target} is not UTF-8 text (bad byte at offset {exc.start}); save it "
+                       "as UTF-8")
+
     def config(self) -> dict:
         """The builder keyword arguments of `config.json` (checked), or `{}` without one."""
         if not self.has(CONFIG_FILE):
             return {}
-        return json.loads(self.file(CONFIG_FILE).read_text(encoding="utf-8"))
+        target = self.path / CONFIG_FILE
+        try:
+            config = json.loads(self.read_text(CONFIG_FILE))
+        except (json.JSONDecodeError, RecursionError) as exc:
+            self._fail(f"{target} is not valid JSON ({exc}); it must be an object of builder "
+                       "keyword arguments")
+        if not isinstance(config, dict) or not all(isinstance(k, str) for k in config):
+            self._fail(f"{target} must be a JSON object of builder keyword arguments "
+                       f"({{\"units\": 64, ...}}); got a {type(config).__name__}")
+        return config
 
     def tflite_modes(self):
         """Modes with a `<name>.<mode>.tflite` present or listed, in `MODES` order."""
@@ -575,12 +607,26 @@ class Artifacts:
         return tuple(m for m in MODES if files[m] in listed or (self.path / files[m]).is_file())
 
 
+_warned_shadows: set = set()
+
+
 def find_artifacts(name) -> Artifacts | None:
-    """The artifact directory of `name` (package first, then `$ZOO_HOME`), or None."""
+    """The artifact directory of `name` (`$ZOO_HOME` first, then the package: the
+    user's trained copy wins, see the module doc), or None."""
     check_name(name)
-    for source, root in (("package", package_dir()), ("user", zoo_home())):
-        if (root / name).is_dir():
-            return Artifacts(name=name, path=root / name, source=source)
+    user, shipped = zoo_home() / name, package_dir() / name
+    if user.is_dir():
+        shadows = shipped if shipped.is_dir() else None
+        if shadows is not None and (str(user), str(shipped)) not in _warned_shadows:
+            import warnings
+
+            _warned_shadows.add((str(user), str(shipped)))
+            warnings.warn(f"{name!r}: using your trained copy {user}, which takes the place of "
+                          f"the shipped model {shipped}; delete {user} to use the shipped one",
+                          UserWarning, stacklevel=2)
+        return Artifacts(name=name, path=user, source="user", shadows=shadows)
+    if shipped.is_dir():
+        return Artifacts(name=name, path=shipped, source="package")
     return None
 
 

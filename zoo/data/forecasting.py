@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 
@@ -169,9 +168,9 @@ def load_csv(path, interpolate=False):
     columns, text that is not a number, or missing values (unless
     `interpolate=True`).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"CSV file {str(path)!r} does not exist")
+    from zoo.files import check_input_file
+
+    path = check_input_file(path, "CSV file")
     with open(path, newline="", encoding="utf-8-sig") as f:
         rows = [(i, [c.strip() for c in row]) for i, row in enumerate(csv.reader(f), 1)
                 if any(c.strip() for c in row)]

@@ -49,9 +49,12 @@ def run_demo(wav=None, model="kws-att-bilstm", quantize="int8", keras=False, plo
         plot = Path(plot)
         if plot.suffix.lower() not in (".png", ".pdf", ".svg"):
             raise DemoError(f"--plot {str(plot)!r}: use a .png, .pdf or .svg file name")
-        if not plot.parent.is_dir():
-            raise DemoError(f"--plot {str(plot)!r}: the folder {str(plot.parent)!r} "
-                            "does not exist")
+        from zoo.files import check_output_path
+
+        try:  # a missing folder, a directory, a FIFO, or the input WAV itself
+            check_output_path(plot, [wav] if wav is not None else [], what="--plot")
+        except OSError as exc:
+            raise DemoError(f"--plot {str(plot)!r}: {exc}") from None
     try:
         settings = det_mod.load_settings(settings) if not isinstance(settings, dict) \
             else settings
@@ -97,10 +100,13 @@ def run_demo(wav=None, model="kws-att-bilstm", quantize="int8", keras=False, plo
 
         fig = detections_figure(detector, title=f"{Path(wav).name if wav else 'microphone'}"
                                                 f" - {what}")
-        try:
-            fig.savefig(plot, dpi=110)
+        from zoo.files import atomic_path
+
+        try:  # atomically: a full disk leaves no partial file
+            with atomic_path(plot) as tmp:
+                fig.savefig(tmp, dpi=110, format=plot.suffix[1:].lower())
         except OSError as exc:
-            raise DemoError(f"cannot write --plot {str(plot)!r} ({exc})") from None
+            raise DemoError(f"--plot: {exc}") from None
         log(f"wrote {plot}")
     return found, detector
 
