@@ -310,9 +310,9 @@ def list_command(
 @app.command("info")
 def info_command(name: str = typer.Argument(..., help="registered model name")):
     """Print the model card (markdown) of a registered model."""
+    _entry(name)  # a misspelt name fails before the model API is imported
     from zoo import api, cards
 
-    _entry(name)
     try:
         text = api.model_card(name, format="markdown")
     except api.ChecksumError as exc:
