@@ -47,9 +47,17 @@ def test_every_command_has_help(command):
 # ---------------------------------------------------------------------- list
 
 
-def test_list_empty_registry(scoped):
+def test_list_empty_registry(scoped, monkeypatch):
+    from rich.console import Console
+
+    from zoo import cli
+
     scoped._REGISTRY.clear()
-    result = invoke("list")
+    result = invoke("list")  # piped (CliRunner): no table, the note on stderr
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "No models registered yet" in result.stderr
+    monkeypatch.setattr(cli, "console", Console(force_terminal=True, width=100))
+    result = invoke("list")  # on a terminal: the table
     assert result.exit_code == 0
     assert "name" in result.output and "task" in result.output  # the table header
     assert "No models registered yet" in result.output

@@ -1,13 +1,20 @@
 """The `zoo` command line (typer + rich).
 
-    zoo list [PATTERN] [--task TASK]          registered models (rich table)
+    zoo list [PATTERN] [--task TASK] [--json] registered models (a table; tab-separated
+                                              lines when stdout is not a terminal)
     zoo info NAME                             the model card (markdown)
     zoo predict NAME INPUT...                 labels / forecasts, one line per input
-    zoo train NAME [ARGS...]                  the model's registered trainer
+    zoo train NAME [ARGS...]                  the model's registered trainer (its own
+                                              options; `zoo train NAME --help`)
     zoo export MODEL.keras --quantize int8 --representative DATA.npz -o out.tflite
     zoo export NAME -q int8                   re-export a registered model to NAME.int8.tflite
 
+    zoo --version, zoo -h / --help, zoo COMMAND -h
+    zoo --verbose COMMAND ...                 also show TensorFlow's native log lines
+
 Every command exits 0 on success and 2 with a one-line reason on bad input.
+Nothing heavy is imported before a command needs it: `zoo list` and `zoo info`
+load neither Keras nor TensorFlow.
 """
 
 from __future__ import annotations
@@ -16,22 +23,44 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import typer
+from rich.console import Console
+from rich.table import Table
 
-import typer  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-
-from export import modes  # noqa: E402  (standard library only)
+from export import modes  # standard library only
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  context_settings={"help_option_names": ["-h", "--help"]},
                   help="attention-rnn-zoo: attention RNN models for Keras 3 and TFLite.")
 console = Console()
 
 
+def _version(value: bool):
+    if value:
+        from zoo import __version__
+
+        typer.echo(f"attention-rnn-zoo {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root():
+def _root(
+    ctx: typer.Context,
+    verbose: bool = typer.Option(False, "--verbose", "-v",
+                                 help="show TensorFlow's, LiteRT's and CUDA's native log "
+                                      "lines on stderr (hidden by default)"),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="print the version and exit"),
+):
     """attention-rnn-zoo command line."""
+    if verbose:
+        return
+    from zoo import quiet
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    ctx.call_on_close(quiet.filter_stderr())
+
+
 err_console = Console(stderr=True)
 
 
@@ -267,54 +296,85 @@ EMPTY_REGISTRY = ("No models registered yet. Pretrained keyword-spotting models 
                   "(default ~/.cache/attention-rnn-zoo).")
 
 
+def model_rows(names):
+    """One dict per model for `zoo list` (table, plain lines and JSON alike): name,
+    task, family, where it is trained (`shipped`, `$ZOO_HOME` or None), its TFLite
+    modes present, baseline and description. Reads SHA256SUMS listings only: nothing
+    is hashed to list models (using a file verifies it)."""
+    from zoo import registry
+
+    rows = []
+    for name in names:
+        entry = registry.get(name)
+        artifacts = registry.find_artifacts(name)
+        trained, tflite = None, []
+        if artifacts is not None:
+            trained = ("shipped" if artifacts.source == "package" else
+                       "$ZOO_HOME (over shipped)" if artifacts.shadows else "$ZOO_HOME")
+            tflite = [m for m in artifacts.tflite_modes() if m in entry.exports]
+        rows.append({"name": name, "task": entry.task, "family": entry.family.name,
+                     "trained": trained, "tflite_modes": tflite, "baseline": entry.baseline,
+                     "description": entry.description})
+    return rows
+
+
 @app.command("list")
 def list_command(
     pattern: str = typer.Argument("*", help="fnmatch pattern, e.g. 'kws-*'"),
     task: str = typer.Option(None, "--task", "-t",
                              help="speech | text | series-classification | forecasting | "
                                   "translation (or a task a family adds)"),
+    as_json: bool = typer.Option(False, "--json",
+                                 help="print a JSON list (name, task, family, trained, "
+                                      "tflite_modes, baseline, description)"),
 ):
-    """List registered models, their task and where their trained files are."""
+    """List registered models, their task and where their trained files are.
+
+    On a terminal: a table. Piped: one tab-separated line per model (name, task,
+    trained, TFLite modes, description), notes on stderr."""
+    import json
+
     from zoo import registry
 
     if task is not None and task not in registry.known_tasks():
         fail(f"--task must be one of {', '.join(registry.known_tasks())}; got {task!r}")
     names = registry.list_models(pattern, task=task)
-    table = Table(title="attention-rnn-zoo models", caption_justify="left")
+    rows = model_rows(names)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    total = len(registry.list_models())
+    if not names:
+        note = EMPTY_REGISTRY if total == 0 else (
+            f"No models match {pattern!r}" + (f" with task {task!r}" if task else "")
+            + f"; {total} registered (`zoo list` shows all).")
+    else:
+        note = f"{len(names)} of {total} registered models. `zoo info NAME` for details."
+    cells = [(r["name"], r["task"], r["trained"] or "no", ", ".join(r["tflite_modes"]) or "-",
+              r["description"]) for r in rows]
+    if not console.is_terminal:  # a pipe or a file: no table wrapping one word per line
+        for row in cells:
+            typer.echo("\t".join(row))
+        if not names:
+            err_console.print(note, highlight=False, soft_wrap=True)
+        return
+    table = Table(title="attention-rnn-zoo models", caption_justify="left", caption=note)
     table.add_column("name", style="bold", no_wrap=True)
     table.add_column("task", no_wrap=True)
     table.add_column("trained", no_wrap=True)
     table.add_column("TFLite modes")
     table.add_column("description", ratio=1)
-    for name in names:
-        entry = registry.get(name)
-        artifacts = registry.find_artifacts(name)
-        if artifacts is None:
-            where, modes = "no", "-"
-        else:
-            where = ("shipped" if artifacts.source == "package" else
-                     "$ZOO_HOME (over shipped)" if artifacts.shadows else "$ZOO_HOME")
-            modes = ", ".join(m for m in artifacts.tflite_modes() if m in entry.exports) or "-"
-        table.add_row(name, entry.task, where, modes, entry.description)
-    total = len(registry.list_models())
-    if not names:
-        if total == 0:
-            table.caption = EMPTY_REGISTRY
-        else:
-            table.caption = (f"No models match {pattern!r}"
-                             + (f" with task {task!r}" if task else "")
-                             + f"; {total} registered (`zoo list` shows all).")
-    else:
-        table.caption = f"{len(names)} of {total} registered models. `zoo info NAME` for details."
+    for row in cells:
+        table.add_row(*row)
     console.print(table)
 
 
 @app.command("info")
 def info_command(name: str = typer.Argument(..., help="registered model name")):
     """Print the model card (markdown) of a registered model."""
+    _entry(name)  # a misspelt name fails before the model API is imported
     from zoo import api, cards
 
-    _entry(name)
     try:
         text = api.model_card(name, format="markdown")
     except api.ChecksumError as exc:
@@ -431,14 +491,25 @@ def predict_command(
         typer.echo(f"{arg}\t{result}")
 
 
-@app.command("train", context_settings={"allow_extra_args": True,
-                                        "ignore_unknown_options": True})
+@app.command("train", add_help_option=False,
+             context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def train_command(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="registered model name; further arguments go to its "
-                                         "trainer (use `zoo train NAME -- --help` for its help)"),
+    name: str = typer.Argument(None, help="registered model name; the options after it are "
+                                          "its trainer's (`zoo train NAME --help` lists them)",
+                               show_default=False),
 ):
-    """Train a registered model with its trainer; artifacts go to $ZOO_HOME/NAME."""
+    """Train a registered model with its trainer; artifacts go to $ZOO_HOME/NAME.
+
+    Options after NAME go to the model's trainer, e.g. `zoo train kws-att-bilstm
+    --data-dir D --epochs 3` (a `--` before them is accepted too)."""
+    args = list(ctx.args)
+    if name is None or name in ctx.help_option_names:  # `zoo train`, `zoo train --help`
+        if name is None and not set(args) & set(ctx.help_option_names):
+            fail("give the model to train: `zoo train NAME [OPTIONS]` (`zoo list` shows the "
+                 "names, `zoo train NAME --help` its trainer's options)")
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
     entry = _entry(name)
     if not entry.has_hook("trainer"):
         fail(f"{name!r} has no trainer registered (register_model(..., trainer='pkg.mod:main'))")
@@ -446,7 +517,6 @@ def train_command(
         trainer = entry.hook("trainer")
     except (ImportError, TypeError, ValueError) as exc:
         fail(str(exc))
-    args = list(ctx.args)
     if args[:1] == ["--"]:
         args = args[1:]
     code = trainer(args, name=name)

@@ -1,7 +1,8 @@
 """Forecasting (weekly CO2): encoder LSTM + attending decoder, and its baseline.
 
     family.py         what the family is (trainer, windows in, forecasts out, calibration)
-    models.py         the builders, registered by name (forecast-att-lstm, forecast-lstm)
+    models.py         the builders, registered by name, no Keras (forecast-att-lstm, forecast-lstm)
+    architecture.py   the Keras layers and build_* functions
     preprocessing.py  series -> windows, outputs -> forecasts
     baselines.py      classical peers (seasonal naive, ETS, SARIMA)
     train.py          `zoo train forecast-*`

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.models.kws.models import STREAM_FRAME, WINDOW_FRAMES
+from zoo.models.kws.architecture import STREAM_FRAME, WINDOW_FRAMES
 
 
 def streaming_model(name, pretrained=True):

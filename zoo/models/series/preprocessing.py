@@ -9,6 +9,8 @@ import numpy as np
 from zoo.data import series
 
 LENGTH, CHANNELS = 32, 12
+#: Class labels of the shipped JapaneseVowels models: the 9 speakers.
+SPEAKERS = [str(i) for i in range(1, 10)]
 CALIBRATION_FILE = "calibration.npz"
 
 

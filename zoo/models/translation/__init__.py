@@ -1,7 +1,8 @@
 """Translation: encoder-decoder RNNs with and without attention (mt-* models).
 
     family.py     what the family is (predict = beam search, explain = alignments, exporter)
-    models.py     the builders (FAMILIES: one entry per corpus), registered by name
+    models.py     the builders (FAMILIES: one entry per corpus), registered by name (no Keras)
+    architecture.py  the Keras layers, build_translator, inference_models
     translate.py  sentences -> ids -> decoder loop -> sentences
     decoding.py   greedy and beam search over any step function
     inference.py  the family's predict / explain / calibration hooks

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from export import seq2seq
 from export.inputs import as_input_list
-from zoo.models.translation.models import BOS, EOS, inference_models
+from zoo.models.translation.architecture import inference_models
+from zoo.models.translation.models import BOS, EOS
 
 
 def convert_bytes(model, quantize="float32", representative_data=None, seed=0,

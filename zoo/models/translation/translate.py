@@ -39,7 +39,8 @@ class Translation:
 
 def keras_backend(model):
     """The `zoo.models.translation.tflite` backend of a Keras training model (NumPy in and out)."""
-    from zoo.models.translation.models import BOS, EOS, inference_models
+    from zoo.models.translation.architecture import inference_models
+    from zoo.models.translation.models import BOS, EOS
 
     inf = inference_models(model)
 
