@@ -181,9 +181,9 @@ class Pipeline:
                     self._explainer = api.load(self.name, compile=False, return_attention=True)
                 except (TypeError, ValueError) as exc:
                     raise ValueError(
-                        f"{self.name!r} returns no attention weights to explain ({exc}); use a "
-                        "model with attention, e.g. "
-                        f"{', '.join(api.list_models('*-att-*')[:3])}") from None
+                        f"{self.name!r} returns no attention weights to explain ({exc}): "
+                        "zoo.explain works for models whose builder takes "
+                        "return_attention=True, and for translators") from None
             return self._explainer
 
 

@@ -27,3 +27,18 @@ def test_attention_model_uses_attention_pooling_and_baseline_does_not():
     assert MultiHeadSelfAttention in kinds["kws-att-mh-gru"]
     for baseline in ("kws-bilstm", "kws-gru"):
         assert not kinds[baseline] & {AttentionPooling, MultiHeadSelfAttention}
+
+
+@pytest.mark.parametrize("name", ["kws-att-bilstm", "kws-att-mh-gru"])
+def test_explain_gives_weights_over_the_conv_steps_of_the_same_prediction(name):
+    audio = "zoo/demo_audio/yes.wav"
+    e = zoo.explain(name, audio)
+    assert e["result"] == zoo.predict(name, audio) == "yes"
+    assert e["weights"].shape == (49,) and e["steps"] is None
+    assert e["weights"].min() >= 0 and e["weights"].sum() == pytest.approx(1.0, abs=1e-5)
+    # the weights are the attention layer's own output for this clip (first second)
+    model = zoo.load(name, compile=False, return_attention=True)
+    probs, weights = model.predict(zoo.api.read_audio(audio)[None], verbose=0)
+    np.testing.assert_allclose(e["weights"], weights[0], atol=1e-6)
+    with pytest.raises(ValueError, match="needs the attention model"):
+        zoo.load("kws-gru", return_attention=True)

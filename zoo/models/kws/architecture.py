@@ -52,22 +52,36 @@ def _classifier(x, classes, hidden, dropout):
     return keras.layers.Dense(classes, activation="softmax", name="probabilities")(x)
 
 
+def _check_return_attention(return_attention, attention, streaming):
+    if return_attention and not attention:
+        raise ValueError("return_attention=True needs the attention model")
+    if return_attention and streaming:
+        raise ValueError("return_attention=True is for the whole-window model, not streaming")
+
+
 def build_bilstm(attention=True, units=64, hidden=64, dropout=0.2, classes=len(LABELS), seed=None,
-                 streaming=False, samples=CLIP_SAMPLES):
+                 streaming=False, samples=CLIP_SAMPLES, return_attention=False):
+    _check_return_attention(return_attention, attention, streaming)
     inputs, x, state = _inputs(streaming, samples)
     x = front_end(x, seed=seed)
     x = keras.layers.Bidirectional(
         keras.layers.LSTM(units, return_sequences=attention), name="bilstm")(x)
     if attention:
-        x = AttentionPooling(query="middle", name="attention")(x)
+        pooled = AttentionPooling(query="middle", name="attention")(
+            x, return_attention_scores=return_attention)
+        x, weights = pooled if return_attention else (pooled, None)
     else:  # a projection of the size of the attention query: equal parameters
         x = keras.layers.Dense(2 * units, activation="tanh", name="projection")(x)
     name = "kws_att_bilstm" if attention else "kws_bilstm"
-    return _model(inputs, _classifier(x, classes, hidden, dropout), state, name)
+    probs = _classifier(x, classes, hidden, dropout)
+    if return_attention:  # weights over the 49 conv steps (20 ms each)
+        return keras.Model(inputs[0], [probs, weights], name=name)
+    return _model(inputs, probs, state, name)
 
 
 def build_gru(attention=True, units=64, heads=4, hidden=64, dropout=0.2, classes=len(LABELS),
-              seed=None, streaming=False, samples=CLIP_SAMPLES):
+              seed=None, streaming=False, samples=CLIP_SAMPLES, return_attention=False):
+    _check_return_attention(return_attention, attention, streaming)
     inputs, x, state = _inputs(streaming, samples)
     x = front_end(x, seed=seed)
     x = keras.layers.Bidirectional(
@@ -75,8 +89,12 @@ def build_gru(attention=True, units=64, heads=4, hidden=64, dropout=0.2, classes
     if attention:
         middle = x[:, x.shape[1] // 2]
         query = keras.layers.Dense(2 * units, name="query")(middle)
-        x = MultiHeadSelfAttention(num_heads=heads, key_dim=2 * units // heads,
-                                   name="attention")(query, x)
+        attended = MultiHeadSelfAttention(num_heads=heads, key_dim=2 * units // heads,
+                                          name="attention")(
+            query, x, return_attention_scores=return_attention)
+        x, weights = attended if return_attention else (attended, None)
+        if return_attention:  # (batch, heads, steps) -> the mean over the heads
+            weights = keras.ops.mean(weights, axis=1)
     else:
         # Final states of both directions, then an MLP standing in for the
         # attention's query/key/value/output weights (parameters within 1 %).
@@ -84,7 +102,10 @@ def build_gru(attention=True, units=64, heads=4, hidden=64, dropout=0.2, classes
         x = keras.layers.Dense(5 * units, activation="relu", name="projection0")(x)
         x = keras.layers.Dense(2 * units, activation="relu", name="projection1")(x)
     name = "kws_att_mh_gru" if attention else "kws_gru"
-    return _model(inputs, _classifier(x, classes, hidden, dropout), state, name)
+    probs = _classifier(x, classes, hidden, dropout)
+    if return_attention:  # weights over the 49 conv steps (20 ms each), mean of the heads
+        return keras.Model(inputs[0], [probs, weights], name=name)
+    return _model(inputs, probs, state, name)
 
 
 def _model(inputs, probs, state, name):
