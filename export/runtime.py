@@ -26,6 +26,7 @@ import threading
 import numpy as np
 
 from export import plan as stepped
+from export import plan_schema
 from export.errors import RuntimeLoadError
 from export.files import check_input_file
 from export.flatbuffer import FlatbufferError, check_structure, read_metadata
@@ -140,8 +141,8 @@ class Runtime:
                               {n: list(d["shape"]) for n, d in outs.items()})
                           for k, (ins, outs) in self._details.items()}
             try:
-                stepped.check_plan(self.plan, signatures)
-            except stepped.PlanError as exc:
+                plan_schema.check_plan(self.plan, signatures)
+            except plan_schema.PlanError as exc:
                 raise RuntimeLoadError(f"{source}: corrupt export plan (`{stepped.PLAN_METADATA_NAME}` "
                                        f"metadata): {exc}; re-export the model") from None
         if self.plan is None:
