@@ -636,3 +636,41 @@ def test_attention_layer_shape_errors(call, message):
 
     with pytest.raises(ValueError, match=message):
         call(layers)
+
+
+# ------------------------------------------- zoo train with bad data (class 6)
+
+
+@pytest.mark.parametrize("name, args, message", [
+    ("kws-att-bilstm", ["--data-dir", "{tmp}/missing"], "neither a built synthetic set"),
+    ("text-att-bigru", ["--tsv", "{tmp}/bad.tsv"], "bad.tsv:2: expected `text<TAB>label`"),
+])
+def test_zoo_train_bad_data_is_one_line_and_leaves_no_empty_folder(tmp_path, monkeypatch, name,
+                                                                   args, message):
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "home"))
+    (tmp_path / "bad.tsv").write_text("a fine line\tlabel\nno tab on this line\n")
+    result = runner.invoke(app, ["train", name, *[a.format(tmp=tmp_path) for a in args]])
+    assert result.exit_code == 2, result.output
+    assert f"error: zoo train {name}: " in result.output and message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "home" / name).exists()
+
+
+def test_zoo_train_failure_keeps_a_folder_that_was_there(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "home"))
+    kept = tmp_path / "home" / "text-att-bigru"
+    kept.mkdir(parents=True)
+    (kept / "notes.txt").write_text("mine")
+    (tmp_path / "bad.tsv").write_text("no tab\n")
+    result = runner.invoke(app, ["train", "text-att-bigru", "--tsv", str(tmp_path / "bad.tsv")])
+    assert result.exit_code == 2 and (kept / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("sentences, message", [
+    (b"I have no idea.", "not bytes: decode them first"),
+    ([b"I have no idea."], "sentence 0 is of type bytes, not a str: decode it first"),
+    ([3], "sentence 0 is of type int, not a str"),
+])
+def test_translate_names_the_type_it_got(sentences, message):
+    with pytest.raises(ValueError, match=message):
+        zoo.translate("mt-numbers-en-de-bahdanau", sentences)

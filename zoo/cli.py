@@ -519,7 +519,18 @@ def train_command(
         fail(str(exc))
     if args[:1] == ["--"]:
         args = args[1:]
-    code = trainer(args, name=name)
+    from zoo import registry
+
+    home = registry.user_dir(name)
+    fresh = not home.exists()
+    code = 1
+    try:
+        code = trainer(args, name=name)
+    except (OSError, ValueError) as exc:  # missing data folder, malformed data file, disk full
+        fail(f"zoo train {name}: {str(exc).strip() or type(exc).__name__}")
+    finally:
+        if code and fresh and home.is_dir() and not any(home.iterdir()):
+            home.rmdir()  # a run that failed before writing anything leaves no empty folder
     raise typer.Exit(code=int(code or 0))
 
 

@@ -77,10 +77,16 @@ def vocabularies(name):
 def _check_sentences(name, sentences):
     if isinstance(sentences, str):
         raise ValueError(f"{name!r} takes a list of sentences; wrap a single string in a list")
+    if isinstance(sentences, (bytes, bytearray)):
+        raise ValueError(f"{name!r} takes sentences as str, not bytes: decode them first "
+                         "(e.g. data.decode('utf-8'))")
     sentences = list(sentences)
     bad = [i for i, s in enumerate(sentences) if not isinstance(s, str)]
     if bad:
-        raise ValueError(f"sentence {bad[0]} is a {type(sentences[bad[0]]).__name__}, not a str")
+        kind = type(sentences[bad[0]]).__name__
+        hint = ": decode it first (e.g. s.decode('utf-8'))" if kind in ("bytes", "bytearray") \
+            else ""
+        raise ValueError(f"sentence {bad[0]} is of type {kind}, not a str{hint}")
     empty = [i for i, s in enumerate(sentences) if not s.strip()]
     if empty:
         raise ValueError(f"sentence {empty[0]} is empty: {name!r} needs at least one word")
