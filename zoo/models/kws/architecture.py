@@ -66,6 +66,7 @@ def build_bilstm(attention=True, units=64, hidden=64, dropout=0.2, classes=len(L
     x = front_end(x, seed=seed)
     x = keras.layers.Bidirectional(
         keras.layers.LSTM(units, return_sequences=attention), name="bilstm")(x)
+    weights = None
     if attention:
         pooled = AttentionPooling(query="middle", name="attention")(
             x, return_attention_scores=return_attention)
@@ -73,10 +74,7 @@ def build_bilstm(attention=True, units=64, hidden=64, dropout=0.2, classes=len(L
     else:  # a projection of the size of the attention query: equal parameters
         x = keras.layers.Dense(2 * units, activation="tanh", name="projection")(x)
     name = "kws_att_bilstm" if attention else "kws_bilstm"
-    probs = _classifier(x, classes, hidden, dropout)
-    if return_attention:  # weights over the 49 conv steps (20 ms each)
-        return keras.Model(inputs[0], [probs, weights], name=name)
-    return _model(inputs, probs, state, name)
+    return _model(inputs, _classifier(x, classes, hidden, dropout), state, name, weights)
 
 
 def build_gru(attention=True, units=64, heads=4, hidden=64, dropout=0.2, classes=len(LABELS),
@@ -86,6 +84,7 @@ def build_gru(attention=True, units=64, heads=4, hidden=64, dropout=0.2, classes
     x = front_end(x, seed=seed)
     x = keras.layers.Bidirectional(
         keras.layers.GRU(units, return_sequences=True), name="bigru")(x)
+    weights = None
     if attention:
         middle = x[:, x.shape[1] // 2]
         query = keras.layers.Dense(2 * units, name="query")(middle)
@@ -102,13 +101,14 @@ def build_gru(attention=True, units=64, heads=4, hidden=64, dropout=0.2, classes
         x = keras.layers.Dense(5 * units, activation="relu", name="projection0")(x)
         x = keras.layers.Dense(2 * units, activation="relu", name="projection1")(x)
     name = "kws_att_mh_gru" if attention else "kws_gru"
-    probs = _classifier(x, classes, hidden, dropout)
-    if return_attention:  # weights over the 49 conv steps (20 ms each), mean of the heads
+    return _model(inputs, _classifier(x, classes, hidden, dropout), state, name, weights)
+
+
+def _model(inputs, probs, state, name, weights=None):
+    """The whole-window model (with `weights`, the attention weights over the 49 conv steps
+    of 20 ms as a second output), or the streaming one with its state outputs."""
+    if weights is not None:
         return keras.Model(inputs[0], [probs, weights], name=name)
-    return _model(inputs, probs, state, name)
-
-
-def _model(inputs, probs, state, name):
     if not state:
         return keras.Model(inputs[0], probs, name=name)
     return keras.Model(inputs, [probs, *state], name=name + "_streaming")
