@@ -674,3 +674,31 @@ def test_zoo_train_failure_keeps_a_folder_that_was_there(tmp_path, monkeypatch):
 def test_translate_names_the_type_it_got(sentences, message):
     with pytest.raises(ValueError, match=message):
         zoo.translate("mt-numbers-en-de-bahdanau", sentences)
+
+
+# ------------------- series / forecast values far outside the trained range (class 3)
+
+
+@pytest.mark.parametrize("backend", ["keras", "float32", "int8"])
+def test_series_far_outside_the_training_range_is_refused_on_every_backend(backend):
+    x = np.full((20, 12), 1e30, np.float32)
+    with pytest.raises(ValueError, match=r"standard deviations from what 'ts-att-gru' was "
+                                         r"trained on \(at most 1000 accepted\)"):
+        zoo.pipeline("ts-att-gru", backend=backend)(x)
+
+
+def test_series_within_the_training_range_still_gets_a_label():
+    from zoo.models.series import preprocessing
+
+    padded = preprocessing.representative_data("ts-att-gru")[:3]  # real training series
+    items = [s[s[:, -1] > 0, :-1] for s in padded]  # back to (time, channels)
+    assert len(zoo.predict("ts-att-gru", items)) == 3
+
+
+def test_forecast_history_beyond_float32_scaling_is_refused():
+    with pytest.raises(ValueError, match=r"values up to 1e\+30 .* rescale the series"):
+        zoo.predict("forecast-att-lstm", [np.full((104, 1), 1e30, np.float32)])
+    from zoo.models.forecast import preprocessing
+
+    with pytest.raises(ValueError, match=r"forecast of series 1 is NaN or Inf \(1 of 2\)"):
+        preprocessing.postprocess("forecast-att-lstm", np.array([[1.0, 2.0], [np.inf, 1.0]]))

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from zoo.data.forecasting import WINDOW
 
+#: Largest |value| a history may hold: the window's scale (a root mean square) is
+#: computed in float32, whose squares overflow near 1.8e19.
+MAX_ABS = 1e15
+
 
 def preprocess(name, items, window=WINDOW):
     """User series -> model inputs `(batch, window, 1)`: the last `window`
@@ -34,6 +38,13 @@ def preprocess(name, items, window=WINDOW):
                 f"{what} has {len(bad)} NaN/Inf value(s) among its last {window} (first at "
                 f"position {len(arr) - window + bad[0]}); fill them first, e.g. "
                 "zoo.data.forecasting.load_csv(path, interpolate=True)")
+        peak = float(np.max(np.abs(tail)))
+        if peak > MAX_ABS:
+            raise ValueError(
+                f"{what} has values up to {peak:.3g} among its last {window}: the model "
+                f"scales each window in float32 and cannot represent values beyond {MAX_ABS:.0e} "
+                "(its forecasts would be Inf); rescale the series first (e.g. divide by 1e6 and "
+                "multiply the forecast back)")
         batch.append(tail)
     return np.stack(batch)[..., None].astype(np.float32)
 
@@ -48,6 +59,11 @@ def postprocess(name, outputs, labels=None):
     if y.ndim != 2:
         raise ValueError(f"forecast models output one (batch, horizon) array; got shape "
                          f"{y.shape}: is this a forecast-* model?")
+    bad = ~np.isfinite(y).all(axis=-1)
+    if bad.any():
+        raise ValueError(f"the forecast of series {int(np.argmax(bad))} is NaN or Inf "
+                         f"({int(bad.sum())} of {len(y)}): its values are beyond what the model "
+                         "can scale; rescale the series")
     return y
 
 
