@@ -76,4 +76,11 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from zoo import quiet
+
+    restore = quiet.filter_stderr()  # TensorFlow's native log lines, as `zoo` hides them
+    try:
+        code = main()
+    finally:
+        restore()
+    sys.exit(code)

@@ -22,11 +22,16 @@ import argparse
 import os
 import time
 
-import keras
-import numpy as np
+if __name__ == "__main__":  # before Keras loads: hide TensorFlow's native log lines as `zoo` does
+    from zoo import quiet
 
-from zoo import plot
-from zoo.layers import AttentionRNN, AttentionRNNCell, BahdanauAttention
+    _restore_stderr = quiet.filter_stderr()
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from zoo import plot  # noqa: E402
+from zoo.layers import AttentionRNN, AttentionRNNCell, BahdanauAttention  # noqa: E402
 
 PAD, GO, EOS = 0, 1, 2
 FIRST_DIGIT = 3
@@ -158,4 +163,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        _restore_stderr()

@@ -5,4 +5,11 @@ import sys
 from zoo.demo import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from zoo import quiet
+
+    restore = quiet.filter_stderr()  # TensorFlow's native log lines, as `zoo` hides them
+    try:
+        code = main()
+    finally:
+        restore()
+    sys.exit(code)
