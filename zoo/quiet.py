@@ -83,4 +83,14 @@ def filter_stderr():
     return restore
 
 
-__all__ = ["NOISE", "filter_stderr", "is_noise"]
+
+def run_quietly(main, *args):
+    """`main(*args)` with the filter on (the `python -m` entry points of the demos)."""
+    restore = filter_stderr()
+    try:
+        return main(*args)
+    finally:
+        restore()
+
+
+__all__ = ["NOISE", "filter_stderr", "is_noise", "run_quietly"]

@@ -7,9 +7,4 @@ from zoo.demo import main
 if __name__ == "__main__":
     from zoo import quiet
 
-    restore = quiet.filter_stderr()  # TensorFlow's native log lines, as `zoo` hides them
-    try:
-        code = main()
-    finally:
-        restore()
-    sys.exit(code)
+    sys.exit(quiet.run_quietly(main))  # TensorFlow's native log lines hidden, as `zoo` does
