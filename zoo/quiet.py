@@ -83,7 +83,6 @@ def filter_stderr():
     return restore
 
 
-
 def run_quietly(main, *args):
     """`main(*args)` with the filter on (the `python -m` entry points of the demos)."""
     restore = filter_stderr()
