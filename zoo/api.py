@@ -31,16 +31,9 @@ from __future__ import annotations
 
 from zoo import registry
 from zoo.loading import (  # noqa: F401  re-exported: zoo.api is the public face
-    CARD_FORMATS,
-    SAMPLE_RATE,
     ChecksumError,
     PretrainedNotFoundError,
     UnknownModelError,
-    _check_model,
-    _check_range,
-    _class_labels,
-    _compile,
-    _shipped_modes,
     labels,
     list_models,
     load,
@@ -49,13 +42,6 @@ from zoo.loading import (  # noqa: F401  re-exported: zoo.api is the public face
     read_audio,
     tflite_path,
 )
-
-
-def _as_items(entry, inputs):
-    """`(single, items)`: one item or a batch (`zoo.pipelines.as_items`)."""
-    from zoo.pipelines import as_items
-
-    return as_items(entry, inputs)
 
 
 def pipeline(name, backend="keras", **options):

@@ -52,7 +52,7 @@ class Pipeline:
             _check_backend(backend)
         if int(chunk_size) < 1 or int(batch_size) < 1:
             raise ValueError("chunk_size and batch_size must be at least 1")
-        self.entry = entry = registry.get(name)
+        self.entry = entry
         self.name, self.backend = name, backend
         self.batch_size, self.chunk_size = int(batch_size), int(chunk_size)
         self._explainer = None

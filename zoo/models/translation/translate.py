@@ -153,12 +153,12 @@ def translate_with_alignments(name, sentences, *, beam=4, length_penalty=0.6, mo
 
 def _check_model(name, model):
     """A `model=` given to translate must be the Keras model of this translator."""
-    from zoo import api, registry
+    from zoo import loading, registry
 
     if not (hasattr(model, "predict") and hasattr(model, "inputs")):
         raise TypeError(f"`model` must be the Keras model of {name!r} (zoo.load({name!r})); got "
                         f"{type(model).__name__} (for a TFLite file pass tflite= instead)")
-    api._check_model(registry.get(name), model)
+    loading._check_model(registry.get(name), model)
 
 
 @functools.lru_cache(maxsize=4)
