@@ -247,7 +247,8 @@ def write_run(out, results, details):
 
 def classifier_run(entry, args, out, data, labels, *, config, calibration, shipped_calibration,
                    data_section, limitations=(), reproduce=None, baselines=None, details=None,
-                   metric_keys=("accuracy", "macro_f1"), validation_examples=64):
+                   metric_keys=("accuracy", "macro_f1"), validation_examples=64,
+                   train_config=None, train_data=None, export_validation=None):
     """The whole run of a classifier trainer after its data are loaded.
 
     `data`: `(x_train, y_train, x_val, y_val, x_test, y_test)` model inputs and
@@ -257,6 +258,11 @@ def classifier_run(entry, args, out, data, labels, *, config, calibration, shipp
     `zoo export NAME` calibrates with); `validation_examples`: how many
     validation inputs check each exported file against Keras; `baselines()`: classical peers
     measured on the same test split, a list of `{"name", "accuracy", ...}`.
+    `train_config`: builder arguments that differ while training only (e.g. longer
+    inputs; the weights then move to `entry.build(**config)`); `train_data`: a
+    `keras.utils.PyDataset` that replaces `(x_train, y_train)` for fitting;
+    `export_validation`: inputs of the saved model that check each exported file
+    (default: the first validation inputs).
     Writes weights, labels, config, TFLite files, results and checksums to `out`.
     """
     import keras
@@ -265,10 +271,14 @@ def classifier_run(entry, args, out, data, labels, *, config, calibration, shipp
     atomic_write_bytes(Path(out) / "config.json", json.dumps(config).encode())
     atomic_write_bytes(Path(out) / "labels.txt", ("\n".join(labels) + "\n").encode())
     model = entry.build(**config)
-    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    history, train_seconds = fit(model, entry, out, (x_train, y_train), (x_val, y_val), args,
-                                 config=config)
+    fitted = entry.build(**config, **train_config) if train_config else model
+    fitted.compile(optimizer=keras.optimizers.Adam(args.learning_rate),
+                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history, train_seconds = fit(fitted, entry, out,
+                                 (train_data,) if train_data is not None else (x_train, y_train),
+                                 (x_val, y_val), args, config=config)
+    if fitted is not model:
+        model.set_weights(fitted.get_weights())
     with atomic_path(Path(out) / "calibration.npz") as tmp:
         with open(tmp, "wb") as f:
             np.savez_compressed(f, **shipped_calibration)
@@ -282,8 +292,9 @@ def classifier_run(entry, args, out, data, labels, *, config, calibration, shipp
         m = classification_metrics(rt, x_test, y_test, labels, batch=64)[0]
         return {k: m[k] for k in metric_keys}
 
+    check = export_validation if export_validation is not None else x_val
     metrics, exports = export_and_measure(model, args.model, out, args.modes, calibration,
-                                          x_val[:validation_examples], measure)
+                                          check[:validation_examples], measure)
     peers = baselines() if baselines else []
     for peer in peers:
         print(f"{peer['name']}: test accuracy {peer['accuracy']:.4f}", flush=True)

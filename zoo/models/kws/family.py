@@ -9,3 +9,13 @@ FAMILY = tasks.SPEECH.derive(
     example_input="zoo.models.kws.preprocessing:example_input",
     variants={"streaming": "zoo.models.kws.streaming:streaming_model"},
     description="12-class keyword spotting (Speech Commands labels) from 1 s of 16 kHz audio")
+
+#: Causal keyword spotters that stream one 20 ms frame per call (`zoo.models.kws.causal`):
+#: trained on clips with speech before the keyword; their "streaming" variant is the
+#: one-frame step with its state as inputs and outputs.
+CAUSAL_FAMILY = FAMILY.derive(
+    "kws-stream",
+    trainer="zoo.models.kws.train_causal:main",
+    variants={"streaming": "zoo.models.kws.causal:streaming_variant"},
+    description="12-class keyword spotting that streams: one 20 ms frame per call, "
+                "state carried between calls")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from zoo.data.speech_commands import CLIP_SAMPLES, LABELS
 from zoo.lazy import forward
-from zoo.models.kws.family import FAMILY
+from zoo.models.kws.family import CAUSAL_FAMILY, FAMILY
 from zoo.registry import register_model
 
 DESCRIPTION = ("12-class keyword spotting (Speech Commands labels) from 1 s of 16 kHz "
@@ -67,3 +67,28 @@ def kws_gru(**config):
     from zoo.models.kws.architecture import build_gru
 
     return build_gru(attention=False, **config)
+
+
+STREAM_DESCRIPTION = ("12-class keyword spotting that streams one 20 ms frame per call "
+                      "(state carried; 1 s attention ring); trained on synthetic speech with "
+                      "running speech before and around the keywords (see the card)")
+
+
+@register_model("kws-stream-att-gru", family=CAUSAL_FAMILY, baseline="kws-stream-gru",
+                description="causal Conv1D + GRU + 4-head attention of the newest state over a "
+                "ring of the last 1 s of states. " + STREAM_DESCRIPTION,
+                **{k: v for k, v in COMMON.items() if k != "family"})
+def kws_stream_att_gru(**config):
+    from zoo.models.kws.causal import build_causal_gru
+
+    return build_causal_gru(attention=True, **config)
+
+
+@register_model("kws-stream-gru", family=CAUSAL_FAMILY, description="causal Conv1D + GRU, "
+                "newest state + an MLP of the attention's size, no attention (baseline of "
+                "kws-stream-att-gru). " + STREAM_DESCRIPTION,
+                **{k: v for k, v in COMMON.items() if k != "family"})
+def kws_stream_gru(**config):
+    from zoo.models.kws.causal import build_causal_gru
+
+    return build_causal_gru(attention=False, **config)

@@ -40,13 +40,13 @@ from zoo.models.kws.preprocessing import (  # noqa: E402
 FAMILY = "kws"
 
 
-def parse(argv, name=None):
-    p = argparse.ArgumentParser(prog=f"zoo train {name}" if name else "python -m zoo.models.kws.train",
+def parse(argv, name=None, family=FAMILY, module="zoo.models.kws.train"):
+    p = argparse.ArgumentParser(prog=f"zoo train {name}" if name else f"python -m {module}",
                                 description="Train a keyword-spotting model (see module doc).")
     p.add_argument("--data-dir", required=True, help="synthetic or real Speech Commands folder")
     p.add_argument("--max-eval", type=int, default=None, help="use at most N validation/test clips")
     training.add_common_args(p)
-    return training.parse_args(p, argv, name, FAMILY)
+    return training.parse_args(p, argv, name, family)
 
 
 def data_description(data_dir, splits):

@@ -1,0 +1,129 @@
+"""Causal keyword spotters: the one-frame step equals the whole-window model,
+the ring attention equals a NumPy multi-head attention, the step files run
+with `FrameStream`, and the trainer's 2-s examples are what they claim."""
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from zoo.models.kws import causal
+from zoo.models.kws.frames import FrameStream
+from zoo.models.kws.train_causal import ContextExamples
+
+NAMES = ["kws-stream-att-gru", "kws-stream-gru"]
+
+
+def _audio(seconds, seed=0):
+    rng = np.random.default_rng(seed)
+    n = int(seconds * 16000)
+    tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / 16000)
+    return (tone + 0.05 * rng.standard_normal(n)).astype(np.float32)
+
+
+@pytest.fixture(scope="module", params=NAMES)
+def trained_like(request):
+    """A model with non-trivial weights (random init, moved off zero biases)."""
+    model = zoo.load(request.param, pretrained=False)
+    rng = np.random.default_rng(1)
+    for layer in model.layers:
+        if isinstance(layer, (keras.layers.Dense, keras.layers.Conv1D, keras.layers.GRU)):
+            layer.set_weights([w + 0.05 * rng.standard_normal(w.shape).astype(w.dtype)
+                               for w in layer.get_weights()])
+    return request.param, model
+
+
+@pytest.mark.parametrize("frames", [30, 65])   # fewer steps than the ring, and more
+def test_step_model_streams_what_the_whole_window_model_computes(trained_like, frames):
+    name, model = trained_like
+    audio = _audio(frames * causal.FRAME / 16000)
+    whole = zoo.registry.get(name).build(samples=len(audio))
+    whole.set_weights(model.get_weights())
+    expected = np.asarray(whole(audio[None], training=False))[0]
+    stream = FrameStream.from_keras(causal.frame_step_model(model))
+    probs = stream.run(audio)
+    assert probs.shape == (frames, 12)
+    np.testing.assert_allclose(probs[-1], expected, atol=2e-6)
+    # the state carries: a second run without reset differs, after reset it repeats
+    again = stream.run(audio)[-1]
+    assert np.abs(again - probs[-1]).max() > 1e-6
+    stream.reset()
+    np.testing.assert_allclose(stream.run(audio)[-1], probs[-1], atol=1e-7)
+
+
+def test_ring_attention_equals_numpy_multi_head_attention():
+    rng = np.random.default_rng(0)
+    heads, d, steps = 4, 16, 7
+    q = rng.standard_normal((2, d)).astype(np.float32)
+    k = rng.standard_normal((2, steps, d)).astype(np.float32)
+    v = rng.standard_normal((2, steps, d)).astype(np.float32)
+    layer = causal.RingAttention(heads=heads, ring=5)
+    out, weights = layer(q, k, v, return_attention_scores=True)
+    dk = d // heads
+    kk, vv = k[:, -5:], v[:, -5:]   # only the last `ring` steps
+    expected = np.zeros((2, d))
+    mean_w = np.zeros((2, 5))
+    for b in range(2):
+        for h in range(heads):
+            s = kk[b, :, h * dk:(h + 1) * dk] @ q[b, h * dk:(h + 1) * dk] / np.sqrt(dk)
+            w = np.exp(s - s.max())
+            w /= w.sum()
+            expected[b, h * dk:(h + 1) * dk] = w @ vv[b, :, h * dk:(h + 1) * dk]
+            mean_w[b] += w / heads
+    np.testing.assert_allclose(np.asarray(out), expected, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(weights), mean_w, atol=1e-6)
+    # fewer steps than the ring: zero keys/values in front (the stream's initial ring)
+    short = layer(q, k[:, :3], v[:, :3])
+    padded = layer(q, np.concatenate([np.zeros((2, 2, d), np.float32), k[:, :3]], 1),
+                   np.concatenate([np.zeros((2, 2, d), np.float32), v[:, :3]], 1))
+    np.testing.assert_allclose(np.asarray(short), np.asarray(padded), atol=1e-6)
+
+
+def test_twin_has_no_attention_and_the_same_parameters():
+    att, twin = (zoo.load(n, pretrained=False) for n in NAMES)
+    assert any(isinstance(layer, causal.RingAttention) for layer in att.layers)
+    assert not any(isinstance(layer, causal.RingAttention) for layer in twin.layers)
+    assert abs(att.count_params() - twin.count_params()) <= 0.01 * att.count_params()
+
+
+def test_samples_must_be_whole_frames():
+    with pytest.raises(ValueError, match="multiple of 320"):
+        causal.build_causal_gru(samples=16001)
+
+
+@pytest.mark.tensorflow_only
+def test_step_files_run_frame_by_frame_like_keras(trained_like, tmp_path):
+    import export
+
+    name, model = trained_like
+    if name != NAMES[0]:
+        pytest.skip("one model is enough: the twin's step has the same parts minus the ring")
+    step = causal.frame_step_model(model)
+    audio = _audio(1.6, seed=3)
+    keras_probs = FrameStream.from_keras(step).run(audio)
+    from zoo.models.kws.stream_export import stream_states
+
+    states = stream_states(step, np.stack([_audio(2.0, seed=s) for s in range(4)]))
+    path = tmp_path / "step.float32.tflite"
+    export.to_tflite(step, path, quantize="float32", validate=False)
+    np.testing.assert_allclose(FrameStream.from_file(path).run(audio), keras_probs, atol=1e-5)
+    path8 = tmp_path / "step.int8.tflite"
+    export.to_tflite(step, path8, quantize="int8", representative_data=states, validate=False)
+    probs8 = FrameStream.from_file(path8).run(audio)
+    assert np.abs(probs8 - keras_probs).max() < 0.1
+    with pytest.raises(ValueError, match="not a one-frame step file"):
+        FrameStream.from_file("zoo/pretrained/kws-gru/kws-gru.float32.tflite")
+
+
+def test_context_examples_end_with_the_clip_and_add_running_negatives():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-0.5, 0.5, (20, 16000)).astype(np.float32)
+    y = np.array([0, 1] + [2] * 18)
+    running = rng.uniform(-0.5, 0.5, (5, 32000)).astype(np.float32)
+    xs, ys = ContextExamples(x, y, running).draw(np.random.default_rng(1), 7)
+    assert xs.shape == (27, 32000) and list(ys[:20]) == list(y) and set(ys[20:]) == {1}
+    np.testing.assert_array_equal(xs[:20, 16000:], x)          # the clip is the last second
+    assert not np.array_equal(xs[:20, :16000], np.zeros((20, 16000)))
+    assert np.abs(xs).max() <= 1.0
+    xs2, ys2 = ContextExamples(x, y, None).draw(np.random.default_rng(1), 7)
+    assert xs2.shape == (20, 32000)       # no running pool: no extra negatives

@@ -1,0 +1,190 @@
+"""Train a causal (streaming) keyword spotter: `kws-stream-att-gru`, `kws-stream-gru`.
+
+    zoo train kws-stream-att-gru --data-dir DATA [--epochs 30] [--seed 0] [--out DIR]
+
+The same run as the other KWS models (`zoo.models.kws.train`: progress bars,
+resumable, every TFLite mode exported and measured, results and card), with
+what a model that runs on an endless stream needs:
+
+- **Context.** Each training example is 2 s: the labelled 1-s clip at the end,
+  after 1 s of *context*: running speech (the `running` pool of the data dir,
+  when it has one: TTS sentences without keywords and real non-English speech),
+  another training clip of any class, or a silence clip, drawn anew every epoch.
+  The GRU so learns its state from what precedes a word in a stream, not from
+  zeros only.
+- **Running speech says nothing.** Extra `_unknown_` examples are 2-s crops of
+  running speech (about a quarter of an epoch).
+- Validation uses the same recipe on the validation split with a fixed draw;
+  test accuracy is on the 1-s test clips (the whole-window model after 50
+  frames), comparable with the other KWS models.
+
+After training, the one-frame step file (`NAME.stream.float32.tflite`,
+`NAME.stream.int8.tflite`: one invoke per 20 ms, state as inputs/outputs) is
+exported next to the whole-window files, calibrated on states met while
+streaming training audio.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from zoo import training  # noqa: E402
+from zoo.models.kws import train as kws_train  # noqa: E402
+from zoo.models.kws.preprocessing import CALIBRATION_CLIPS, SHIPPED_CALIBRATION_CLIPS  # noqa: E402
+
+FAMILY = "kws-stream"
+CONTEXT_SAMPLES = 16000
+TRAIN_SAMPLES = 32000
+RUNNING_SHARE = 0.25     # extra `_unknown_` examples of running speech, per training clip
+CONTEXT_MIX = {"running": 0.5, "clip": 0.35, "silence": 0.15}
+
+
+def load_running(data_dir, split, n, seed):
+    """`(n, 32000)` crops of the data dir's running-speech pool, or None without one."""
+    try:
+        from zoo.data.speech_commands import running
+    except ImportError:
+        return None
+    if not (Path(data_dir) / "running").is_dir():
+        return None
+    return running.load_running(data_dir, split, n, seed, seconds=TRAIN_SAMPLES / 16000)
+
+
+class ContextExamples:
+    """Draws 2-s examples: context + labelled clip, plus running-speech negatives."""
+
+    def __init__(self, x, y, running, silence_label=0, unknown_label=1):
+        self.x, self.y, self.running = x, y, running
+        self.silence = np.flatnonzero(y == silence_label)
+        self.unknown_label = unknown_label
+
+    def draw(self, rng, n_running):
+        n = len(self.y)
+        kinds = list(CONTEXT_MIX)
+        p = np.array([CONTEXT_MIX[k] for k in kinds])
+        if self.running is None:
+            p[kinds.index("running")] = 0
+        p = p / p.sum()
+        choice = rng.choice(len(kinds), n, p=p)
+        ctx = np.empty((n, CONTEXT_SAMPLES), np.float32)
+        for i, kind in enumerate(kinds):
+            idx = np.flatnonzero(choice == i)
+            if not len(idx):
+                continue
+            if kind == "running":
+                rows = rng.integers(0, len(self.running), len(idx))
+                starts = rng.integers(0, self.running.shape[1] - CONTEXT_SAMPLES + 1, len(idx))
+                ctx[idx] = np.stack([self.running[r, s:s + CONTEXT_SAMPLES]
+                                     for r, s in zip(rows, starts)])
+            elif kind == "clip":
+                ctx[idx] = self.x[rng.integers(0, n, len(idx))]
+            else:
+                ctx[idx] = self.x[rng.choice(self.silence, len(idx))]
+        gain = rng.uniform(0.3, 1.2, (n, 1)).astype(np.float32)
+        xs = np.concatenate([np.clip(ctx * gain, -1, 1), self.x], axis=1)
+        ys = self.y
+        if self.running is not None and n_running:
+            rows = rng.integers(0, len(self.running), n_running)
+            extra = self.running[rows] * rng.uniform(0.3, 1.2, (n_running, 1)).astype(np.float32)
+            xs = np.concatenate([xs, np.clip(extra, -1, 1)])
+            ys = np.concatenate([ys, np.full(n_running, self.unknown_label, ys.dtype)])
+        return xs, ys
+
+
+def _dataset(examples, batch_size, seed, n_running):
+    import keras
+
+    class Epochs(keras.utils.PyDataset):
+        """A fresh draw of contexts every epoch."""
+
+        def __init__(self):
+            super().__init__()
+            self.epoch = 0
+            self._draw()
+
+        def _draw(self):
+            rng = np.random.default_rng([seed, self.epoch])
+            xs, ys = examples.draw(rng, n_running)
+            order = rng.permutation(len(ys))
+            self.xs, self.ys = xs[order], ys[order]
+
+        def __len__(self):
+            return int(np.ceil(len(self.ys) / batch_size))
+
+        def __getitem__(self, i):
+            sl = slice(i * batch_size, (i + 1) * batch_size)
+            return self.xs[sl], self.ys[sl]
+
+        def on_epoch_end(self):
+            self.epoch += 1
+            self._draw()
+
+    return Epochs()
+
+
+def main(argv=None, name=None):
+    args = kws_train.parse(sys.argv[1:] if argv is None else argv, name, FAMILY,
+                          "zoo.models.kws.train_causal")
+    from zoo.data import speech_commands
+
+    entry, out = training.start_run(args)
+    labels = list(entry.labels)
+    print(f"loading {args.data_dir} ...", flush=True)
+    x_train, y_train, names = speech_commands.load(args.data_dir, "train")
+    x_val, y_val, _ = speech_commands.load(args.data_dir, "validation")
+    x_test, y_test, _ = speech_commands.load(args.data_dir, "test")
+    if list(names) != labels:
+        raise ValueError(f"data labels {list(names)} differ from the model's {labels}")
+    split_sizes = {"train": len(y_train), "validation": len(y_val), "test": len(y_test)}
+    x_train, y_train = training.subset(x_train, y_train, args.max_train, args.seed)
+    x_val, y_val = training.subset(x_val, y_val, args.max_eval, args.seed)
+    x_test, y_test = training.subset(x_test, y_test, args.max_eval, args.seed)
+    n_running = int(RUNNING_SHARE * len(y_train))
+    run_train = load_running(args.data_dir, "train", max(n_running, 2000), args.seed)
+    run_val = load_running(args.data_dir, "validation", max(len(y_val) // 4, 200), args.seed + 1)
+    if run_train is None:
+        print("no running-speech pool in the data dir (python -m zoo.data.speech_commands "
+              "running --data-dir ...): contexts are other clips only", flush=True)
+    print(f"clips: train {len(y_train)} (+{n_running if run_train is not None else 0} running "
+          f"speech per epoch), validation {len(y_val)}, test {len(y_test)}", flush=True)
+    train_set = _dataset(ContextExamples(x_train, y_train, run_train), args.batch_size,
+                         args.seed, n_running)
+    val = ContextExamples(x_val, y_val, run_val).draw(np.random.default_rng(args.seed + 7),
+                                                     len(run_val) if run_val is not None else 0)
+
+    shipped = training.subset(x_train, y_train, SHIPPED_CALIBRATION_CLIPS, args.seed + 2)[0]
+    data = kws_train.data_description(args.data_dir, split_sizes)
+    data["description"] += (" Training examples are 2 s: 1 s of context (running speech, "
+                            "another clip or silence) before each clip, plus running-speech "
+                            "crops as `_unknown_`.")
+    status = training.classifier_run(
+        entry, args, out, (x_train, y_train, val[0], val[1], x_test, y_test), labels,
+        config={"seed": args.seed}, train_config={"samples": TRAIN_SAMPLES},
+        train_data=train_set, export_validation=x_val,
+        calibration=training.subset(x_train, y_train, CALIBRATION_CLIPS, args.seed + 1)[0],
+        shipped_calibration={"audio": np.round(shipped * 32767).astype(np.int16)},
+        data_section=data,
+        limitations=[
+            "Trained on synthetic speech (text-to-speech voices; running speech also from "
+            "real non-English recordings): accuracy on real microphones will be lower than "
+            "the test figure, which is measured on held-out synthetic voices."],
+        reproduce={"train": f"zoo train {args.model} --data-dir DATA --epochs {args.epochs} "
+                            f"--seed {args.seed}",
+                   "data": "python -m zoo.data.speech_commands build --data-dir DATA && "
+                           "python -m zoo.data.speech_commands running --data-dir DATA"},
+        metric_keys=("accuracy",), validation_examples=100)
+    if status == 0 and not args.evaluate_only:
+        from zoo.models.kws import stream_export
+
+        stream_export.export_step_files(entry, out, x_train, seed=args.seed)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
