@@ -122,8 +122,7 @@ def test_load_synthetic(tiny):
 # ----------------------------------------------------------------------- planning (no audio)
 
 def test_plan_split_rule_all_engines():
-    specs = sc.plan(300, seed=0, engines=sc.ALL_ENGINES, impulses=("ir_a", "ir_b"),
-                    asterisk_files=["digits/1.wav", "letters/a.wav", "phonetic/alpha_p.wav"])
+    specs = sc.plan(300, seed=0, engines=sc.ALL_ENGINES, impulses=("ir_a", "ir_b"))
     labels = collections.Counter(r["label"] for r in specs)
     assert labels == {label: 300 for label in sc.LABELS}
     by_speaker = collections.defaultdict(set)
@@ -133,7 +132,7 @@ def test_plan_split_rule_all_engines():
     assert all(len(s) == 1 for s in by_speaker.values())
     split_of = {k: next(iter(v)) for k, v in by_speaker.items()}
     # whole natural voices are test-only; one human voice never spans two splits
-    assert split_of["piper/joe"] == split_of["festival/ked_diphone"] == split_of["asterisk/allison"] == "test"
+    assert split_of["piper/joe"] == split_of["festival/ked_diphone"] == "test"
     assert split_of["flite/kal16"] == split_of["festival/kal_diphone"] == "train"
     assert split_of["flite/slt"] == split_of["festival/cmu_us_slt_arctic_hts"] == "train"
     assert split_of["flite/rms"] == "validation"
@@ -151,11 +150,42 @@ def test_plan_split_rule_all_engines():
         kw = np.mean([per[(s, k)] for k in sc.KEYWORDS])
         assert per[(s, sc.SILENCE)] == pytest.approx(kw, rel=0.05, abs=2)
         assert all(per[(s, label)] > 0 for label in sc.LABELS)
-    # unknown: near-misses and real speech; never a keyword
+    # unknown: near-misses and other words, never a keyword; only TTS, no real recordings
     unk = [r for r in specs if r["label"] == sc.UNKNOWN]
     assert not any(r["text"].rstrip(".!?") in sc.KEYWORDS for r in unk)
-    assert sum(r["engine"] == "asterisk" for r in unk) == 30
-    assert {"left", "right"} <= {r["text"] for r in specs if r["engine"] == "alsa"}
+    assert {r["engine"] for r in specs} == set(sc.TTS_ENGINES) | {"noise"}
+    assert not any(r["source"] for r in specs)
+
+
+# The plan of the four TTS engines is byte-identical to the one before asterisk/ALSA were
+# removed (hashes computed with the code at b7841c2, which still had them): data dirs
+# built before stay valid and resumable.
+@pytest.mark.parametrize("engines,seed,digest", [
+    (("espeak-ng", "flite", "festival", "piper"), 0, "adbf27af2dd1ed0cefad6ed35ab5d4e4d6676165c0723dead7a078afefbcf17a"),
+    (("espeak-ng", "flite", "festival", "piper"), 3, "f54a0200d5908b3515787c603eca64ca62d69e16d3a9c2e46f34a2322a6655b3"),
+    (("espeak-ng", "flite"), 0, "8d042c86e9fccfa8033aa0ccd802d8e2b08c0e8e405f6d61b26a07faad5f7cba"),
+])
+def test_plan_unchanged_for_tts_engines(engines, seed, digest):
+    import hashlib
+    import json
+
+    music = {"train": [("a.wav", 100.0), ("b.wav", 80.0)], "validation": [("v.wav", 50.0)],
+             "test": [("t.wav", 60.0)]}
+    p = sc.plan(40, seed=seed, engines=engines, impulses=("ir-a", "ir-b"), music=music)
+    assert len(p) == 480
+    assert hashlib.sha256(json.dumps(p, sort_keys=True).encode()).hexdigest() == digest
+
+
+@pytest.mark.parametrize("source", ["asterisk", "alsa"])
+def test_reserved_recordings_are_refused(source, tmp_path):
+    assert sc.ALL_ENGINES == sc.TTS_ENGINES
+    for call in (lambda: sc.resolve_engines([source]), lambda: sc.resolve_engines(f"espeak-ng,{source}"),
+                 lambda: sc.plan(5, engines=("espeak-ng", source)),
+                 lambda: sc.build(tmp_path / "d", 1, engines=source, progress=False)):
+        with pytest.raises(ValueError, match="reserved for evaluation") as e:
+            call()
+        assert "espeak-ng" in str(e.value)          # names what to use instead
+    assert not (tmp_path / "d").exists()
 
 
 def test_plan_is_deterministic():
@@ -170,7 +200,7 @@ def test_plan_is_deterministic():
 def test_each_engine_renders(engine, tmp_path):
     if not _have(engine):
         pytest.skip(sc.engine_missing_reason(engine) or sc_engines._tools_missing_reason())
-    specs = sc.plan(200, seed=1, engines=(engine,) if engine in sc.TTS_ENGINES else ("espeak-ng", engine))
+    specs = sc.plan(200, seed=1, engines=(engine,))
     spec = next(r for r in specs if r["engine"] == engine)
     sc_engines._init_worker(str(tmp_path))
     try:

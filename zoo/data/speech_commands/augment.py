@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data import audio
+from zoo.data.reserved import check_not_reserved
 from zoo.data.speech_commands.engines import _WORKER, _run, _synthesize
 from zoo.data.speech_commands.task import (
     CLIP_SAMPLES, IR_MAX_SECONDS, MAX_WORD_SAMPLES, MOH_DIR, PIPER_IMPULSES,
@@ -118,6 +119,7 @@ def _ir(name):
 
 def _music(name, start, n):
     if name not in _WORKER["music"]:
+        check_not_reserved([Path(MOH_DIR, name)])
         _WORKER["music"][name] = audio.read_wav(Path(MOH_DIR, name))
     x, sr = _WORKER["music"][name]
     a = int(float(start) * sr)

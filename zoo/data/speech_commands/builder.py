@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import collections
 import csv
-import hashlib
 import io
 import json
 import math
@@ -17,13 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data import audio
+from zoo.data.reserved import check_not_reserved
 from zoo.data.speech_commands.augment import _aug_string, prepare_impulses, render
 from zoo.data.speech_commands.engines import (
-    EngineUnavailableError, _asterisk_files, _close_worker, _init_worker, resolve_engines,
+    EngineUnavailableError, _close_worker, _init_worker, resolve_engines,
 )
 from zoo.data.speech_commands.task import (
-    ALL_ENGINES, ALSA_PHRASES, ALSA_KEYWORD_MAX, ALSA_KEYWORD_SHARE, ALSA_UNKNOWN_MAX,
-    ALSA_UNKNOWN_SHARE, ASTERISK_UNKNOWN_SHARE, ENGINE_SHARE, ESPEAK_ACCENTS, ESPEAK_VARIANTS,
+    ALL_ENGINES, ENGINE_SHARE, ESPEAK_ACCENTS, ESPEAK_VARIANTS,
     FESTIVAL_VOICES, FLITE_VOICES, GENERATOR_VERSION, KEYWORDS, LABELS, MANIFEST_FIELDS, MOH_DIR,
     NOISE_KINDS, SAMPLE_RATE, SILENCE, SILENCE_KINDS, SPLITS, TTS_ENGINES, UNKNOWN, UNKNOWN_WORDS,
     _slug, speaker_id, speaker_split,
@@ -34,7 +33,9 @@ from zoo.files import atomic_write_bytes
 def _music_tracks():
     """{split: [(name, seconds)]} of the music-on-hold tracks (3 train, 1 val, 1 test)."""
     tracks = []
-    for p in sorted(Path(MOH_DIR).glob("*.wav")) if Path(MOH_DIR).is_dir() else []:
+    paths = sorted(Path(MOH_DIR).glob("*.wav")) if Path(MOH_DIR).is_dir() else []
+    check_not_reserved(paths)
+    for p in paths:
         try:
             tracks.append((p.name, audio.audio_info(p).duration_s))
         except ValueError:  # unreadable track: leave it out
@@ -97,7 +98,7 @@ def _draw_tts(engine, rng, text):
 def _draw_augmentation(rng, *, engine, voice, split, music, irs):
     """Augmentation parameters, as an ordered dict (also the manifest string)."""
     aug = {}
-    needs_pitch = engine in ("piper", "asterisk", "alsa") or voice == "cmu_us_slt_arctic_hts"
+    needs_pitch = engine in ("piper", "recording") or voice == "cmu_us_slt_arctic_hts"
     p_pitch, max_cents = (0.7, 300) if needs_pitch else (0.3, 200)
     if rng.random() < p_pitch:
         aug["pitch"] = int(rng.integers(-max_cents, max_cents + 1))
@@ -146,15 +147,16 @@ def _draw_silence(rng, *, split, music):
 
 
 def plan(clips_per_keyword: int = 2000, seed: int = 0, engines=ALL_ENGINES, *,
-         impulses=(), music=None, asterisk_files=None) -> list[dict]:
+         impulses=(), music=None) -> list[dict]:
     """The deterministic list of clip specs (manifest rows) of a build; no audio."""
     engines = tuple(engines)
+    bad = [e for e in engines if e not in TTS_ENGINES]
+    if bad:
+        resolve_engines(bad)   # raises: reserved for evaluation, or unknown
     n = int(clips_per_keyword)
     if n < 1:
         raise ValueError("clips_per_keyword must be >= 1")
     music = {s: [] for s in SPLITS} if music is None else music
-    if asterisk_files is None:
-        asterisk_files = _asterisk_files() if "asterisk" in engines else []
     shares = {e: ENGINE_SHARE[e] for e in TTS_ENGINES if e in engines}
     impulses = tuple(impulses)
     specs, split_counts = [], collections.Counter()
@@ -172,43 +174,16 @@ def plan(clips_per_keyword: int = 2000, seed: int = 0, engines=ALL_ENGINES, *,
         if label == SILENCE:
             continue
         lrng = np.random.default_rng([seed, li, 0x5EED])
-        quota = dict(shares)
-        fixed = []
-        if label == UNKNOWN:
-            if "asterisk" in engines and asterisk_files:
-                fixed += ["asterisk"] * round(ASTERISK_UNKNOWN_SHARE * n)
-            if "alsa" in engines:
-                fixed += ["alsa"] * min(round(ALSA_UNKNOWN_SHARE * n), ALSA_UNKNOWN_MAX)
-        elif label in ("left", "right") and "alsa" in engines:
-            fixed += ["alsa"] * min(round(ALSA_KEYWORD_SHARE * n), ALSA_KEYWORD_MAX)
-        fixed = fixed[:n]
-        sources = fixed + _allocate(n - len(fixed), quota)
+        sources = _allocate(n, dict(shares))
         lrng.shuffle(sources)
-        aster_perm = lrng.permutation(len(asterisk_files)) if asterisk_files else []
-        n_aster = n_alsa = 0
         for i, engine in enumerate(sources):
             cs = _clip_seed(seed, li, i)
             rng = np.random.default_rng(cs)
             d = {"engine": engine, "seed": str(cs), "pitch": "", "speed": ""}
-            extra = ""
-            if engine == "asterisk":
-                f = asterisk_files[int(aster_perm[n_aster % len(asterisk_files)])]
-                n_aster += 1
-                d.update(voice="allison", source=f, text=Path(f).stem)
-            elif engine == "alsa":
-                if label == UNKNOWN:
-                    # first words (Front/Rear/Side) of every phrase, "Center" of two
-                    words = [(p, 0) for p in ALSA_PHRASES] + [(p, 1) for p in ALSA_PHRASES if p.endswith("Center")]
-                    phrase, part = words[n_alsa % len(words)]
-                else:
-                    phrase, part = [p for p in ALSA_PHRASES if p.lower().endswith(label)][n_alsa % 3], 1
-                n_alsa += 1
-                d.update(voice="alsa", source=f"{phrase}.wav#{part}", text=phrase.split("_")[part].lower())
-            else:
-                word = label if label in KEYWORDS else UNKNOWN_WORDS[int(rng.integers(len(UNKNOWN_WORDS)))]
-                text = _punctuate(rng, word)
-                voice, variant, pitch, speed, extra = _draw_tts(engine, rng, text)
-                d.update(voice=voice, variant=variant, pitch=pitch, speed=speed, text=text)
+            word = label if label in KEYWORDS else UNKNOWN_WORDS[int(rng.integers(len(UNKNOWN_WORDS)))]
+            text = _punctuate(rng, word)
+            voice, variant, pitch, speed, extra = _draw_tts(engine, rng, text)
+            d.update(voice=voice, variant=variant, pitch=pitch, speed=speed, text=text)
             d = finish(label, li, i, d)
             aug = _draw_augmentation(rng, engine=engine, voice=d["voice"], split=d["split"],
                                      music=music, irs=impulses)
@@ -273,8 +248,10 @@ def build(data_dir, clips_per_keyword: int = 2000, seed: int = 0, workers: int =
       clips_per_keyword: clips per keyword; `_unknown_` and `_silence_` get as many.
       seed: everything (speakers, words, prosody, augmentation, noise) follows from it.
       workers: processes (1 renders in this process).
-      engines: "all" (default; a missing engine is an `EngineUnavailableError`),
-        "available" (skip the missing ones with a warning) or names from `ALL_ENGINES`.
+      engines: "all" (default: the four TTS engines; a missing engine is an
+        `EngineUnavailableError`), "available" (skip the missing ones with a warning) or
+        names from `ALL_ENGINES`. "asterisk" and "alsa" are refused: those recordings are
+        reserved for evaluation (`zoo.data.reserved`).
       reverb: "auto", "piper" or "synthetic" impulse responses (see `prepare_impulses`).
       progress: show a tqdm bar.
 
@@ -286,12 +263,11 @@ def build(data_dir, clips_per_keyword: int = 2000, seed: int = 0, workers: int =
     data_dir.mkdir(parents=True, exist_ok=True)
     ir_source, irs = prepare_impulses(data_dir, reverb)
     music = _music_tracks()
-    aster = _asterisk_files() if "asterisk" in chosen else []
     config = {
         "generator_version": GENERATOR_VERSION, "seed": int(seed), "clips_per_keyword": int(clips_per_keyword),
         "engines": list(chosen), "impulses": {"source": ir_source, "names": list(irs)},
         "music": {s: [t[0] for t in music[s]] for s in SPLITS},
-        "asterisk_files": hashlib.sha256("\n".join(aster).encode()).hexdigest()[:16] if aster else "",
+        "asterisk_files": "",   # kept (always empty) so older data dirs still resume
         "labels": list(LABELS),
     }
     cfg_path = data_dir / "build_config.json"
@@ -305,7 +281,7 @@ def build(data_dir, clips_per_keyword: int = 2000, seed: int = 0, workers: int =
     else:
         atomic_write_bytes(cfg_path, (json.dumps(config, indent=2) + "\n").encode())
 
-    specs = plan(clips_per_keyword, seed, chosen, impulses=irs, music=music, asterisk_files=aster)
+    specs = plan(clips_per_keyword, seed, chosen, impulses=irs, music=music)
     for label in LABELS:
         d = data_dir / label
         d.mkdir(exist_ok=True)

@@ -1,6 +1,7 @@
-"""Speech engines and recordings: which are installed (`engine_missing_reason`,
-`resolve_engines`), and synthesis of one clip's speech (`_synthesize`) with the
-per-worker engine state (a long-lived festival, the piper voice, cached ALSA phrases)."""
+"""Speech engines: which are installed (`engine_missing_reason`, `resolve_engines`),
+and synthesis of one clip's speech (`_synthesize`) with the per-worker engine state
+(a long-lived festival, the piper voice). The real English recordings (asterisk,
+ALSA) are reserved for evaluation (`zoo.data.reserved`) and are no engine."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data import audio
+from zoo.data.reserved import RESERVED_PACKAGES
 from zoo.data.speech_commands.task import (
-    ALL_ENGINES, ALSA_DIR, ALSA_PHRASES, ASTERISK_DIRS, ASTERISK_TOP_PROMPTS, ASTERISK_WORD_DIRS,
-    PIP_COMMAND, SETUP_COMMAND, TTS_ENGINES,
+    ALL_ENGINES, PIP_COMMAND, RESERVED_SOURCES, SETUP_COMMAND, TTS_ENGINES,
 )
 
 
@@ -36,11 +37,10 @@ def _which(name):
     return shutil.which(name)
 
 
-def _asterisk_dir():
-    for d in ASTERISK_DIRS:
-        if Path(d, "digits").is_dir():
-            return Path(d)
-    return None
+def _reserved_message(engine: str) -> str:
+    return (f"{engine!r} is reserved for evaluation: the real recordings of "
+            f"{' and '.join(RESERVED_PACKAGES)} are the real-audio benchmark's test set and are never "
+            f"used for training data; choose from {', '.join(TTS_ENGINES)} (the default 'all')")
 
 
 def engine_missing_reason(engine: str):
@@ -65,12 +65,8 @@ def engine_missing_reason(engine: str):
                    if importlib.util.find_spec(m) is None]
         if missing:
             return f"piper needs the Python package(s) {', '.join(missing)}: {_PIP_HINT}"
-    elif engine == "asterisk":
-        if _asterisk_dir() is None:
-            return f"asterisk speech needs the Debian package 'asterisk-core-sounds-en-wav': {_APT_HINT}"
-    elif engine == "alsa":
-        if not all(Path(ALSA_DIR, f"{p}.wav").is_file() for p in ALSA_PHRASES):
-            return f"ALSA test phrases need the Debian package 'alsa-utils': {_APT_HINT}"
+    elif engine in RESERVED_SOURCES:
+        raise ValueError(_reserved_message(engine))
     else:
         raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ALL_ENGINES)}")
     return None
@@ -85,10 +81,11 @@ def _tools_missing_reason():
 def resolve_engines(engines="all") -> tuple[str, ...]:
     """Turn `engines` into the tuple of engines to use, checking they are installed.
 
-    `engines` is "all" (every engine; a missing one is an error), "available" (every
-    installed engine; the missing ones are skipped with a warning) or a list of names
-    from `ALL_ENGINES` (each must be installed). Raises `EngineUnavailableError` with
-    the package to install and the setup command.
+    `engines` is "all" (every TTS engine; a missing one is an error), "available"
+    (every installed engine; the missing ones are skipped with a warning) or a list of
+    names from `ALL_ENGINES` (each must be installed). Raises `EngineUnavailableError`
+    with the package to install and the setup command, and ValueError for an unknown
+    name or a source reserved for evaluation (`RESERVED_SOURCES`: asterisk, alsa).
     """
     if isinstance(engines, str) and engines not in ("all", "available"):
         engines = tuple(e.strip() for e in engines.split(",") if e.strip())
@@ -106,6 +103,8 @@ def resolve_engines(engines="all") -> tuple[str, ...]:
     else:
         wanted = ALL_ENGINES if engines == "all" else tuple(engines)
         for e in wanted:
+            if e in RESERVED_SOURCES:
+                raise ValueError(_reserved_message(e))
             if e not in ALL_ENGINES:
                 raise ValueError(f"unknown engine {e!r}; choose from {', '.join(ALL_ENGINES)}")
         problems = [r for r in (engine_missing_reason(e) for e in wanted) if r] + ([tools] if tools else [])
@@ -114,22 +113,11 @@ def resolve_engines(engines="all") -> tuple[str, ...]:
                 "speech_commands: missing engine(s): " + "; ".join(problems)
                 + " (or pass engines='available' to skip missing engines)")
         chosen = [e for e in ALL_ENGINES if e in wanted]
-    if not any(e in TTS_ENGINES for e in chosen):
-        # (only reachable with engines="available" or a list of recorded sources)
+    if not chosen:
+        # (only reachable with engines="available")
         raise EngineUnavailableError(
             f"speech_commands: no text-to-speech engine available (need one of {', '.join(TTS_ENGINES)}): {_APT_HINT}")
     return tuple(chosen)
-
-
-def _asterisk_files():
-    root = _asterisk_dir()
-    if root is None:
-        return []
-    files = []
-    for d in ASTERISK_WORD_DIRS:
-        files += sorted(p.relative_to(root).as_posix() for p in (root / d).glob("*.wav"))
-    files += [f"{n}.wav" for n in ASTERISK_TOP_PROMPTS if (root / f"{n}.wav").is_file()]
-    return sorted(files)
 
 
 _WORKER = {}
@@ -140,7 +128,6 @@ def _init_worker(cache_dir: str):
     _WORKER["cache"] = Path(cache_dir)
     _WORKER["irs"] = {}
     _WORKER["music"] = {}
-    _WORKER["alsa"] = {}
     _WORKER["festival"] = None
     _WORKER["piper"] = None
 
@@ -259,14 +246,4 @@ def _synthesize(spec) -> tuple[np.ndarray, int]:
         v = _piper_voice()
         x = np.concatenate([c.audio_float_array for c in v.synthesize(text, cfg)] or [np.zeros(0, np.float32)])
         return x.astype(np.float32), int(v.config.sample_rate)
-    if engine == "asterisk":
-        return audio.read_wav(_asterisk_dir() / spec["source"])
-    if engine == "alsa":
-        name, part = spec["source"].split("#")
-        if name not in _WORKER["alsa"]:
-            _WORKER["alsa"][name] = audio.read_wav(Path(ALSA_DIR, name))
-        x, sr = _WORKER["alsa"][name]
-        parts = audio.split_words(x, sr)
-        a, b = parts[min(int(part), len(parts) - 1)]
-        return x[a:b], sr
     raise ValueError(f"unknown engine {engine!r}")

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data import audio
+from zoo.data.reserved import check_not_reserved
 from zoo.data.speech_commands.builder import read_manifest
 from zoo.data.speech_commands.task import (
     CLIP_SAMPLES, KEYWORDS, LABELS, SAMPLE_RATE, SILENCE, SPEECH_COMMANDS_URL, SPLITS, UNKNOWN,
@@ -30,6 +31,7 @@ def _read_clip(path: Path) -> np.ndarray:
 
 
 def _stack(paths) -> np.ndarray:
+    check_not_reserved(paths)
     out = np.zeros((len(paths), CLIP_SAMPLES), np.float32)
     for i, p in enumerate(paths):
         out[i] = _read_clip(p)
@@ -114,6 +116,7 @@ def load(data_dir, split: str, *, seed: int = 0, balance_unknown: bool = True):
 
 def _background_silence(noise_dir: Path, split: str, count: int, rng) -> np.ndarray:
     files = sorted(noise_dir.glob("*.wav")) if noise_dir.is_dir() else []
+    check_not_reserved(files)
     if not files or count <= 0:
         return np.zeros((0, CLIP_SAMPLES), np.float32)
     noises = []

@@ -58,11 +58,11 @@ def data_description(data_dir, splits):
         return dict(
             name="Speech Commands 12-class task, synthetic reconstruction",
             source="zoo.data.speech_commands.build (espeak-ng, flite, festival, piper-tts; "
-                   "real recordings only in _unknown_)",
+                   "no real recordings: asterisk English and ALSA are reserved for evaluation)",
             synthetic=True,
             description="Text-to-speech keywords with augmentation (speed, pitch, band-limit, "
                         "reverb, noise, music); splits by voice: whole voices (piper joe, "
-                        "festival ked, asterisk Allison) are test-only.",
+                        "festival ked) are test-only.",
             splits=splits)
     return dict(name="Speech Commands v0.02", source=speech_commands.SPEECH_COMMANDS_URL,
                 license="CC-BY-4.0", synthetic=False, splits=splits)
