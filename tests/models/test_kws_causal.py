@@ -127,3 +127,30 @@ def test_context_examples_end_with_the_clip_and_add_running_negatives():
     assert np.abs(xs).max() <= 1.0
     xs2, ys2 = ContextExamples(x, y, None).draw(np.random.default_rng(1), 7)
     assert xs2.shape == (20, 32000)       # no running pool: no extra negatives
+
+
+def test_operating_point_takes_the_most_recall_within_the_false_alarm_budget():
+    from zoo.models.kws import operating_point as op
+
+    labels = ["_silence_", "_unknown_", "yes", "no"]
+    n = 500
+    times = op.frame_times(n)
+    free = np.tile(np.array([0.1, 0.9, 0.0, 0.0], np.float32), (n, 1))
+    free[100:110] = [0, 0.3, 0.7, 0]          # one 0.7 "yes" burst: a false alarm below 0.75
+    kw = np.tile(np.array([0.1, 0.9, 0.0, 0.0], np.float32), (n, 1))
+    kw[200:215] = [0, 0.2, 0.8, 0]            # "yes" inside its segment at 0.8
+    kw[400:415] = [0, 0.4, 0, 0.6]            # "no" inside its segment at 0.6
+    meta_free = {"duration_s": 3600.0, "segments": []}
+    meta_kw = {"duration_s": n * 0.02, "segments": [
+        {"start_s": 3.9, "end_s": 4.4, "keywords": ["yes"]},
+        {"start_s": 7.9, "end_s": 8.4, "keywords": ["no"]}]}
+    posteriors = {"d/dev_free": (times, free, meta_free), "d/dev_keywords": (times, kw, meta_kw)}
+    points = [op.evaluate(posteriors, labels, smoothing=1, threshold=t)
+              for t in (0.55, 0.65, 0.75, 0.85)]
+    assert [p["false_alarms_free"] for p in points] == [1, 1, 0, 0]
+    assert [p["hits"] for p in points] == [2, 1, 1, 0]
+    assert op.choose(points, target_fa=1.0)["threshold"] == 0.55   # 1 FA in an hour is allowed
+    assert op.choose(points, target_fa=0.5)["threshold"] == 0.75   # the best with none
+    assert op.choose([points[0]], target_fa=0.5) is None
+    entry = op.settings_entry(points[2], "int8")
+    assert entry["hop_ms"] == entry["window_ms"] == 20 and entry["threshold"] == 0.75

@@ -62,6 +62,20 @@ class FrameStream:
         return cls(lambda xs: rt(*xs), shapes[1:])
 
     @classmethod
+    def from_model(cls, name, mode="int8", threads=1):
+        """The shipped (or your trained) step file of causal model `name` in `mode`."""
+        from zoo import registry
+
+        artifacts = registry.require_artifacts(name)
+        filename = stream_filename(name, mode)
+        if not artifacts.has(filename):
+            have = sorted(f for f in artifacts.listed() if f".{STREAM_TAG}." in f)
+            raise ValueError(f"{name!r} has no one-frame step file {filename!r} (has: "
+                             f"{', '.join(have) or 'none'}); is it a causal model "
+                             "(zoo list --variant streaming)?")
+        return cls.from_file(artifacts.file(filename), threads=threads)
+
+    @classmethod
     def from_keras(cls, step_model):
         shapes = [tuple(i.shape[1:]) for i in step_model.inputs[1:]]
         return cls(lambda xs: [np.asarray(o) for o in step_model(xs, training=False)], shapes)

@@ -146,7 +146,7 @@ def main(argv=None, name=None):
     x_val, y_val = training.subset(x_val, y_val, args.max_eval, args.seed)
     x_test, y_test = training.subset(x_test, y_test, args.max_eval, args.seed)
     n_running = int(RUNNING_SHARE * len(y_train))
-    run_train = load_running(args.data_dir, "train", max(n_running, 2000), args.seed)
+    run_train = load_running(args.data_dir, "train", max(2 * n_running, 4000), args.seed)
     run_val = load_running(args.data_dir, "validation", max(len(y_val) // 4, 200), args.seed + 1)
     if run_train is None:
         print("no running-speech pool in the data dir (python -m zoo.data.speech_commands "

@@ -1,0 +1,160 @@
+"""Choosing a streaming keyword spotter's operating point on training-side dev streams.
+
+    python -m zoo.models.kws.operating_point kws-stream-att-gru --data-dir DATA \
+        [--data-dir MORE] [--mode int8] [--target-fa 2.0] [--write]
+
+The dev streams are the `dev_free` (keyword-free running speech) and
+`dev_keywords` (keywords inside sentences) streams of `python -m
+zoo.data.speech_commands running`: validation voices and sentences only, never
+the recordings reserved for evaluation. The posteriors of the model's step
+file are computed once per stream (frame by frame, state carried, exactly as
+the demo runs), then every combination of smoothing (frames) and threshold is
+scored with `zoo.demo.scoring`. The operating point is the one with the most
+dev recall whose dev false alarms per hour stay at or below `--target-fa`
+(ties: fewer false alarms, then the higher threshold). `--write` stores it in
+the model's section of `zoo/demo/settings.json` (what every demo reads) and in
+`operating_point.json` beside the model, for its card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from zoo.models.kws.causal import FRAME
+
+SMOOTHING = (1, 3, 5, 10, 15, 25)
+THRESHOLDS = tuple(np.round(np.concatenate([np.arange(0.30, 0.90, 0.05),
+                                            np.arange(0.90, 0.995, 0.01),
+                                            [0.995, 0.998, 0.999]]), 3))
+REFRACTORY_S = 1.0
+MAX_RUN_S = 1.0
+
+
+def frame_times(n):
+    """Time of each frame's posterior: the centre of the 20 ms frame (seconds)."""
+    return (np.arange(n) + 0.5) * FRAME / 16000
+
+
+def stream_posteriors(path, audio):
+    """Posteriors of step file `path` after every frame of `audio`, from silence."""
+    from zoo.models.kws.frames import FrameStream
+
+    stream = FrameStream.from_file(path)
+    probs = stream.run(audio)
+    return frame_times(len(probs)), probs
+
+
+def dev_streams(data_dirs, split="dev"):
+    """`[(name, audio, meta)]`: the `<split>_free` and `<split>_keywords` streams of each dir."""
+    from zoo.data.speech_commands import running
+
+    out = []
+    for d in data_dirs:
+        for kind in ("free", "keywords"):
+            audio, meta = running.load_stream(d, f"{split}_{kind}")
+            out.append((f"{Path(d).name}/{split}_{kind}", audio, meta))
+    return out
+
+
+def evaluate(posteriors, labels, *, smoothing, threshold, ignore_labels=("_silence_", "_unknown_")):
+    """Summed dev score over streams: free-stream FA/h, keyword-stream recall and FA."""
+    from zoo.demo import scoring
+
+    keywords = [lab for lab in labels if lab not in ignore_labels]
+    free_fa = free_s = kw_fa = kw_s = hits = occ = 0
+    for name, (times, probs, meta) in posteriors.items():
+        found = scoring.detect(times, probs, labels, threshold=threshold, smoothing=smoothing,
+                               refractory_s=REFRACTORY_S, max_run_s=MAX_RUN_S,
+                               ignore_labels=ignore_labels)
+        s = scoring.score(found, meta["segments"], meta["duration_s"], keywords)
+        if name.endswith("_free"):
+            free_fa += s["false_alarms"]
+            free_s += meta["duration_s"]
+        else:
+            kw_fa += s["false_alarms"]
+            kw_s += meta["duration_s"]
+            hits += s["hits"]
+            occ += s["occurrences"]
+    return dict(smoothing_frames=int(smoothing), threshold=float(threshold),
+                fa_per_hour_free=3600.0 * free_fa / free_s if free_s else None,
+                false_alarms_free=int(free_fa), free_hours=free_s / 3600,
+                recall=hits / occ if occ else None, hits=int(hits), occurrences=int(occ),
+                false_alarms_keyword_stream=int(kw_fa))
+
+
+def choose(points, target_fa):
+    ok = [p for p in points if p["fa_per_hour_free"] is not None
+          and p["fa_per_hour_free"] <= target_fa]
+    if not ok:
+        return None
+    return max(ok, key=lambda p: (p["recall"] or 0, -p["fa_per_hour_free"], p["threshold"]))
+
+
+def settings_entry(point, mode):
+    """The model's section of settings.json for operating point `point`."""
+    return {"window_ms": FRAME / 16, "hop_ms": FRAME / 16,
+            "smoothing_windows": point["smoothing_frames"], "threshold": point["threshold"],
+            "refractory_ms": REFRACTORY_S * 1000, "max_run_ms": MAX_RUN_S * 1000,
+            "file_mode": mode,
+            "calibration": {k: point[k] for k in ("fa_per_hour_free", "false_alarms_free",
+                                                  "free_hours", "recall", "hits", "occurrences")}}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m zoo.models.kws.operating_point",
+                                description=__doc__.split("\n")[0])
+    p.add_argument("model")
+    p.add_argument("--data-dir", action="append", required=True,
+                   help="a data dir with running-speech dev streams (repeatable)")
+    p.add_argument("--model-dir", default=None, help="folder of the step files (default: "
+                   "the model's user or shipped folder)")
+    p.add_argument("--mode", default="int8")
+    p.add_argument("--target-fa", type=float, default=2.0,
+                   help="false alarms per hour allowed on the keyword-free dev streams")
+    p.add_argument("--write", action="store_true")
+    args = p.parse_args(argv)
+    from zoo import registry
+    from zoo.files import atomic_write_bytes
+    from zoo.models.kws.frames import stream_filename
+
+    entry = registry.get(args.model, task="speech")
+    if args.model_dir:
+        folder = Path(args.model_dir)
+        path = folder / stream_filename(args.model, args.mode)
+    else:
+        artifacts = registry.require_artifacts(args.model)
+        folder, path = artifacts.path, artifacts.file(stream_filename(args.model, args.mode))
+    labels = list(entry.labels)
+    posteriors = {}
+    for name, audio, meta in dev_streams(args.data_dir):
+        times, probs = stream_posteriors(path, audio)
+        posteriors[name] = (times, probs, meta)
+        print(f"{name}: {meta['duration_s'] / 60:.1f} min", flush=True)
+    points = [evaluate(posteriors, labels, smoothing=s, threshold=t)
+              for s in SMOOTHING for t in THRESHOLDS]
+    best = choose(points, args.target_fa)
+    if best is None:
+        print(f"no operating point reaches {args.target_fa} false alarms per hour on the dev "
+              "streams", file=sys.stderr)
+        return 1
+    print(json.dumps(best, indent=1))
+    result = {"model": args.model, "mode": args.mode, "target_fa_per_hour": args.target_fa,
+              "dev_streams": list(posteriors), "chosen": best, "points": points}
+    if args.write:
+        atomic_write_bytes(folder / "operating_point.json", json.dumps(result, indent=1).encode())
+        from zoo.demo.detector import SETTINGS_PATH
+
+        settings = json.loads(SETTINGS_PATH.read_text())
+        settings.setdefault("models", {})[args.model] = settings_entry(best, args.mode)
+        atomic_write_bytes(SETTINGS_PATH, (json.dumps(settings, indent=2) + "\n").encode())
+        print(f"wrote {folder / 'operating_point.json'} and {SETTINGS_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
