@@ -506,8 +506,8 @@ def markdown(result):
                      + " | ".join(words(peer["points"][b][i]) for b in bands) + " |")
     if result.get("left_out"):
         lines += ["", "Left out: " + "; ".join(result["left_out"])]
-    lines += ["", f"Posteriors of all models: {result['seconds']:.0f} s of compute on this "
-              "machine (cached between runs).", "",
+    lines += ["", f"Model part of this run: {result['seconds']:.0f} s (posteriors are cached in "
+              "the stream cache between runs; a first run computes them).", "",
               "![DET curves: false alarms per hour of keyword-free speech against recall]"
               "(kws_real_audio.png)"]
     return "\n".join(lines) + "\n"
