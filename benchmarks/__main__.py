@@ -18,6 +18,10 @@ Runs, one after the other (the machine has 2 cores; never two at once):
   `benchmarks.keyword_window`: a keyword at a random position in 1-3 s
   windows, attention vs twin, 3 seeds (about 45 minutes; with `--quick`,
   1 seed of 1 and 3 s on a small budget).
+* with `--kws-real-audio` also `benchmarks.kws_real_audio`: false alarms per
+  hour and recall of the shipped keyword models (and PocketSphinx) on real
+  recorded speech, reserved evaluation data from Debian packages (about 30
+  minutes on 2 cores; with `--quick`, a few minutes of audio).
 
 `--quick` (about 5 minutes on 2 cores) keeps float32/int8 in edge_cost and
 3 lengths in long_range. JSON results go to `--out` (default
@@ -43,6 +47,7 @@ SECTIONS = (  # (file stem, heading) in README order
     ("long_range", "Does attention pay? Long-range context"),
     ("keyword_window", "Does attention pay? A keyword in a longer window"),
     ("translation", "Does attention pay? Translation by source length"),
+    ("kws_real_audio", "Keyword spotting on real recorded speech"),
     ("kws_attention_vs_baseline", "Keyword spotting: attention vs twin, seeds"),
     ("kws_gru_attention_vs_baseline", "Keyword spotting, GRU pair: 3 seeds"),
     ("text_attention_vs_baseline", "Text classification: attention vs twin vs TF-IDF"),
@@ -89,6 +94,8 @@ def main(argv=None):
     p.add_argument("--out", default=str(DEFAULT_OUT), help="folder for the JSON results")
     p.add_argument("--kws-data", metavar="DIR",
                    help="a built speech-commands set: also run benchmarks.keyword_window")
+    p.add_argument("--kws-real-audio", action="store_true",
+                   help="also run benchmarks.kws_real_audio (real recorded speech)")
     args = p.parse_args(argv)
     from zoo.data.speech_commands import is_data_dir
 
@@ -96,7 +103,8 @@ def main(argv=None):
         p.error(f"--kws-data {args.kws_data}: no speech-commands set there; build one with "
                 "`python -m zoo.data.speech_commands build --data-dir DIR`")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from benchmarks import edge_cost, export_modes, keyword_window, long_range, translation
+    from benchmarks import (edge_cost, export_modes, keyword_window, kws_real_audio, long_range,
+                            translation)
     from zoo.files import atomic_write_bytes
 
     out = Path(args.out)
@@ -110,6 +118,8 @@ def main(argv=None):
     if args.kws_data:
         steps.append(("keyword_window", keyword_window.main,
                       ["--data-dir", args.kws_data, *common]))
+    if args.kws_real_audio:
+        steps.append(("kws_real_audio", kws_real_audio.main, common))
     for name, run, argv in steps:
         start = time.time()
         print(f"== benchmarks.{name} {' '.join(quick)}", flush=True)

@@ -34,14 +34,13 @@ files; a live source wants 1).
 
 from __future__ import annotations
 
-import collections
 import json
 import math
 import time
 from pathlib import Path
-from typing import NamedTuple
-
 import numpy as np
+
+from zoo.demo.scoring import Decision, Detection, Smoother, format_time
 
 __all__ = ["SETTINGS_PATH", "load_settings", "Detection", "Detector", "load_model",
            "format_time"]
@@ -77,21 +76,6 @@ def load_settings(path=None, **overrides):
     if settings["hop_ms"] > settings["window_ms"]:
         raise ValueError("setting 'hop_ms' must not exceed 'window_ms'")
     return settings
-
-
-def format_time(seconds):
-    """`MM:SS.mmm` (minutes keep counting past 59)."""
-    ms = int(round(max(0.0, seconds) * 1000))
-    return f"{ms // 60000:02d}:{ms % 60000 // 1000:02d}.{ms % 1000:03d}"
-
-
-class Detection(NamedTuple):
-    time_s: float  # centre of the detected window span, seconds from the stream start
-    label: str
-    prob: float  # peak smoothed posterior
-
-    def line(self):
-        return f"{format_time(self.time_s)}  {self.label}  {self.prob:.2f}"
 
 
 def load_model(name="kws-att-bilstm", quantize="int8", keras=False, threads=1):
@@ -131,14 +115,16 @@ class Detector:
         self.max_run_s = self.window / self.rate
         self.batch = max(1, int(batch))
         self.keyword = np.array([label not in s["ignore_labels"] for label in self.labels])
+        # the decision logic is zoo.demo.scoring's, shared with the offline benchmark
+        self._smoother = Smoother(int(s["smoothing_windows"]))
+        self._smooth = self._smoother.values
+        self._decision = Decision(self.labels, threshold=self.threshold,
+                                  refractory_s=self.refractory_s, max_run_s=self.max_run_s,
+                                  ignore_labels=s["ignore_labels"])
         self._buf = np.zeros(self.window, np.float32)
         self._until_next = self.window // 2  # first window: centred at t = 0
         self._next_index = 0  # window k is centred at k * hop
         self._pending, self._pending_t = [], []
-        self._smooth = collections.deque(maxlen=int(s["smoothing_windows"]))
-        self._smooth_t = collections.deque(maxlen=int(s["smoothing_windows"]))
-        self._run = None  # [label index, start t, end t, peak prob]
-        self._last_time = None
         self._flushed = False
         self.samples = 0  # real audio samples fed
         self.windows = 0
@@ -245,10 +231,7 @@ class Detector:
         self.windows += len(times)
         out = []
         for p, t in zip(probs, times):
-            self._smooth.append(p)
-            self._smooth_t.append(t)
-            smoothed = np.mean(self._smooth, axis=0)
-            ts = round(float(np.mean(self._smooth_t)), 6)
+            ts, smoothed = self._smoother.push(t, p)
             if self.record:
                 self.history_t.append(ts)
                 self.history_p.append(smoothed.astype(np.float32))
@@ -256,33 +239,15 @@ class Detector:
         return out
 
     def _step(self, t, smoothed):
-        best = int(np.argmax(smoothed))
-        on = bool(self.keyword[best]) and smoothed[best] >= self.threshold
-        out = []
-        if self._run is not None and (not on or best != self._run[0]
-                                      or t - self._run[1] >= self.max_run_s):
-            out += self._close_run()
-        if on:
-            if self._run is None:
-                self._run = [best, t, t, float(smoothed[best])]
-            else:
-                self._run[2] = t
-                self._run[3] = max(self._run[3], float(smoothed[best]))
-        return out
+        return self._recorded(self._decision.step(t, smoothed))
 
     def _close_run(self):
-        if self._run is None:
-            return []
-        label, start, end, prob = self._run
-        self._run = None
-        t = round((start + end) / 2, 6)
-        if self._last_time is not None and t - self._last_time < self.refractory_s:
-            return []
-        self._last_time = t
-        d = Detection(t, self.labels[label], prob)
+        return self._recorded(self._decision.close())
+
+    def _recorded(self, found):
         if self.record:
-            self.detections.append(d)
-        return [d]
+            self.detections.extend(found)
+        return found
 
     def _record_envelope(self, x):
         acc = np.concatenate([self._env_acc, x])
