@@ -257,7 +257,29 @@ def _hook(name):
     for pattern, value in _POSTERIORS.items():
         if fnmatch.fnmatchcase(name, pattern):
             return value
+    from zoo import registry
+
+    if registry.get(name).has_hook("frame_stream"):
+        return frame_posteriors, {}
     return window_posteriors, {}
+
+
+def frame_posteriors(name, mode, audio):
+    """A streaming model's posteriors: consecutive 20 ms frames from the stream start
+    with the state carried (as `Detector` feeds them), each timed at its centre."""
+    from zoo.demo.detector import load_model
+
+    stream, _ = load_model(name, quantize=mode)
+    frame = int(round(RATE * load_settings_for(name)["window_ms"] / 1000))
+    n = len(audio) // frame
+    probs = stream(np.asarray(audio[:n * frame], np.float32).reshape(n, frame))
+    return np.round((np.arange(n) + 0.5) * frame / RATE, 6), probs
+
+
+def load_settings_for(name):
+    from zoo.demo.detector import load_settings
+
+    return load_settings(model=name)
 
 
 @functools.lru_cache(maxsize=2)
@@ -296,7 +318,7 @@ def decision_settings(name):
     from zoo.demo.detector import load_settings
     from zoo.demo.scoring import decision_kwargs
 
-    return dict(decision_kwargs(load_settings()), **_hook(name)[1])
+    return dict(decision_kwargs(load_settings(model=name)), **_hook(name)[1])
 
 
 def cached_posteriors(cache, name, mode, stream, audio):

@@ -28,6 +28,10 @@ family, never decided by comparing task names elsewhere:
   replacements of the generic `zoo.explain` / `zoo.predict` (translators);
 * `exporter(model, path, quantize=, representative_data=)`: the TFLite
   converter of `zoo export NAME` (default `export.to_tflite`);
+* `frame_stream(name, mode, keras=False, threads=1)`: for models that stream one
+  frame per call with carried state, a stateful callable `(frames, frame_samples)
+  -> (frames, classes)` (with `reset()`): what the demos run instead of re-running
+  a window model every hop;
 * `variants`: `{kind: hook(name, pretrained=True) -> keras.Model}`, e.g.
   the streaming twin of a keyword spotter;
 * `loss` and `compile_metrics` (how `zoo.load` compiles), `classifier`, `metric` (the headline metric of benchmarks and
@@ -50,7 +54,7 @@ from typing import Any
 
 #: Family fields that are hooks (callables or dotted paths).
 HOOKS = ("read_input", "preprocess", "postprocess", "representative_data", "example_input",
-         "attention_steps", "explain", "predict", "exporter", "trainer")
+         "attention_steps", "explain", "predict", "exporter", "trainer", "frame_stream")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -75,6 +79,7 @@ class Family:
     predict: Any = None
     exporter: Any = None
     trainer: Any = None
+    frame_stream: Any = None
     variants: dict = dataclasses.field(default_factory=dict)
     description: str = ""
     pipeline_tag: str | None = None

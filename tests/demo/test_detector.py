@@ -20,14 +20,42 @@ def int8_model():
 
 def test_settings_file_is_the_single_source():
     raw = json.loads(det_mod.SETTINGS_PATH.read_text())
+    per_model = raw.pop("models", {})
     s = load_settings()
-    assert s == raw
+    assert s == {**raw, "max_run_ms": raw.get("max_run_ms", raw["window_ms"])}
+    for name, section in per_model.items():   # a model's section wins over the defaults
+        assert load_settings(model=name) == {**s, **section, "max_run_ms": section.get(
+            "max_run_ms", section.get("window_ms", s["window_ms"]))}
     det = Detector(lambda x: np.zeros((len(x), 4)), LABELS)
     assert det.hop == raw["hop_ms"] * 16 and det.threshold == raw["threshold"]
     assert det._smooth.maxlen == raw["smoothing_windows"]
     assert load_settings(threshold=0.9, hop_ms=None)["threshold"] == 0.9
     with pytest.raises(ValueError, match="threshold"):
         load_settings(threshold=1.5)
+    with pytest.raises(ValueError, match="threshold' of 'no'"):
+        load_settings(threshold={"yes": 0.9, "no": 0})
+    assert load_settings(threshold={"yes": 0.9})["threshold"] == {"yes": 0.9}
+    with pytest.raises(ValueError, match="max_run_ms"):
+        load_settings(max_run_ms=0)
+
+
+def test_frame_streaming_detector_feeds_aligned_frames_timed_at_their_centres():
+    seen = []
+
+    def model(frames):
+        seen.append(np.array(frames))
+        return np.tile([0.0, 1.0, 0.0, 0.0], (len(frames), 1))
+
+    s = load_settings(window_ms=20, hop_ms=20, max_run_ms=1000, smoothing_windows=1)
+    det = Detector(model, LABELS, settings=s, batch=4, record=True)
+    audio = np.arange(3200, dtype=np.float32) / 3200
+    det.feed(audio[:1000])
+    det.feed(audio[1000:])
+    det.flush()
+    frames = np.concatenate(seen)
+    np.testing.assert_array_equal(frames[:10], audio.reshape(10, 320))   # aligned to sample 0
+    np.testing.assert_allclose(det.history_t[:3], [0.01, 0.03, 0.05])
+    assert det.max_run_s == 1.0
 
 
 def test_format_time_and_line():

@@ -33,7 +33,7 @@ def _stderr(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def run_demo(wav=None, model="kws-att-bilstm", quantize="int8", keras=False, plot=None,
+def run_demo(wav=None, model=None, quantize="int8", keras=False, plot=None,
              device=None, realtime=False, block_ms=100, settings=None, out=None, log=None):
     """Run the streaming detector on `wav` (a path) or, with `wav=None`, on the
     microphone until Ctrl-C. Prints each detection with `out` (default: stdout)
@@ -45,6 +45,7 @@ def run_demo(wav=None, model="kws-att-bilstm", quantize="int8", keras=False, plo
 
     out = out or (lambda line: print(line, flush=True))
     log = log or _stderr
+    model = model or det_mod.DEFAULT_MODEL
     if plot is not None:
         plot = Path(plot)
         if plot.suffix.lower() not in (".png", ".pdf", ".svg"):
@@ -56,8 +57,8 @@ def run_demo(wav=None, model="kws-att-bilstm", quantize="int8", keras=False, plo
         except OSError as exc:
             raise DemoError(f"--plot {str(plot)!r}: {exc}") from None
     try:
-        settings = det_mod.load_settings(settings) if not isinstance(settings, dict) \
-            else settings
+        settings = det_mod.load_settings(settings, model=model) \
+            if not isinstance(settings, dict) else settings
         if wav is not None:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", sources.AudioConversionWarning)
@@ -92,9 +93,12 @@ def run_demo(wav=None, model="kws-att-bilstm", quantize="int8", keras=False, plo
         log("stopped")
     for d in detector.flush():
         emit(d)
+    unit = "frame" if detector.frames else "window"
+    per = detector.compute_s / detector.windows * 1e3 if detector.windows else float("nan")
     log(f"{len(found)} detection{'' if len(found) == 1 else 's'}; real-time factor "
         f"{detector.realtime_factor:.4f} ({detector.audio_s:.2f} s of audio in "
-        f"{detector.compute_s:.3f} s, {detector.windows} windows)")
+        f"{detector.compute_s:.3f} s, {detector.windows} {unit}s of {settings['hop_ms']:g} ms: "
+        f"{per:.3f} ms per {unit})")
     if plot is not None:
         from zoo.demo.plot import detections_figure
 
@@ -129,7 +133,8 @@ def main(argv=None):
         description="Streaming keyword detection on a WAV file or the microphone.")
     parser.add_argument("--wav", help="WAV file to stream (default: the microphone); "
                                       "try zoo/demo_audio/sentence.wav")
-    parser.add_argument("--model", default="kws-att-bilstm", help="registered speech model")
+    parser.add_argument("--model", default=None,
+                        help="registered speech model (default: the settings' default_model)")
     parser.add_argument("--quantize", default="int8", help="shipped TFLite mode (int8, float32...)")
     parser.add_argument("--keras", action="store_true", help="run the Keras model, not TFLite")
     parser.add_argument("--plot", help="write waveform + smoothed posteriors to this .png")

@@ -43,22 +43,32 @@ import numpy as np
 from zoo.demo.scoring import Decision, Detection, Smoother, format_time
 
 __all__ = ["SETTINGS_PATH", "load_settings", "Detection", "Detector", "load_model",
-           "format_time"]
+           "format_time", "DEFAULT_MODEL"]
 
 SETTINGS_PATH = Path(__file__).resolve().parent / "settings.json"
+#: The model the demos run unless told otherwise (settings.json's `default_model`).
+DEFAULT_MODEL = json.loads(SETTINGS_PATH.read_text(encoding="utf-8")).get(
+    "default_model", "kws-att-bilstm")
 _KEYS = {"sample_rate": int, "window_ms": (int, float), "hop_ms": (int, float),
-         "smoothing_windows": int, "threshold": (int, float), "refractory_ms": (int, float),
+         "smoothing_windows": int, "threshold": (int, float, dict), "refractory_ms": (int, float),
          "ignore_labels": list}
 
 
-def load_settings(path=None, **overrides):
-    """The detector settings: `settings.json` (or `path`), with `overrides`
-    (None values are ignored). Raises ValueError naming a bad key."""
+def load_settings(path=None, model=None, **overrides):
+    """The detector settings: `settings.json` (or `path`), then the `models[model]`
+    section of that file when `model` has one (a streaming model's frame size and
+    calibrated operating point), then `overrides` (None values are ignored).
+    Raises ValueError naming a bad key."""
     path = Path(path) if path is not None else SETTINGS_PATH
     try:
         settings = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ValueError(f"cannot read detector settings {str(path)!r} ({exc})") from None
+    per_model = settings.pop("models", {}) or {}
+    if not isinstance(per_model, dict):
+        raise ValueError(f"{path}: 'models' must be an object {{model name: settings}}")
+    if model is not None and model in per_model:
+        settings.update(per_model[model])
     settings.update({k: v for k, v in overrides.items() if v is not None})
     for key, kind in _KEYS.items():
         if key not in settings:
@@ -69,24 +79,36 @@ def load_settings(path=None, **overrides):
     for key in ("sample_rate", "window_ms", "hop_ms", "smoothing_windows"):
         if not (math.isfinite(settings[key]) and settings[key] > 0):
             raise ValueError(f"setting {key!r} must be positive; got {settings[key]!r}")
-    if not 0.0 < settings["threshold"] <= 1.0:
-        raise ValueError(f"setting 'threshold' must be in (0, 1]; got {settings['threshold']!r}")
+    thresholds = settings["threshold"]
+    for label, value in (thresholds.items() if isinstance(thresholds, dict)
+                         else [("", thresholds)]):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not 0.0 < value <= 1.0:
+            raise ValueError(f"setting 'threshold'{f' of {label!r}' if label else ''} must be "
+                             f"in (0, 1]; got {value!r}")
     if settings["refractory_ms"] < 0:
         raise ValueError("setting 'refractory_ms' must be >= 0")
     if settings["hop_ms"] > settings["window_ms"]:
         raise ValueError("setting 'hop_ms' must not exceed 'window_ms'")
+    max_run = settings.setdefault("max_run_ms", settings["window_ms"])
+    if isinstance(max_run, bool) or not isinstance(max_run, (int, float)) or not max_run > 0:
+        raise ValueError(f"setting 'max_run_ms' must be positive; got {max_run!r}")
     return settings
 
 
-def load_model(name="kws-att-bilstm", quantize="int8", keras=False, threads=1):
-    """`(predict, labels)` for a registered speech model: `predict(x)` maps
-    windows (n, samples) float32 to probabilities (n, classes). Default: the
-    shipped TFLite file of mode `quantize`; `keras=True`: the Keras model."""
+def load_model(name=DEFAULT_MODEL, quantize="int8", keras=False, threads=1):
+    """`(predict, labels)` for a registered speech model. A window model:
+    `predict(x)` maps windows (n, samples) float32 to probabilities (n, classes),
+    from the shipped TFLite file of mode `quantize` (or `keras=True`: the Keras
+    model). A streaming model (its family has a `frame_stream` hook): `predict`
+    takes consecutive 20 ms frames (n, 320) and carries its state between calls."""
     from zoo import api, registry
     from zoo.pipelines import Pipeline
 
-    registry.get(name, task="speech")  # the keyword demo needs a speech model
+    entry = registry.get(name, task="speech")  # the keyword demo needs a speech model
     labels = api.labels(name)  # raises for a model without labels
+    if entry.has_hook("frame_stream"):
+        return entry.hook("frame_stream")(quantize, keras=keras, threads=threads), labels
     model = Pipeline(name, "keras" if keras else quantize, threads=threads).model
     if keras:
         def predict(x):
@@ -112,7 +134,10 @@ class Detector:
         self.hop_s = self.hop / self.rate
         self.threshold = float(s["threshold"])
         self.refractory_s = float(s["refractory_ms"]) / 1000
-        self.max_run_s = self.window / self.rate
+        self.max_run_s = float(s.get("max_run_ms", s["window_ms"])) / 1000
+        # window == hop: a streaming model fed consecutive frames (aligned to the
+        # stream start, each timed at its centre); otherwise 1-s windows centred at k * hop
+        self.frames = self.window == self.hop
         self.batch = max(1, int(batch))
         self.keyword = np.array([label not in s["ignore_labels"] for label in self.labels])
         # the decision logic is zoo.demo.scoring's, shared with the offline benchmark
@@ -122,7 +147,7 @@ class Detector:
                                   refractory_s=self.refractory_s, max_run_s=self.max_run_s,
                                   ignore_labels=s["ignore_labels"])
         self._buf = np.zeros(self.window, np.float32)
-        self._until_next = self.window // 2  # first window: centred at t = 0
+        self._until_next = self.window if self.frames else self.window // 2
         self._next_index = 0  # window k is centred at k * hop
         self._pending, self._pending_t = [], []
         self._flushed = False
@@ -138,9 +163,12 @@ class Detector:
             self.detections = []
 
     @classmethod
-    def from_model(cls, name="kws-att-bilstm", quantize="int8", keras=False, settings=None,
+    def from_model(cls, name=DEFAULT_MODEL, quantize="int8", keras=False, settings=None,
                    **kwargs):
+        """The detector of model `name` with its settings (settings.json's section for
+        the model, when it has one)."""
         predict, labels = load_model(name, quantize=quantize, keras=keras)
+        settings = settings if settings is not None else load_settings(model=name)
         return cls(predict, labels, settings=settings, **kwargs)
 
     # ------------------------------------------------------------- streaming
@@ -212,7 +240,8 @@ class Detector:
             self._until_next -= m
             if self._until_next == 0:
                 self._pending.append(self._buf.copy())
-                self._pending_t.append(round(self._next_index * self.hop / self.rate, 6))
+                self._pending_t.append(round((self._next_index + 0.5 * self.frames)
+                                             * self.hop / self.rate, 6))
                 self._next_index += 1
                 self._until_next = self.hop
                 if len(self._pending) >= self.batch:

@@ -171,7 +171,8 @@ def decision_kwargs(settings):
     """`detect`'s keyword arguments from detector settings (`load_settings()`)."""
     return dict(threshold=settings["threshold"], smoothing=int(settings["smoothing_windows"]),
                 refractory_s=settings["refractory_ms"] / 1000,
-                max_run_s=int(round(settings["sample_rate"] * settings["window_ms"] / 1000))
+                max_run_s=int(round(settings["sample_rate"]
+                                    * settings.get("max_run_ms", settings["window_ms"]) / 1000))
                 / settings["sample_rate"],
                 ignore_labels=list(settings["ignore_labels"]))
 

@@ -16,6 +16,7 @@ FAMILY = tasks.SPEECH.derive(
 CAUSAL_FAMILY = FAMILY.derive(
     "kws-stream",
     trainer="zoo.models.kws.train_causal:main",
+    frame_stream="zoo.models.kws.frames:frame_stream",
     variants={"streaming": "zoo.models.kws.causal:streaming_variant"},
     description="12-class keyword spotting that streams: one 20 ms frame per call, "
                 "state carried between calls")

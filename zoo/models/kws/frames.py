@@ -96,3 +96,13 @@ class FrameStream:
         audio = np.asarray(audio, np.float32)
         n = len(audio) // FRAME
         return self(audio[:n * FRAME])
+
+
+def frame_stream(name, mode="int8", keras=False, threads=1):
+    """The family's `frame_stream` hook: a `FrameStream` of model `name`, from its step
+    file of `mode`, or (`keras=True`) from its Keras step model."""
+    if keras:
+        from zoo.models.kws.causal import streaming_variant
+
+        return FrameStream.from_keras(streaming_variant(name))
+    return FrameStream.from_model(name, mode, threads=threads)
