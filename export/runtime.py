@@ -271,19 +271,51 @@ class _Bound:
         pick = [unique.index(i) for i in out_index]
         error = self._error
 
-        def step(x, states):
-            try:
-                set_(x_index, x, subgraph)
-                for index, state in zip(state_index, states):
-                    set_(index, state, subgraph)
-            except ValueError:  # another dtype or shape: convert (and resize if dynamic)
-                return slow(x, states)
+        def invoked():
             try:
                 invoke(subgraph)
             except RuntimeError as exc:
                 raise error(exc) from None
-            got = [get(i, subgraph) for i in unique]
-            return got[pick[0]], [got[k] for k in pick[1:]]
+
+        if pick == [0, 0] and len(state_index) == 1:  # GRU / SimpleRNN: y is the state
+            (s0,) = state_index
+
+            def step(x, states):
+                try:
+                    set_(x_index, x, subgraph)
+                    set_(s0, states[0], subgraph)
+                except ValueError:  # another dtype or shape: convert (and resize if dynamic)
+                    return slow(x, states)
+                invoked()
+                y = get(unique[0], subgraph)
+                return y, [y]
+
+        elif pick == [0, 0, 1] and len(state_index) == 2:  # LSTM: y is h (state0)
+            s0, s1 = state_index
+            y_index, c_index = unique
+
+            def step(x, states):
+                try:
+                    set_(x_index, x, subgraph)
+                    set_(s0, states[0], subgraph)
+                    set_(s1, states[1], subgraph)
+                except ValueError:
+                    return slow(x, states)
+                invoked()
+                y = get(y_index, subgraph)
+                return y, [y, get(c_index, subgraph)]
+
+        else:
+            def step(x, states):
+                try:
+                    set_(x_index, x, subgraph)
+                    for index, state in zip(state_index, states):
+                        set_(index, state, subgraph)
+                except ValueError:
+                    return slow(x, states)
+                invoked()
+                got = [get(i, subgraph) for i in unique]
+                return got[pick[0]], [got[k] for k in pick[1:]]
 
         return step
 
