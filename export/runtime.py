@@ -205,12 +205,14 @@ class _Bound:
             self._w.SetTensor(index, value, self.subgraph)
 
     def _set(self, values):
-        if self.all_float and self._allocated:
-            try:  # float32 arrays of the tensors' shapes go straight in
-                for index, value in zip(self.in_index, values):
-                    self._w.SetTensor(index, value, self.subgraph)
+        if self._allocated:
+            set_, subgraph = self._w.SetTensor, self.subgraph
+            try:  # float32 arrays of the tensors' shapes go straight in, others converted
+                for i, (index, conversion, value) in enumerate(zip(self.in_index, self.conversions,
+                                                                   values)):
+                    set_(index, value if conversion is None else self._prepare(i, value), subgraph)
                 return
-            except ValueError:  # another dtype or shape: convert
+            except ValueError:  # another dtype or shape: convert all (and resize if dynamic)
                 pass
         self._set_slow(values)
 
