@@ -14,6 +14,8 @@ Runs, one after the other (the machine has 2 cores; never two at once):
   seed table of the training runs when `translation_seeds.md` is there);
 * without `--quick` also `benchmarks.export_modes` (our stepped export
   against the naive conversion routes);
+* not here: `python -m benchmarks.edge_cost --runtime-compare` (old vs bound
+  `export.runtime` on the shipped KWS files); its table is included when present;
 * with `--kws-data DIR` (a built speech-commands set) also
   `benchmarks.keyword_window`: a keyword at a random position in 1-3 s
   windows, attention vs twin, 3 seeds (about 45 minutes; with `--quick`,
@@ -54,6 +56,7 @@ SECTIONS = (  # (file stem, heading) in README order
     ("series_attention_vs_baseline", "Time-series classification: attention vs twin vs classical"),
     ("forecasting", "Forecasting: attention vs twin vs statistical models"),
     ("edge_cost", "Edge cost of every shipped model"),
+    ("edge_runtime", "Edge runtime: bound tensors vs per-call SignatureRunner"),
     ("export_modes", "Export routes and modes"),
 )
 

@@ -20,6 +20,15 @@ Translators (`mt-*`) are timed per sentence: the encoder plan and the greedy
 
 `--quick`: float32 and int8 only, fewer repeats. Writes `edge_cost.json`
 and `edge_cost.md`.
+
+    python -m benchmarks.edge_cost --runtime-compare [--models kws-att-bilstm] [--repeats 200]
+
+compares the old per-call `SignatureRunner` path of `export.runtime` (kept
+behind the private `Runtime._legacy` flag for this only) with the bound one,
+on the shipped float32 and int8 files, 1 thread, ai-edge-litert and
+tflite-runtime 2.14: both runtimes are loaded in one child process and called
+alternately (order swapped every round), so the ratio new/old holds on a
+noisy machine. Writes `edge_runtime.json` and `edge_runtime.md`.
 """
 
 from __future__ import annotations
@@ -82,6 +91,105 @@ print("EDGE_COST " + json.dumps(out))
 """
 
 
+COMPARE_CHILD = r"""
+import json, sys, time
+import numpy as np
+from export import runtime
+
+path, inputs, backend, repeats = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+with np.load(inputs) as data:
+    x = [data[f"x{i}"] for i in range(len(data.files))]
+old = runtime.load(path, threads=1, backend=backend)
+old._legacy = True  # the per-call SignatureRunner path
+new = runtime.load(path, threads=1, backend=backend)
+a, b = old(*x), new(*x)
+same = all(np.array_equal(u, v) for u, v in zip(a if isinstance(a, list) else [a],
+                                                b if isinstance(b, list) else [b]))
+for _ in range(5):
+    old(*x), new(*x)
+wall = {"old": [], "new": []}
+cpu = {"old": [], "new": []}
+for i in range(repeats):
+    for name in (("old", "new") if i % 2 == 0 else ("new", "old")):
+        rt = old if name == "old" else new
+        c, t = time.thread_time(), time.perf_counter()
+        rt(*x)
+        wall[name].append(time.perf_counter() - t)
+        cpu[name].append(time.thread_time() - c)
+out = {"backend": new.backend, "bit_identical": bool(same)}
+for name in ("old", "new"):
+    out[name] = {"p50_ms": float(np.percentile(wall[name], 50) * 1e3),
+                 "p90_ms": float(np.percentile(wall[name], 90) * 1e3),
+                 "cpu_p50_ms": float(np.percentile(cpu[name], 50) * 1e3)}
+print("EDGE_RUNTIME " + json.dumps(out))
+"""
+
+
+def _child(python, script, args, tag):
+    """Run `script` with `python` (fresh process, 2 OpenMP threads at most); its
+    `<tag> {json}` line as a dict, or `{"error": ...}`."""
+    if not python.exists():
+        return {"error": f"{python} missing (make venv-tflite-runtime)"}
+    proc = subprocess.run([str(python), "-c", script, *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600,
+                          env={"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", ""),
+                               "OMP_NUM_THREADS": "2"})
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith(tag + " ")), None)
+    if proc.returncode != 0 or line is None:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": f"exit {proc.returncode}: {tail}"}
+    return json.loads(line[len(tag) + 1:])
+
+
+def compare_runtimes(pattern="kws-att-bilstm", repeats=200, modes=("float32", "int8")):
+    """Old (per-call `SignatureRunner`) vs bound `export.runtime`, interleaved in one
+    process per (file, backend): rows with p50/p90 wall ms, p50 thread CPU ms and the
+    ratios new/old."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, mode, path in shipped_files(pattern):
+            if mode not in modes:
+                continue
+            inputs = Path(tmp) / f"{name}.npz"
+            if not inputs.exists():
+                np.savez(inputs, **{f"x{i}": a for i, a in enumerate(model_inputs(name, path))})
+            for backend, python in BACKENDS.items():
+                r = _child(python, COMPARE_CHILD, [path, inputs, backend, repeats], "EDGE_RUNTIME")
+                row = {**dict(model=name, mode=mode, backend=backend), **r}
+                if "error" not in r:
+                    row["ratio_p50"] = r["new"]["p50_ms"] / r["old"]["p50_ms"]
+                    row["ratio_p90"] = r["new"]["p90_ms"] / r["old"]["p90_ms"]
+                    row["ratio_cpu_p50"] = r["new"]["cpu_p50_ms"] / r["old"]["cpu_p50_ms"]
+                rows.append(row)
+    return rows
+
+
+def compare_markdown(result):
+    m = result["machine"]
+    lines = ["# export.runtime: bound tensors vs the old per-call SignatureRunner path", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores; ai-edge-litert {m['ai_edge_litert']}, "
+             "tflite-runtime 2.14 (own venv). One whole inference (one example, 1 thread) per "
+             "call; old and new runtime loaded in one process and called alternately, "
+             f"{result['repeats']} rounds; ratio = new / old of the same run. `same`: the "
+             "outputs are bit-identical. Command: `python -m benchmarks.edge_cost "
+             "--runtime-compare`.", "",
+             "| model | mode | runtime | old p50 / p90 ms | new p50 / p90 ms | new/old p50 "
+             "| new/old p90 | old / new CPU p50 ms | new/old CPU | same |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        if "error" in r:
+            lines.append(f"| {r['model']} | {r['mode']} | {r['backend']} | fails: "
+                         f"{_reason(r['error'])} | | | | | | |")
+            continue
+        o, n = r["old"], r["new"]
+        lines.append(f"| {r['model']} | {r['mode']} | {r['backend']} | {o['p50_ms']:.2f} / "
+                     f"{o['p90_ms']:.2f} | {n['p50_ms']:.2f} / {n['p90_ms']:.2f} | "
+                     f"{r['ratio_p50']:.2f} | {r['ratio_p90']:.2f} | {o['cpu_p50_ms']:.2f} / "
+                     f"{n['cpu_p50_ms']:.2f} | {r['ratio_cpu_p50']:.2f} | "
+                     f"{'yes' if r['bit_identical'] else 'NO'} |")
+    return "\n".join(lines) + "\n"
+
+
 def shipped_files(pattern="*"):
     """`[(name, mode, path)]` of the TFLite files in zoo/pretrained."""
     from zoo import registry
@@ -110,18 +218,7 @@ def model_inputs(name, path):
 
 
 def measure(path, inputs_npz, backend, repeats):
-    python = BACKENDS[backend]
-    if not python.exists():
-        return {"error": f"{python} missing (make venv-tflite-runtime)"}
-    proc = subprocess.run([str(python), "-c", CHILD, str(path), str(inputs_npz), backend,
-                           str(repeats)], cwd=ROOT, capture_output=True, text=True, timeout=600,
-                          env={"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", ""),
-                               "OMP_NUM_THREADS": "2"})
-    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("EDGE_COST ")), None)
-    if proc.returncode != 0 or line is None:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"error": f"exit {proc.returncode}: {tail}"}
-    return json.loads(line[len("EDGE_COST "):])
+    return _child(BACKENDS[backend], CHILD, [path, inputs_npz, backend, repeats], "EDGE_COST")
 
 
 def headline_metric(name):
@@ -270,9 +367,25 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="float32 and int8 only, fewer repeats")
     p.add_argument("--models", default="*", help="fnmatch pattern of model names")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    p.add_argument("--runtime-compare", action="store_true",
+                   help="old vs bound export.runtime on the shipped float32/int8 files "
+                        "(--models defaults to kws-att-bilstm); writes edge_runtime.*")
+    p.add_argument("--repeats", type=int, default=200,
+                   help="rounds of --runtime-compare (each calls old and new once)")
     args = p.parse_args(argv)
     from benchmarks.export_modes import machine
     from benchmarks.results_io import write_results
+
+    if args.runtime_compare:
+        if args.repeats < 1:
+            p.error(f"--repeats must be >= 1; got {args.repeats}")
+        pattern = "kws-att-bilstm" if args.models == "*" else args.models
+        rows = compare_runtimes(pattern, args.repeats)
+        if not rows:
+            p.error(f"no shipped float32/int8 TFLite files match --models {pattern!r}")
+        result = dict(machine=machine(), repeats=args.repeats, rows=rows)
+        write_results(args.out, "edge_runtime", result, compare_markdown(result))
+        return 0
 
     rows = run(args.models, args.quick)
     if not rows:

@@ -17,12 +17,16 @@ PLAN_VERSION = 1
 MASK_SUFFIX = "__mask"
 
 
-def run_plan(plan, call, inputs, record=None):
+def run_plan(plan, call, inputs, record=None, bind=None):
     """Run a plan for one example (batch 1).
 
     `call(signature, {name: array}) -> {name: array}` runs one signature (on
     Keras or on a TFLite interpreter). `inputs` are the model inputs in order.
     `record(signature, feed)`, if given, sees every feed (calibration).
+    `bind(signature, n_states)`, if given, returns a step function
+    `(x, states) -> (y, states)` for a recurrent step signature (or None), bound
+    once per loop so that a step passes no dicts (`export.runtime` binds the
+    tensors); the results are those of `call`. Ignored with `record`.
     Returns the model outputs in order.
     """
     env = dict(zip(plan["inputs"], inputs))
@@ -44,7 +48,8 @@ def run_plan(plan, call, inputs, record=None):
             continue
         sequence = env[stage["inputs"][0]]
         mask = env[stage["inputs"][0] + MASK_SUFFIX] if stage.get("masked") else None
-        runs = [_run_direction(d, sequence, env, invoke, mask) for d in stage["directions"]]
+        runs = [_run_direction(d, sequence, env, invoke, mask, None if record else bind)
+                for d in stage["directions"]]
         env.update(_collect_recurrent_outputs(stage, runs))
         if mask is not None and stage["return_sequences"]:
             count = 2 if stage.get("output_split") is not None else 1
@@ -62,7 +67,21 @@ def _initial_states(direction, env, batch, invoke):
     return [np.zeros((batch, n), np.float32) for n in direction["state_sizes"]]
 
 
-def _run_direction(direction, sequence, env, invoke, mask=None):
+def _feed_step(invoke, signature, n_states):
+    """The step function of `_run_direction` over `invoke` (a feed dict per step)."""
+    names = [f"state{i}" for i in range(n_states)]
+    outs = [f"state{i}_out" for i in range(n_states)]
+
+    def step(x, states):
+        feed = {"x": x}
+        feed.update(zip(names, states))
+        out = invoke(signature, feed)
+        return out["y"], [out[n] for n in outs]
+
+    return step
+
+
+def _run_direction(direction, sequence, env, invoke, mask=None, bind=None):
     """Loop one step signature over the sequence; returns (outputs in
     processing order (batch, steps, d), final states).
 
@@ -72,17 +91,18 @@ def _run_direction(direction, sequence, env, invoke, mask=None):
     steps = sequence.shape[1]
     order = range(steps - 1, -1, -1) if direction["go_backwards"] else range(steps)
     states = _initial_states(direction, env, sequence.shape[0], invoke)
+    signature = direction["signature"]
+    step = bind(signature, len(states)) if bind else None
+    step = step or _feed_step(invoke, signature, len(states))
+    frames = np.ascontiguousarray(np.swapaxes(sequence, 0, 1))  # frames[t]: (batch, d)
+    skip = (np.asarray(mask)[0] < 0.5).tolist() if mask is not None else [False] * steps
     ys, previous = [], None
     for t in order:
-        if mask is not None and mask[0, t] < 0.5:
+        if skip[t]:
             ys.append(None)
             continue
-        feed = {"x": np.ascontiguousarray(sequence[:, t])}
-        feed.update({f"state{i}": s for i, s in enumerate(states)})
-        out = invoke(direction["signature"], feed)
-        ys.append(out["y"])
-        previous = out["y"]
-        states = [out[f"state{i}_out"] for i in range(len(states))]
+        previous, states = step(frames[t], states)
+        ys.append(previous)
     if mask is not None:
         if previous is None:  # every step masked: Keras outputs zeros, states stay
             feed = {"x": np.ascontiguousarray(sequence[:, 0])}

@@ -105,6 +105,223 @@ def check_threads(threads):
     return int(threads)
 
 
+def _input_conversion(d):
+    """How a float value becomes what one input tensor holds (as `SignatureRunner` callers
+    must): None for a float32 tensor (set as is), else `(dtype, quantization, (min, max))`."""
+    dtype = np.dtype(d["dtype"])
+    if dtype == np.float32:
+        return None
+    scale, zero = d.get("quantization") or (0.0, 0)
+    if scale:  # a quantized integer input
+        info = np.iinfo(dtype)
+        return dtype, (scale, zero), (info.min, info.max)
+    return dtype, None, None
+
+
+def _dequantizer(d):
+    """Float from one quantized output tensor (None: the tensor's values as they are)."""
+    scale, zero = d.get("quantization") or (0.0, 0)
+    if scale and np.dtype(d["dtype"]) != np.float32:
+        return lambda value: (value.astype(np.float32) - zero) * scale
+    return None
+
+
+class _Bound:
+    """One signature of an interpreter with its subgraph, tensor indices, shapes and
+    conversions looked up once (`Runtime._bind`). A call sets the inputs, invokes and
+    gets the outputs; it resizes and re-allocates only when an input's shape changes
+    (a dynamic dimension, `-1` in the tensor's shape signature)."""
+
+    def __init__(self, wrapper, key, ins, outs, source):
+        self.key, self.source, self._w = key, source, wrapper
+        self.subgraph = wrapper.GetSubgraphIndexFromSignature(key)
+        self.in_names = list(ins)
+        self.position = {n: i for i, n in enumerate(self.in_names)}
+        self.in_index = [int(ins[n]["index"]) for n in self.in_names]
+        self.shapes = [tuple(int(v) for v in ins[n]["shape"]) for n in self.in_names]
+        self.signature_shapes = [tuple(int(v) for v in ins[n].get("shape_signature", ins[n]["shape"]))
+                                 for n in self.in_names]
+        self.conversions = [_input_conversion(ins[n]) for n in self.in_names]
+        self.all_float = all(c is None for c in self.conversions)
+        self.out_names = list(outs)
+        self.out_index = [int(outs[n]["index"]) for n in self.out_names]
+        self.dequantizers = [_dequantizer(outs[n]) for n in self.out_names]
+        self._allocated = False
+
+    def _error(self, exc):
+        return RuntimeLoadError(f"{self.source}: the TFLite runtime cannot run signature "
+                                f"{self.key!r} of this file ({exc})")
+
+    def _allocate(self):
+        try:
+            self._w.AllocateTensors(self.subgraph)
+        except RuntimeError as exc:  # e.g. tensors that cannot be allocated: a corrupt file
+            raise self._error(exc) from None
+        self._allocated = True
+
+    def _invoke(self):
+        try:
+            self._w.Invoke(self.subgraph)
+        except RuntimeError as exc:
+            raise self._error(exc) from None
+
+    def _prepare(self, i, value):
+        """`value` as input `i`'s tensor holds it: dtype, quantization, shape."""
+        value = np.asarray(value, np.float32)
+        conversion = self.conversions[i]
+        if conversion is not None:
+            dtype, quantization, limits = conversion
+            if quantization is not None:
+                scale, zero = quantization
+                value = np.clip(np.round(value / scale + zero), *limits)
+            elif np.issubdtype(dtype, np.integer):  # e.g. token ids
+                value = np.round(value)
+            value = value.astype(dtype)
+        else:
+            value = value.astype(np.float32)
+        shape = self.shapes[i]
+        if value.shape == shape:
+            return value
+        if value.size == int(np.prod(shape)):
+            return value.reshape(shape)
+        signature = self.signature_shapes[i]
+        if len(signature) == value.ndim and all(s in (-1, v) for s, v in zip(signature, value.shape)):
+            return value  # a dynamic dimension changed: `_set_slow` resizes
+        want = ", ".join("None" if s == -1 else str(s) for s in signature)
+        raise ValueError(f"signature {self.key!r} input {self.in_names[i]!r} must have shape "
+                         f"({want}); got {value.shape}")
+
+    def _set_slow(self, values):
+        """Convert, resize (all first, then allocate once) and set the inputs."""
+        prepared = [self._prepare(i, v) for i, v in enumerate(values)]
+        resize = [i for i, v in enumerate(prepared) if v.shape != self.shapes[i]]
+        for i in resize:
+            self._w.ResizeInputTensor(self.in_index[i], np.array(prepared[i].shape, np.int32),
+                                      False, self.subgraph)
+            self.shapes[i] = prepared[i].shape
+        if resize or not self._allocated:
+            self._allocate()
+        for index, value in zip(self.in_index, prepared):
+            self._w.SetTensor(index, value, self.subgraph)
+
+    def _set(self, values):
+        if self._allocated:
+            set_, subgraph = self._w.SetTensor, self.subgraph
+            try:  # float32 arrays of the tensors' shapes go straight in, others converted
+                for i, (index, conversion, value) in enumerate(zip(self.in_index, self.conversions,
+                                                                   values)):
+                    set_(index, value if conversion is None else self._prepare(i, value), subgraph)
+                return
+            except ValueError:  # another dtype or shape: convert all (and resize if dynamic)
+                pass
+        self._set_slow(values)
+
+    def _outputs(self, indices, dequantizers):
+        get, subgraph = self._w.GetTensor, self.subgraph
+        return [get(i, subgraph) if f is None else f(get(i, subgraph))
+                for i, f in zip(indices, dequantizers)]
+
+    def call(self, feed):
+        """`{input: array}` -> `{output: array}`, as a `SignatureRunner` call with the
+        conversions of `Runtime._call_signature_legacy`."""
+        if len(feed) != len(self.in_names):
+            raise ValueError(f"signature {self.key!r} takes {len(self.in_names)} input(s) "
+                             f"{self.in_names}; got {len(feed)} {sorted(feed)}")
+        values = [None] * len(self.in_names)
+        for name, value in feed.items():
+            i = self.position.get(name)
+            if i is None:
+                raise ValueError(f"signature {self.key!r} has no input {name!r}; its inputs "
+                                 f"are {self.in_names}")
+            values[i] = value
+        self._set(values)
+        self._invoke()
+        return dict(zip(self.out_names, self._outputs(self.out_index, self.dequantizers)))
+
+    def step_function(self, n_states):
+        """`step(x, states) -> (y, states)` for a recurrent step signature (inputs `x`,
+        `state<i>`; outputs `y`, `state<i>_out`), or None if this is not one. An output
+        tensor that is two outputs (an LSTM's `y` and `state0_out`) is read once, and both
+        get the same (read-only) array."""
+        names = ["x"] + [f"state{i}" for i in range(n_states)]
+        out_names = ["y"] + [f"state{i}_out" for i in range(n_states)]
+        if sorted(names) != sorted(self.in_names) or not set(out_names) <= set(self.out_names):
+            return None
+        if not self._allocated:
+            self._allocate()
+        order = [self.position[n] for n in names]
+        outputs = [self.out_names.index(n) for n in out_names]
+        out_index = [self.out_index[k] for k in outputs]
+        dequantizers = [self.dequantizers[k] for k in outputs]
+
+        def slow(x, states):
+            values = [None] * len(order)
+            for i, value in zip(order, [x, *states]):
+                values[i] = value
+            self._set_slow(values)
+            self._invoke()
+            got = self._outputs(out_index, dequantizers)
+            return got[0], got[1:]
+
+        if not self.all_float or any(dequantizers):
+            return slow
+        set_, invoke, get, subgraph = (self._w.SetTensor, self._w.Invoke, self._w.GetTensor,
+                                       self.subgraph)
+        x_index = self.in_index[order[0]]
+        state_index = [self.in_index[i] for i in order[1:]]
+        unique = list(dict.fromkeys(out_index))
+        pick = [unique.index(i) for i in out_index]
+        error = self._error
+
+        def invoked():
+            try:
+                invoke(subgraph)
+            except RuntimeError as exc:
+                raise error(exc) from None
+
+        if pick == [0, 0] and len(state_index) == 1:  # GRU / SimpleRNN: y is the state
+            (s0,) = state_index
+
+            def step(x, states):
+                try:
+                    set_(x_index, x, subgraph)
+                    set_(s0, states[0], subgraph)
+                except ValueError:  # another dtype or shape: convert (and resize if dynamic)
+                    return slow(x, states)
+                invoked()
+                y = get(unique[0], subgraph)
+                return y, [y]
+
+        elif pick == [0, 0, 1] and len(state_index) == 2:  # LSTM: y is h (state0)
+            s0, s1 = state_index
+            y_index, c_index = unique
+
+            def step(x, states):
+                try:
+                    set_(x_index, x, subgraph)
+                    set_(s0, states[0], subgraph)
+                    set_(s1, states[1], subgraph)
+                except ValueError:
+                    return slow(x, states)
+                invoked()
+                y = get(y_index, subgraph)
+                return y, [y, get(c_index, subgraph)]
+
+        else:
+            def step(x, states):
+                try:
+                    set_(x_index, x, subgraph)
+                    for index, state in zip(state_index, states):
+                        set_(index, state, subgraph)
+                except ValueError:
+                    return slow(x, states)
+                invoked()
+                got = [get(i, subgraph) for i in unique]
+                return got[pick[0]], [got[k] for k in pick[1:]]
+
+        return step
+
+
 class Runtime:
     """A loaded `.tflite` file; call it with float arrays (see module doc)."""
 
@@ -145,6 +362,8 @@ class Runtime:
             except plan_schema.PlanError as exc:
                 raise RuntimeLoadError(f"{source}: corrupt export plan (`{stepped.PLAN_METADATA_NAME}` "
                                        f"metadata): {exc}; re-export the model") from None
+        self._legacy = False  # benchmarks only: the per-call SignatureRunner path (see _bind)
+        self._bound = self._bind(source)
         if self.plan is None:
             if len(self.signatures) != 1:
                 raise RuntimeLoadError(f"{source}: {len(self.signatures)} signatures but no "
@@ -177,7 +396,44 @@ class Runtime:
         return self._details[key]
 
     # --------------------------------------------------------------- running
+    def _bind(self, source):
+        """`{signature: _Bound}`: tensor indices, shapes and conversions looked up once, so a
+        call only sets, invokes and gets (no per-call resize, allocation or detail dicts).
+        None where the interpreter lacks the internals this needs (then every call goes
+        through the `SignatureRunner`)."""
+        wrapper = getattr(self.interpreter, "_interpreter", None)
+        needed = ("SetTensor", "GetTensor", "Invoke", "AllocateTensors", "ResizeInputTensor",
+                  "GetSubgraphIndexFromSignature")
+        if not all(hasattr(wrapper, n) for n in needed):
+            return None
+        try:
+            bound = {key: _Bound(wrapper, key, *self._details[key], source)
+                     for key in self.signatures}
+        except (ValueError, RuntimeError, TypeError, KeyError) as exc:
+            raise RuntimeLoadError(f"{source}: the TFLite runtime cannot load this file "
+                                   f"({exc})") from None
+        return bound
+
     def _call_signature(self, key, feed):
+        """Run one signature on a batch-1 feed `{input: array}`; `{output: float array}`."""
+        if self._bound is None or self._legacy:
+            return self._call_signature_legacy(key, feed)
+        return self._bound[key].call(feed)
+
+    def _bind_step(self, key, n_states):
+        """The step function `(x, states) -> (y, states)` of a recurrent step signature, for
+        `run_plan`'s inner loop (None: use `_call_signature`)."""
+        if self._bound is None or self._legacy:
+            return None
+        return self._bound[key].step_function(n_states)
+
+    def _run_plan(self, inputs):
+        bind = None if self._bound is None or self._legacy else self._bind_step
+        return stepped.run_plan(self.plan, self._call_signature, inputs, bind=bind)
+
+    def _call_signature_legacy(self, key, feed):
+        """The straightforward path (a `SignatureRunner` call, which resizes and allocates
+        every input each time); kept to compare against in `benchmarks.edge_cost`."""
         ins, outs = self._details[key]
         prepared = {}
         for name, value in feed.items():
@@ -254,8 +510,7 @@ class Runtime:
         results = []
         with self._lock:
             for i in range(batch):
-                results.append(stepped.run_plan(self.plan, self._call_signature,
-                                                [a[i:i + 1] for a in arrays]))
+                results.append(self._run_plan([a[i:i + 1] for a in arrays]))
         outputs = [np.concatenate([r[k] for r in results], axis=0)
                    for k in range(len(self.output_names))]
         return outputs[0] if len(outputs) == 1 else outputs

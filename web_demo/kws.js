@@ -8,10 +8,13 @@
 // Arrays are {data: Float32Array, shape: number[]} (batch 1, row-major).
 
 /** Port of export/plan.py run_plan: `call(signature, {name: array})` resolves
- * to {name: array}; returns the model outputs in order. */
+ * to {name: array}; returns the model outputs in order. `bind(signature,
+ * nStates)` (default `call.bindStep`, as litertCaller provides), if given, returns
+ * a step function `(x, states)` resolving to {y, states} for a recurrent step
+ * signature, bound once per loop: no per-step feed objects or name lookups. */
 export const MASK_SUFFIX = '__mask';
 
-export async function runPlan(plan, call, inputs) {
+export async function runPlan(plan, call, inputs, bind = call.bindStep) {
   const env = {};
   plan.inputs.forEach((n, i) => { env[n] = inputs[i]; });
   for (const stage of plan.stages) {
@@ -28,7 +31,7 @@ export async function runPlan(plan, call, inputs) {
     const sequence = env[stage.inputs[0]];
     const mask = stage.masked ? env[stage.inputs[0] + MASK_SUFFIX] : null;
     const runs = [];
-    for (const d of stage.directions) runs.push(await runDirection(d, sequence, env, call, mask));
+    for (const d of stage.directions) runs.push(await runDirection(d, sequence, env, call, mask, bind));
     Object.assign(env, collectRecurrentOutputs(stage, runs));
     if (mask && stage.return_sequences) {
       const count = stage.output_split != null ? 2 : 1;
@@ -55,27 +58,38 @@ async function initialStates(direction, env, call) {
 // With a mask (1, steps), masked steps are not run: the states stay and the
 // output repeats the previous one (zeros before the first step, or always zeros
 // with zero_output_for_mask), as Keras and export/plan.py do.
-async function runDirection(direction, sequence, env, call, mask = null) {
+function feedStep(call, signature, nStates) {  // a step over `call` (one feed per step)
+  const names = Array.from({length: nStates}, (_, i) => `state${i}`);
+  const outs = names.map((n) => `${n}_out`);
+  return async (x, states) => {
+    const feed = {x};
+    names.forEach((n, i) => { feed[n] = states[i]; });
+    const out = await call(signature, feed);
+    return {y: out.y, states: outs.map((n) => out[n])};
+  };
+}
+
+async function runDirection(direction, sequence, env, call, mask = null, bind = null) {
   const [, steps, ...rest] = sequence.shape;
   const size = rest.reduce((a, b) => a * b, 1);
   let states = await initialStates(direction, env, call);
-  const step = (t) => {
-    const feed = {x: {data: sequence.data.slice(t * size, (t + 1) * size), shape: [1, ...rest]}};
-    states.forEach((s, i) => { feed[`state${i}`] = s; });
-    return call(direction.signature, feed);
-  };
+  const step = (bind && bind(direction.signature, states.length))
+    || feedStep(call, direction.signature, states.length);
+  const xShape = [1, ...rest];
+  // x is a view of the sequence (no copy per step; nothing writes to it)
+  const frame = (t) => ({data: sequence.data.subarray(t * size, (t + 1) * size), shape: xShape});
   const ys = [];
   let previous = null;
   for (let k = 0; k < steps; k++) {
     const t = direction.go_backwards ? steps - 1 - k : k;
     if (mask && mask.data[t] < 0.5) { ys.push(null); continue; }
-    const out = await step(t);
+    const out = await step(frame(t), states);
     ys.push(out.y);
     previous = out.y;
-    states = states.map((_, i) => out[`state${i}_out`]);
+    states = out.states;
   }
   if (mask) {
-    if (previous === null) previous = (await step(0)).y;  // all masked: zeros
+    if (previous === null) previous = (await step(frame(0), states)).y;  // all masked: zeros
     const zero = {data: new Float32Array(previous.data.length), shape: previous.shape.slice()};
     let last = zero;
     for (let i = 0; i < ys.length; i++) {
@@ -179,22 +193,30 @@ export function planSignatures(plan) {
  * (`Tensor` is @litertjs/core's class, passed in so that this module stays
  * importable in node). `aliases` ({signature: [[names sharing a tensor]]},
  * web_demo/prepare.py output_aliases) restores the output names LiteRT.js
- * drops when several outputs are one tensor. */
+ * drops when several outputs are one tensor. Each signature is bound once
+ * (input names and dtypes, output shapes, aliases), and `call.bindStep(signature,
+ * nStates)` gives runPlan a step function that builds no feed objects:
+ * per step only the input Tensors (LiteRT.js copies each typed array into
+ * wasm memory; views are fine) and the output arrays, taken as LiteRT.js
+ * returns them (a fresh Float32Array per output, not copied again). */
 export function litertCaller(model, Tensor, aliases = {}) {
-  const runners = model.signatures;  // {key: SignatureRunner}
-  const outShapes = {};
-  const inTypes = {};  // integer inputs (token ids) need an Int32Array, not our Float32Array
-  for (const [key, runner] of Object.entries(runners)) {
-    outShapes[key] = Object.fromEntries(runner.getOutputDetails().map((d) => [d.name, [...d.shape]]));
-    inTypes[key] = Object.fromEntries(runner.getInputDetails().map((d) => [d.name, d.dtype]));
-  }
-  const typed = (data, dtype) => (dtype === 'int32' && !(data instanceof Int32Array)
-    ? Int32Array.from(data, Math.round) : data);
-  return async function call(signature, feed) {
-    const tensors = {};
-    for (const [name, a] of Object.entries(feed)) {
-      tensors[name] = new Tensor(typed(a.data, (inTypes[signature] || {})[name]), a.shape);
+  const bound = {};
+  for (const [key, runner] of Object.entries(model.signatures)) {
+    const inputs = runner.getInputDetails().map((d) => ({name: d.name, int: d.dtype === 'int32'}));
+    const outShapes = Object.fromEntries(runner.getOutputDetails().map((d) => [d.name, [...d.shape]]));
+    const groups = (aliases[key] || []).filter((group) => group.length > 1);
+    for (const group of groups) {  // a name LiteRT.js dropped has the shape of its twin
+      const present = group.find((n) => n in outShapes);
+      for (const n of group) if (!(n in outShapes) && present) outShapes[n] = outShapes[present];
     }
+    bound[key] = {isInt: Object.fromEntries(inputs.map((d) => [d.name, d.int])), outShapes, aliases: groups};
+  }
+  // integer inputs (token ids) need an Int32Array, not our Float32Array
+  const typed = (data, int) => (int && !(data instanceof Int32Array)
+    ? Int32Array.from(data, Math.round) : data);
+  const asFloat = (data) => (data instanceof Float32Array ? data : Float32Array.from(data));
+
+  async function run(signature, tensors) {  // {name: Tensor} -> {name: typed array}
     let result;
     try {
       result = await model.run(signature, tensors);
@@ -202,16 +224,52 @@ export function litertCaller(model, Tensor, aliases = {}) {
       for (const t of Object.values(tensors)) t.delete();
     }
     const out = {};
-    for (const [name, t] of Object.entries(result)) {
-      out[name] = {data: new Float32Array(await t.data()), shape: outShapes[signature][name]};
+    for (const name of Object.keys(result)) {
+      const t = result[name];
+      out[name] = asFloat(await t.data());
       t.delete();
     }
-    for (const group of aliases[signature] || []) {  // outputs LiteRT.js merged (same tensor)
+    for (const group of bound[signature].aliases) {  // outputs LiteRT.js merged (same tensor)
       const present = group.find((n) => n in out);
       for (const n of group) if (!(n in out) && present) out[n] = out[present];
     }
     return out;
+  }
+
+  async function call(signature, feed) {
+    const b = bound[signature];
+    if (!b) throw new Error(`signature ${signature} missing; LiteRT.js sees ${Object.keys(bound)}`);
+    const tensors = {};
+    for (const name of Object.keys(feed)) {
+      tensors[name] = new Tensor(typed(feed[name].data, b.isInt[name]), feed[name].shape);
+    }
+    const data = await run(signature, tensors);
+    const out = {};
+    for (const name of Object.keys(data)) out[name] = {data: data[name], shape: b.outShapes[name]};
+    return out;
+  }
+
+  call.bindStep = (signature, nStates) => {
+    const b = bound[signature];
+    if (!b) return null;
+    const stateNames = Array.from({length: nStates}, (_, i) => `state${i}`);
+    const outNames = stateNames.map((n) => `${n}_out`);
+    const yShape = b.outShapes.y;
+    const stateShapes = outNames.map((n) => b.outShapes[n]);
+    if (!yShape || stateShapes.some((s) => !s)) return null;
+    const xInt = b.isInt.x;
+    const stateInt = stateNames.map((n) => b.isInt[n]);
+    return async (x, states) => {
+      const tensors = {x: new Tensor(typed(x.data, xInt), x.shape)};
+      for (let i = 0; i < nStates; i++) {
+        tensors[stateNames[i]] = new Tensor(typed(states[i].data, stateInt[i]), states[i].shape);
+      }
+      const data = await run(signature, tensors);
+      return {y: {data: data.y, shape: yShape},
+              states: outNames.map((n, i) => ({data: data[n], shape: stateShapes[i]}))};
+    };
   };
+  return call;
 }
 
 /** Throws unless the compiled model has every signature the plan calls. */

@@ -99,3 +99,15 @@ def test_edge_cost_reports_each_task_by_its_headline_metric():
     assert edge_cost.headline_metric("kws-gru") == "accuracy"
     assert edge_cost.headline_metric("forecast-lstm") == "mase"
     assert edge_cost.headline_metric("no-such-model") is None
+
+
+def test_runtime_compare_interleaves_old_and_new_on_the_shipped_kws_file():
+    rows = edge_cost.compare_runtimes("kws-att-bilstm", repeats=3, modes=("int8",))
+    litert = [r for r in rows if r["backend"] == "ai_edge_litert"]
+    assert len(litert) == 1 and litert[0]["mode"] == "int8"
+    row = litert[0]
+    assert row["bit_identical"] is True
+    assert row["ratio_p50"] == row["new"]["p50_ms"] / row["old"]["p50_ms"]
+    md = edge_cost.compare_markdown(dict(machine=dict(cpu="x", cores=2, ai_edge_litert="2"),
+                                         repeats=3, rows=rows))
+    assert "| kws-att-bilstm | int8 | ai_edge_litert |" in md and "| yes |" in md

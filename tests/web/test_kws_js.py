@@ -63,10 +63,25 @@ async function call(signature, feed) {
   return out;
 }
 const result = {plans: [], detections: null, times: spec.times.map(kws.formatTime)};
+// a bound step (as litertCaller's call.bindStep gives): positional (x, states) -> {y, states}
+let boundSteps = 0;
+const bind = (signature, n) => async (x, states) => {
+  boundSteps++;
+  const feed = {x};
+  states.forEach((s, i) => { feed[`state${i}`] = s; });
+  const out = await call(signature, feed);
+  return {y: out.y, states: states.map((_, i) => out[`state${i}_out`])};
+};
+result.boundSame = true;
 for (const c of spec.plans) {
-  const outs = await kws.runPlan(c.plan, call, c.inputs.map((a) => ({data: f32(a.data), shape: a.shape})));
+  const inputs = () => c.inputs.map((a) => ({data: f32(a.data), shape: a.shape}));
+  const outs = await kws.runPlan(c.plan, call, inputs());
   result.plans.push(outs.map((o) => ({data: Array.from(o.data), shape: o.shape})));
+  const viaBind = await kws.runPlan(c.plan, call, inputs(), bind);
+  result.boundSame &&= JSON.stringify(viaBind.map((o) => [Array.from(o.data), o.shape]))
+    === JSON.stringify(outs.map((o) => [Array.from(o.data), o.shape]));
 }
+result.boundSteps = boundSteps;
 let k = 0;
 const d = spec.detector;
 const det = new kws.Detector(async () => f32(d.table[k++]), d.labels, d.settings);
@@ -159,6 +174,7 @@ def test_kws_js_matches_python_plan_loop_and_detector(tmp_path):
                            str(tmp_path / "spec.json")], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     got = json.loads(proc.stdout)
+    assert got["boundSame"] and got["boundSteps"] > 0  # runPlan's bound step loop: same outputs
 
     for (p, ins), js_outs in zip(cases, got["plans"]):
         py_outs = stepped.run_plan(p, fake_call, ins)

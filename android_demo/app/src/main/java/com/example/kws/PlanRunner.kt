@@ -4,6 +4,7 @@ import org.json.JSONArray
 import org.json.JSONObject
 import org.tensorflow.lite.DataType
 import org.tensorflow.lite.Interpreter
+import org.tensorflow.lite.Tensor
 import java.nio.ByteBuffer
 import java.nio.ByteOrder
 import kotlin.math.roundToInt
@@ -28,11 +29,16 @@ class FloatTensor(val shape: IntArray, val data: FloatArray) {
  *   go_backwards); Bidirectional outputs are re-aligned in time and merged
  *   (concat / sum / mul / ave / none).
  *
+ * Each signature's tensors (names, types, quantization) are looked up once and
+ * its direct input/output buffers are reused by every call (see [Bound]); the
+ * step loop writes x straight from the sequence, without per-step feed maps.
+ *
  * Not thread-safe (one LiteRT Interpreter): call from one thread.
  */
 class PlanRunner(model: ByteBuffer, private val plan: JSONObject, threads: Int = 2) : AutoCloseable {
 
     private val interpreter = Interpreter(model, Interpreter.Options().setNumThreads(threads))
+    private val bound = HashMap<String, Bound>()
 
     init {
         val version = plan.getInt("version")
@@ -132,15 +138,14 @@ class PlanRunner(model: ByteBuffer, private val plan: JSONObject, threads: Int =
         val features = sequence.data.size / steps
         val order = if (direction.getBoolean("go_backwards")) (steps - 1 downTo 0) else (0 until steps)
         var states = initialStates(direction, env)
-        val key = direction.getString("signature")
+        val signature = bound(direction.getString("signature"))
+        val stateNames = List(states.size) { "${ModelContract.STATE_PREFIX}$it" }
         val ys = ArrayList<FloatArray?>(steps)
         var previous: FloatArray? = null
         fun step(t: Int): Map<String, FloatTensor> {
-            val x = sequence.data.copyOfRange(t * features, (t + 1) * features)
-            val feed = HashMap<String, FloatTensor>()
-            feed[ModelContract.STEP_INPUT] = FloatTensor(intArrayOf(1, features), x)
-            states.forEachIndexed { i, s -> feed["${ModelContract.STATE_PREFIX}$i"] = s }
-            return call(key, feed)
+            signature.set(ModelContract.STEP_INPUT, sequence.data, t * features, features)
+            states.forEachIndexed { i, s -> signature.set(stateNames[i], s.data) }
+            return signature.run()
         }
         for (t in order) {
             if (mask != null && mask.data[t] < 0.5f) {
@@ -239,43 +244,77 @@ class PlanRunner(model: ByteBuffer, private val plan: JSONObject, threads: Int =
     // ------------------------------------------------------ signature calls
 
     /** Run one signature; float tensors in and out, (de)quantizing integer interfaces. */
-    private fun call(key: String, feed: Map<String, FloatTensor>): Map<String, FloatTensor> {
-        val inputs = HashMap<String, Any>()
-        for ((name, value) in feed) {
-            val info = interpreter.getInputTensorFromSignature(name, key)
-            require(info.numElements() == value.data.size) {
-                "$key/$name: expected ${info.shape().contentToString()}, got ${value.shape.contentToString()}"
+    private fun call(key: String, feed: Map<String, FloatTensor>): Map<String, FloatTensor> = bound(key).call(feed)
+
+    private fun bound(key: String): Bound = bound.getOrPut(key) { Bound(key) }
+
+    /** One tensor of a signature: what encoding and decoding need, and its reused buffer. */
+    private class Slot(info: Tensor) {
+        val type: DataType = info.dataType()
+        val shape: IntArray = info.shape()
+        val size: Int = info.numElements()
+        val scale: Float = info.quantizationParams().scale
+        val zero: Int = info.quantizationParams().zeroPoint
+        val buffer: ByteBuffer = ByteBuffer.allocateDirect(info.numBytes()).order(ByteOrder.nativeOrder())
+    }
+
+    /**
+     * One signature bound once: its tensors looked up a single time, and direct buffers
+     * that every call reuses (set the inputs, run, decode the outputs into fresh arrays,
+     * which the plan keeps).
+     */
+    private inner class Bound(private val key: String) {
+        private val ins = interpreter.getSignatureInputs(key)
+            .associateWith { Slot(interpreter.getInputTensorFromSignature(it, key)) }
+        private val outs = interpreter.getSignatureOutputs(key)
+            .associateWith { Slot(interpreter.getOutputTensorFromSignature(it, key)) }
+        private val inputBuffers: Map<String, Any> = ins.mapValues { it.value.buffer }
+        private val outputBuffers: Map<String, Any> = outs.mapValues { it.value.buffer }
+
+        /** Input [name] from `values[from until from + size]` (quantized if the tensor is). */
+        fun set(name: String, values: FloatArray, from: Int = 0, size: Int = values.size) {
+            val slot = requireNotNull(ins[name]) { "$key has no input $name (it has ${ins.keys})" }
+            require(slot.size == size) { "$key/$name: expected ${slot.shape.contentToString()}, got $size values" }
+            encodeInto(slot.buffer, values, from, size, slot.type, slot.scale, slot.zero)
+        }
+
+        /** Run with the inputs set last; the outputs as float tensors. */
+        fun run(): Map<String, FloatTensor> {
+            for (slot in outs.values) slot.buffer.clear()  // the runtime writes from the position on
+            interpreter.runSignature(inputBuffers, outputBuffers, key)
+            val result = HashMap<String, FloatTensor>(outs.size * 2)
+            for ((name, slot) in outs) {
+                slot.buffer.rewind()
+                result[name] = FloatTensor(slot.shape, decode(slot.buffer, slot.type, slot.size, slot.scale, slot.zero))
             }
-            val q = info.quantizationParams()
-            inputs[name] = encode(value.data, info.dataType(), q.scale, q.zeroPoint)
+            return result
         }
-        val outputs = HashMap<String, Any>()
-        val outNames = interpreter.getSignatureOutputs(key)
-        for (name in outNames) {
-            val info = interpreter.getOutputTensorFromSignature(name, key)
-            outputs[name] = ByteBuffer.allocateDirect(info.numBytes()).order(ByteOrder.nativeOrder())
-        }
-        interpreter.runSignature(inputs, outputs, key)
-        return outNames.associateWith { name ->
-            val info = interpreter.getOutputTensorFromSignature(name, key)
-            val q = info.quantizationParams()
-            val buffer = outputs.getValue(name) as ByteBuffer
-            buffer.rewind()
-            FloatTensor(info.shape(), decode(buffer, info.dataType(), info.numElements(), q.scale, q.zeroPoint))
+
+        fun call(feed: Map<String, FloatTensor>): Map<String, FloatTensor> {
+            require(feed.keys == ins.keys) { "$key takes inputs ${ins.keys}; got ${feed.keys}" }
+            for ((name, value) in feed) {
+                require(ins.getValue(name).size == value.data.size) {
+                    "$key/$name: expected ${ins.getValue(name).shape.contentToString()}, got ${value.shape.contentToString()}"
+                }
+                set(name, value.data)
+            }
+            return run()
         }
     }
 
-    private fun encode(values: FloatArray, type: DataType, scale: Float, zero: Int): ByteBuffer {
-        val buffer = ByteBuffer.allocateDirect(values.size * type.byteSize()).order(ByteOrder.nativeOrder())
+    private fun encodeInto(
+        buffer: ByteBuffer, values: FloatArray, from: Int, size: Int, type: DataType, scale: Float, zero: Int,
+    ) {
+        buffer.clear()
+        val range = from until from + size
         when (type) {
-            DataType.FLOAT32 -> values.forEach { buffer.putFloat(it) }
-            DataType.INT8 -> values.forEach { buffer.put(quantize(it, scale, zero, -128, 127).toByte()) }
-            DataType.UINT8 -> values.forEach { buffer.put(quantize(it, scale, zero, 0, 255).toByte()) }
-            DataType.INT16 -> values.forEach { buffer.putShort(quantize(it, scale, zero, -32768, 32767).toShort()) }
+            DataType.FLOAT32 -> buffer.asFloatBuffer().put(values, from, size)  // native order, bulk copy
+            DataType.INT8 -> for (i in range) buffer.put(quantize(values[i], scale, zero, -128, 127).toByte())
+            DataType.UINT8 -> for (i in range) buffer.put(quantize(values[i], scale, zero, 0, 255).toByte())
+            DataType.INT16 -> for (i in range) buffer.putShort(quantize(values[i], scale, zero, -32768, 32767).toShort())
             else -> throw IllegalArgumentException("unsupported input tensor type $type")
         }
         buffer.rewind()
-        return buffer
     }
 
     private fun quantize(v: Float, scale: Float, zero: Int, lo: Int, hi: Int): Int =
