@@ -504,6 +504,14 @@ class Runtime:
                              "pass at least one example")
         return arrays, batch.pop()
 
+    def run_one(self, arrays):
+        """One example without the checks of `__call__`, for hot loops such as a
+        streaming step fed its own previous outputs: `arrays` are the inputs in
+        order, float32 with batch 1 and the right shapes (check them once through
+        `__call__`). Returns the list of outputs."""
+        with self._lock:
+            return self._run_plan(arrays)
+
     def __call__(self, *args, **kwargs):
         """Run the model on a batch; returns one array or a list (several outputs)."""
         arrays, batch = self._check_inputs(args, kwargs)

@@ -59,7 +59,15 @@ class FrameStream:
         if len(shapes) < 3 or shapes[0] != (FRAME,):
             raise ValueError(f"{path}: not a one-frame step file (inputs {shapes}; expected "
                              f"a ({FRAME},) frame and the state)")
-        return cls(lambda xs: rt(*xs), shapes[1:])
+        checked = []
+
+        def step(xs):
+            if not checked:  # the first call checks shapes and dtypes; then the lean path
+                checked.append(True)
+                return rt(*xs)
+            return rt.run_one(xs)
+
+        return cls(step, shapes[1:])
 
     @classmethod
     def from_model(cls, name, mode="int8", threads=1):
@@ -86,8 +94,8 @@ class FrameStream:
     def __call__(self, frames):
         frames = np.asarray(frames, np.float32).reshape(-1, FRAME)
         out = []
-        for frame in frames:
-            probs, *self.state = self.step([frame[None], *self.state])
+        for i in range(len(frames)):
+            probs, *self.state = self.step([frames[i:i + 1], *self.state])
             out.append(np.asarray(probs, np.float32)[0])
         return np.array(out, np.float32).reshape(len(frames), -1)
 
