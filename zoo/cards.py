@@ -133,7 +133,8 @@ def _validate(results, name, source):
     if results.get("model") != name:
         raise ResultsError(f"{source}: results are for model {results.get('model')!r}, "
                            f"not {name!r}")
-    unknown = set(results) - {"schema", "model", "metrics_split", "environment", *SECTIONS}
+    unknown = set(results) - {"schema", "model", "metrics_split", "environment", "streaming",
+                              *SECTIONS}
     if unknown:
         raise ResultsError(f"{source}: unknown top-level field(s) {sorted(unknown)}")
     if "parameters" in results and not (isinstance(results["parameters"], int)
@@ -177,6 +178,10 @@ def _validate(results, name, source):
             value = comparison.get(side)
             if not isinstance(value, dict) or not _is_number(value.get("value")):
                 bad(f"comparison.{side}", "an object with a numeric 'value'")
+    streaming = results.get("streaming")
+    if streaming is not None and not (isinstance(streaming, dict)
+                                      and isinstance(streaming.get("files", {}), dict)):
+        bad("streaming", "an object with \"files\" {mode: {...}} and \"operating_point\"")
     limitations = results.get("limitations", [])
     if not isinstance(limitations, list) or not all(isinstance(x, str) for x in limitations):
         bad("limitations", "a list of strings")
@@ -292,6 +297,8 @@ def build_card(name, results_paths=(), out_dir=None, command=None):
         "sources": sources,
     }
     card["not_measured"] = [s for s in SECTIONS if not card.get(s)]
+    if results.get("streaming"):  # only models that stream frame by frame have this section
+        card["streaming"] = results["streaming"]
     family = entry.family
     card.update({
         "license": LICENSE,
@@ -550,6 +557,46 @@ def _license_lines(card):
     return out
 
 
+def _streaming_lines(streaming):
+    """The "Streaming" section of a model that runs one frame per call (optional)."""
+    if not streaming:
+        return []
+    out = ["", "## Streaming: one 20 ms frame per call", ""]
+    files = streaming.get("files") or {}
+    if files:
+        rows = []
+        for mode, f in files.items():
+            check = f.get("streamed_vs_keras") or {}
+            rows.append([mode, f"`{f.get('file')}`", f"{f['size_bytes'] / 1024:.1f} KiB",
+                         f"{f['ms_per_frame_p50_1t']:.3f} ms", _fmt(check.get("top1_agreement")),
+                         _fmt(check.get("max_abs_error"))])
+        out += _table(["mode", "step file", "size", "cost per frame p50 (1 thread)",
+                       "top-1 = Keras (streamed clips)", "max |Δ| vs Keras"], rows)
+        out += ["", "The step file takes the frame and the state (audio tail, log-mel tail, GRU "
+                    "state, attention ring) and returns the probabilities and the next state; "
+                    "`zoo.models.kws.frames.FrameStream` runs it."]
+    point = streaming.get("operating_point")
+    if point:
+        c = point.get("calibration") or {}
+        thr = point.get("threshold")
+        thr_text = (", ".join(f"{k} {v:g}" for k, v in thr.items()) if isinstance(thr, dict)
+                    else _fmt(thr))
+        out += ["", f"Operating point (`zoo/demo/settings.json`, chosen on training-side dev "
+                    f"streams only): smoothing over {point.get('smoothing_windows')} frames, "
+                    f"threshold {thr_text}, refractory {_fmt(point.get('refractory_ms'))} ms, "
+                    f"file mode {point.get('file_mode')}. On the dev streams: "
+                    f"{_fmt(c.get('fa_per_hour_free'))} false alarms per hour of keyword-free "
+                    f"running speech ({_fmt(c.get('false_alarms_free'))} in "
+                    f"{_fmt(c.get('free_hours'))} h), recall {_fmt(c.get('recall'))} "
+                    f"({_fmt(c.get('hits'))} of {_fmt(c.get('occurrences'))} keywords in "
+                    "sentences)."]
+    real = streaming.get("real_audio")
+    if real:
+        out += ["", f"Real recordings (reserved for evaluation; `{real.get('command')}`): "
+                    f"{real.get('summary')}"]
+    return out
+
+
 def render_markdown(card):
     """`card.md` text for a card dict: front matter (`front_matter`), then Markdown."""
     out = [render_front_matter(card) + f"# {card['name']}" if card.get("license")
@@ -631,6 +678,7 @@ def render_markdown(card):
                     "emulation: a correctness path, not GPU speed; ops outside the GPU's reach "
                     "run on the CPU)."]
 
+    out += _streaming_lines(card.get("streaming"))
     out += _family_lines(card)
 
     out += ["", "## Attention vs baseline", ""]
