@@ -12,8 +12,9 @@ the demo runs), then every combination of smoothing (frames) and threshold is
 scored with `zoo.demo.scoring`. The operating point is the one with the most
 dev recall whose dev false alarms per hour stay at or below `--target-fa`
 (ties: fewer false alarms, then the higher threshold). `--write` stores it in
-the model's section of `zoo/demo/settings.json` (what every demo reads) and in
-`operating_point.json` beside the model, for its card.
+the model's section of `zoo/demo/settings.json` (what every demo reads), in
+`operating_point.json` beside the model (every point of the grid) and in the
+`streaming.json` results file its card is made from.
 """
 
 from __future__ import annotations
@@ -146,7 +147,12 @@ def main(argv=None):
     result = {"model": args.model, "mode": args.mode, "target_fa_per_hour": args.target_fa,
               "dev_streams": list(posteriors), "chosen": best, "points": points}
     if args.write:
+        from zoo.models.kws import stream_export
+
         atomic_write_bytes(folder / "operating_point.json", json.dumps(result, indent=1).encode())
+        section = stream_export.read_streaming(folder)
+        section["operating_point"] = settings_entry(best, args.mode)
+        stream_export.write_streaming(args.model, folder, section)
         from zoo.demo.detector import SETTINGS_PATH
 
         settings = json.loads(SETTINGS_PATH.read_text())

@@ -5,7 +5,8 @@ on a trained model folder) builds the step model (`causal.frame_step_model`),
 calibrates int8 on the states met while streaming 2-s excerpts of `clips`,
 checks each file against the Keras whole-window model on streamed audio
 (top-1 agreement, max error) and measures the cost per 20 ms frame
-(p50, 1 thread). Results go to `out/stream.json`.
+(p50, 1 thread). Results go to `out/streaming.json` (a results file of the
+`zoo.cards` schema: its `streaming` section is the card's Streaming section).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def per_frame_ms(stream, frames=400, repeats=3):
 
 
 def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks=12):
-    """Write the step files of the trained model in `out`; returns the stream.json dict."""
+    """Write the step files of the trained model in `out`; returns its streaming section."""
     import export
 
     model, config = load_trained(entry, out)
@@ -80,6 +81,9 @@ def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks
     whole.set_weights(model.get_weights())
     reference = np.asarray(whole.predict(audio[streams:], verbose=0))
     result = {"frame_samples": causal.FRAME, "ring_steps": causal.RING, "files": {}}
+    old = read_streaming(out)
+    if old.get("operating_point"):
+        result["operating_point"] = old["operating_point"]
     for mode in modes:
         path = Path(out) / stream_filename(entry.name, mode)
         report = export.to_tflite(step, path, quantize=mode, representative_data=calibration,
@@ -102,8 +106,23 @@ def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks
         print(f"stream {mode}: {f['size_bytes'] / 1024:.1f} KiB, {f['ms_per_frame_p50_1t']:.3f} ms "
               f"per 20 ms frame, top-1 vs Keras {f['streamed_vs_keras']['top1_agreement']:.3f}",
               flush=True)
-    atomic_write_bytes(Path(out) / "stream.json", json.dumps(result, indent=2).encode())
-    from zoo import registry
-
-    registry.write_checksums(out)
+    write_streaming(entry.name, out, result)
     return result
+
+
+STREAMING_JSON = "streaming.json"
+
+
+def read_streaming(out):
+    """The `streaming` section of `out/streaming.json` ({} without one)."""
+    path = Path(out) / STREAMING_JSON
+    return json.loads(path.read_text())["streaming"] if path.is_file() else {}
+
+
+def write_streaming(name, out, section):
+    """Write `out/streaming.json` (results schema) and refresh `out/SHA256SUMS`."""
+    from zoo import cards, registry
+
+    doc = {"schema": cards.RESULTS_SCHEMA, "model": name, "streaming": section}
+    atomic_write_bytes(Path(out) / STREAMING_JSON, (json.dumps(doc, indent=2) + "\n").encode())
+    registry.write_checksums(out)
