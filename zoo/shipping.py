@@ -71,8 +71,9 @@ def write_card(name, gpu=None, max_bytes=None):
     `{name: webgpu results}` to store first; `max_bytes`: refuse a bigger folder."""
     dest = pretrained_dir(name)
     sources = [dest / "results.json"]
-    if (dest / "comparison.json").exists():
-        sources.append(dest / "comparison.json")
+    for extra in ("comparison.json", "streaming.json"):
+        if (dest / extra).exists():
+            sources.append(dest / extra)
     if gpu and name in gpu:
         atomic_write_bytes(dest / "webgpu.json", json.dumps(gpu[name], indent=2).encode())
     if (dest / "webgpu.json").exists():
