@@ -200,8 +200,11 @@ export function planSignatures(plan) {
  * nStates)` gives runPlan a step function that builds no feed objects:
  * per step only the input Tensors (LiteRT.js copies each typed array into
  * wasm memory; views are fine) and the output arrays, taken as LiteRT.js
- * returns them (a fresh Float32Array per output, not copied again). */
-export function litertCaller(model, Tensor, aliases = {}) {
+ * returns them (a fresh Float32Array per output, not copied again).
+ * `passthrough` ({signature: {output: input}}, prepare.py output_passthrough):
+ * outputs that are an input tensor of the signature, which LiteRT.js returns
+ * unwritten (garbage); they are given the input's data instead. */
+export function litertCaller(model, Tensor, aliases = {}, passthrough = {}) {
   const bound = {};
   for (const [key, runner] of Object.entries(model.signatures)) {
     const inputs = runner.getInputDetails().map((d) => ({name: d.name, int: d.dtype === 'int32'}));
@@ -211,7 +214,13 @@ export function litertCaller(model, Tensor, aliases = {}) {
       const present = group.find((n) => n in outShapes);
       for (const n of group) if (!(n in outShapes) && present) outShapes[n] = outShapes[present];
     }
-    bound[key] = {isInt: Object.fromEntries(inputs.map((d) => [d.name, d.int])), outShapes, aliases: groups};
+    const same = Object.entries(passthrough[key] || {});
+    for (const [o, i] of same) {
+      const d = runner.getInputDetails().find((x) => x.name === i);
+      if (d) outShapes[o] = [...d.shape];
+    }
+    bound[key] = {isInt: Object.fromEntries(inputs.map((d) => [d.name, d.int])), outShapes, aliases: groups,
+                  passthrough: same};
   }
   // integer inputs (token ids) need an Int32Array, not our Float32Array
   const typed = (data, int) => (int && !(data instanceof Int32Array)
@@ -246,6 +255,7 @@ export function litertCaller(model, Tensor, aliases = {}) {
       tensors[name] = new Tensor(typed(feed[name].data, b.isInt[name]), feed[name].shape);
     }
     const data = await run(signature, tensors);
+    for (const [o, i] of b.passthrough) data[o] = asFloat(Float32Array.from(feed[i].data));
     const out = {};
     for (const name of Object.keys(data)) out[name] = {data: data[name], shape: b.outShapes[name]};
     return out;
@@ -291,8 +301,9 @@ export function checkSignatures(plan, model) {
  * each call the outputs 1.. become the inputs 1.. . `initial` is
  * `<model>.state.json` from web_demo/prepare.py ({names, shapes, data}: the
  * Python silence_state, not recomputed here). `step(frame)` resolves to the
- * probabilities; the frame buffer and the initial state arrays are reused
- * (LiteRT.js returns fresh output arrays, which simply become the next state).
+ * probabilities (a copy). The frame and state buffers are allocated once:
+ * each step copies the next state into them (LiteRT.js output arrays are not
+ * kept across calls: later signature calls may overwrite them).
  * Calls must not overlap (await each step; Detector queues them). */
 export class FrameStreamRunner {
   constructor(plan, call, initial) {
@@ -348,10 +359,11 @@ export class FrameStreamRunner {
         throw new Error(`output ${this.plan.outputs[i]} has ${o ? o.data.length : 'no'} values; ` +
                         `state input ${this.plan.inputs[i]} takes ${this.inputs[i].data.length}`);
       }
-      this.inputs[i] = {data: o.data, shape: this.stateShapes[i - 1]};
+      // copied into our own buffer (allocated once), not kept as LiteRT.js's array
+      this.inputs[i].data.set(o.data);
     }
     this.frames += 1;
-    return outs[0].data;
+    return Float32Array.from(outs[0].data);
   }
 }
 

@@ -11,7 +11,8 @@ A window model (kws-att-bilstm: one 1-s window per call):
 Writes web_demo/model/: `<model>.<mode>.tflite` (copied from zoo/pretrained),
 `<model>.<mode>.plan.json` (the stepped-export plan stored in the file, read
 with export.runtime.read_plan), `<model>.<mode>.aliases.json` (signature
-outputs that share a tensor, see `output_aliases`), labels.json, settings.json (the detector
+outputs that share a tensor, see `output_aliases`), `.passthrough.json`
+(outputs that are an input tensor, see `output_passthrough`), labels.json, settings.json (the detector
 settings shared with zoo/demo) and, when an edge runtime is installed,
 testvec.json: one fixed 1-s window with the Python runtime's output per mode,
 which the page uses to check its JavaScript plan loop.
@@ -19,7 +20,7 @@ which the page uses to check its JavaScript plan loop.
 A streaming model (kws-stream-att-gru, kws-stream-gru: one 20 ms frame per
 call, its state as inputs and outputs; zoo/models/kws/causal.py) writes
 `<model>.stream.<mode>.tflite` (the step file, from the model folder or
---model-dir), its `.plan.json` and `.aliases.json`, `<model>.state.json`
+--model-dir), its `.plan.json`, `.aliases.json` and `.passthrough.json`, `<model>.state.json`
 (the initial state of each state input, in plan order: zeros, and the
 log-mel of silence from `zoo.models.kws.frames.silence_state`),
 labels.json, settings.json (the settings resolved for the model:
@@ -177,6 +178,7 @@ def prepare_stream(model, modes=("int8", "float32"), out=OUT, testvec=True, mode
         shutil.copyfile(path, out / path.name)
         _write_json(out / f"{base}.plan.json", plan, indent=1)
         _write_json(out / f"{base}.aliases.json", output_aliases(data))
+        _write_json(out / f"{base}.passthrough.json", output_passthrough(data))
         manifest["modes"].append(mode)
         manifest["files"][mode] = base
     _write_json(out / manifest["state"], state)
@@ -221,6 +223,24 @@ def _stream_test_vector(out, manifest):
             "expected": expected}
 
 
+def output_passthrough(data: bytes):
+    """`{signature: {output name: input name}}` for signature outputs that ARE an
+    input tensor (the streaming step's next audio tail is its frame input).
+    LiteRT.js (2.5.3) returns garbage for such an output (it is never written),
+    so the page takes the input it fed instead."""
+    from export.flatbuffer import _model
+
+    out = {}
+    # SignatureDef { inputs:0, outputs:1, signature_key:2 }, TensorMap { name:0, tensor_index:1 }
+    for sig in _model(data).tables(7):
+        ins = {tm.scalar(1, "I"): tm.string(0) for tm in sig.tables(0)}
+        same = {tm.string(0): ins[tm.scalar(1, "I")] for tm in sig.tables(1)
+                if tm.scalar(1, "I") in ins}
+        if same:
+            out[sig.string(2)] = dict(sorted(same.items()))
+    return out
+
+
 def prepare(model=None, modes=("int8", "float32"), out=OUT, testvec=True, model_dir=None,
             settings=SETTINGS):
     """Write the page's model folder `out` for `model` (None: `default_model`)."""
@@ -246,6 +266,7 @@ def prepare(model=None, modes=("int8", "float32"), out=OUT, testvec=True, model_
         shutil.copyfile(path, out / path.name)
         (out / f"{model}.{mode}.plan.json").write_text(json.dumps(plan, indent=1) + "\n")
         (out / f"{model}.{mode}.aliases.json").write_text(json.dumps(output_aliases(data)) + "\n")
+        _write_json(out / f"{model}.{mode}.passthrough.json", output_passthrough(data))
         manifest["modes"].append(mode)
         manifest["files"][mode] = f"{model}.{mode}"
     labels = _labels(src)
