@@ -80,7 +80,10 @@ def stream_contents(name, mode="int8", model_dir=None, settings=None, labels=Non
     else:
         from zoo import registry
 
-        src = registry.require_artifacts(name).path
+        try:
+            src = registry.require_artifacts(name).path
+        except Exception as exc:  # not trained / shipped yet: say so, without a traceback
+            raise SystemExit(f"{exc} (or pass --stream-dir with its step file)") from None
     path = src / filename
     if not path.is_file():
         raise SystemExit(f"{name}: no step file {path} (a trained streaming model writes it: "
