@@ -2,6 +2,8 @@
 
     python android_demo/prepare.py            # -> android_demo/app/src/main/assets/
     python android_demo/prepare.py --out DIR  # elsewhere (CI uses a temporary folder)
+    python android_demo/prepare.py --stream kws-stream-att-gru [--stream-mode int8]
+                                   [--stream-dir DIR] [--settings FILE]
 
 Writes, from the registry's shipped artifacts (checked against SHA256SUMS):
 
@@ -12,6 +14,21 @@ Writes, from the registry's shipped artifacts (checked against SHA256SUMS):
 - settings.json  zoo/demo/settings.json byte for byte: the streaming constants
                  (hop, smoothing, threshold, refractory) shared with the
                  Python demo
+
+With --stream NAME (a streaming keyword spotter, one 20 ms frame per call;
+needs Keras for the initial state), also:
+
+- kws_stream.tflite        NAME.stream.MODE.tflite, byte for byte (from the
+                           model's folder, or --stream-dir)
+- kws_stream_plan.json     its plan: inputs [frame, state..], outputs
+                           [probabilities, next state..]
+- kws_stream_state.json    the initial state in plan order (names, roles,
+                           shapes, data), from the Python `silence_state`
+- kws_stream_settings.json the settings resolved for NAME (its section of
+                           settings.json: window_ms = hop_ms = 20, per-word
+                           thresholds, max_run_ms)
+
+MainActivity runs the streaming model when kws_stream.tflite is there.
 
 The copies are gitignored (android_demo/.gitignore): the .tflite lives once,
 under zoo/pretrained/. Needs only the project's Python package (no
@@ -34,6 +51,10 @@ MODEL = "kws-att-bilstm"
 MODE = "int8"
 ASSETS = HERE / "app" / "src" / "main" / "assets"
 FILES = ("kws.tflite", "plan.json", "labels.txt", "settings.json")
+STREAM_FILES = ("kws_stream.tflite", "kws_stream_plan.json", "kws_stream_state.json",
+                "kws_stream_settings.json")
+FRAME = 320  # samples per streaming step (zoo.models.kws.causal.FRAME)
+STATE_ROLES = ("audio_tail", "mel_tail", "gru_state", "keys", "values")
 
 
 def plan_json(tflite_bytes: bytes) -> bytes:
@@ -46,8 +67,62 @@ def plan_json(tflite_bytes: bytes) -> bytes:
     return (json.dumps(plan, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
-def prepare(out: Path = ASSETS) -> dict:
-    """Write the four asset files into `out`; returns {name: path}."""
+def stream_contents(name, mode="int8", model_dir=None, settings=None, labels=None) -> dict:
+    """The four streaming assets of model `name` ({asset name: bytes})."""
+    import numpy as np
+
+    from export.runtime import read_plan
+    from zoo.demo.detector import SETTINGS_PATH, load_settings
+
+    filename = f"{name}.stream.{mode}.tflite"
+    if model_dir is not None:
+        src = Path(model_dir)
+    else:
+        from zoo import registry
+
+        try:
+            src = registry.require_artifacts(name).path
+        except Exception as exc:  # not trained / shipped yet: say so, without a traceback
+            raise SystemExit(f"{exc} (or pass --stream-dir with its step file)") from None
+    path = src / filename
+    if not path.is_file():
+        raise SystemExit(f"{name}: no step file {path} (a trained streaming model writes it: "
+                         f"zoo train {name}; or pass --stream-dir)")
+    if labels is not None and (src / "labels.txt").is_file() \
+            and (src / "labels.txt").read_text().split() != labels.split():
+        raise SystemExit(f"{src / 'labels.txt'} differs from the window model's labels.txt")
+    model = path.read_bytes()
+    plan = read_plan(model)
+    if plan is None:
+        raise SystemExit(f"{path} carries no export plan")
+    shapes = [list(s[1:]) for s in plan["input_shapes"]]
+    if len(shapes) < 4 or shapes[0] != [FRAME] or len(plan["outputs"]) != len(shapes):
+        raise SystemExit(f"{path}: not a one-frame step file (inputs {shapes})")
+    settings_path = Path(settings) if settings is not None else SETTINGS_PATH
+    try:
+        resolved = load_settings(settings_path, model=name)
+    except ValueError as exc:
+        raise SystemExit(f"settings: {exc}") from None
+    frame_ms = 1000 * FRAME / 16000
+    if not resolved["window_ms"] == resolved["hop_ms"] == frame_ms:
+        raise SystemExit(f"{settings_path}: no 'models' section for {name!r} with window_ms = "
+                         f"hop_ms = {frame_ms:g}; write it with python -m "
+                         f"zoo.models.kws.operating_point {name} --write, or pass --settings")
+    from zoo.models.kws.frames import silence_state
+
+    values = silence_state([tuple(s) for s in shapes[1:]])
+    state = {"names": plan["inputs"][1:], "roles": list(STATE_ROLES[:len(values)]),
+             "shapes": shapes[1:],
+             "data": [np.asarray(v, np.float32).ravel().astype(float).tolist() for v in values]}
+    dump = lambda obj, indent=None: (json.dumps(obj, indent=indent, sort_keys=True) + "\n").encode()
+    return {"kws_stream.tflite": model, "kws_stream_plan.json": dump(plan, 1),
+            "kws_stream_state.json": dump(state), "kws_stream_settings.json": dump(resolved, 1)}
+
+
+def prepare(out: Path = ASSETS, stream=None, stream_mode="int8", stream_dir=None,
+            settings=None) -> dict:
+    """Write the four asset files into `out` (and, with `stream` = a streaming model's
+    name, its four); returns {name: path}."""
     from zoo import registry
     from zoo.demo.detector import SETTINGS_PATH, load_settings
 
@@ -61,10 +136,18 @@ def prepare(out: Path = ASSETS) -> dict:
         "labels.txt": labels,
         "settings.json": SETTINGS_PATH.read_bytes(),
     }
+    names = list(FILES)
+    if stream:
+        contents.update(stream_contents(stream, stream_mode, stream_dir, settings,
+                                        labels=labels.decode("utf-8")))
+        names += STREAM_FILES
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    if not stream:  # a stale streaming model would win over the window model in the app
+        for name in STREAM_FILES:
+            (out / name).unlink(missing_ok=True)
     written = {}
-    for name in FILES:
+    for name in names:
         path = out / name
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_bytes(contents[name])
@@ -77,8 +160,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ASSETS,
                         help=f"assets folder (default: {ASSETS.relative_to(ROOT)})")
+    parser.add_argument("--stream", default=None, metavar="NAME",
+                        help="also bundle streaming model NAME (e.g. kws-stream-att-gru); "
+                        "the app then runs it")
+    parser.add_argument("--stream-mode", default="int8", choices=["int8", "float32"])
+    parser.add_argument("--stream-dir", default=None, type=Path,
+                        help="folder of NAME.stream.MODE.tflite (default: the model's folder)")
+    parser.add_argument("--settings", default=None, type=Path,
+                        help="settings file with the model's section (default: zoo/demo/settings.json)")
     args = parser.parse_args(argv)
-    for name, path in prepare(args.out).items():
+    for name, path in prepare(args.out, args.stream, args.stream_mode, args.stream_dir,
+                              args.settings).items():
         print(f"wrote {path} ({path.stat().st_size} bytes)")
 
 

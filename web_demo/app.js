@@ -1,18 +1,24 @@
 // Browser keyword spotting with LiteRT.js: microphone -> Detector (kws.js,
 // the twin of zoo/demo/detector.py) -> runPlan (kws.js, the twin of
 // export/plan.py) over the file's signatures on LiteRT.js -> the page.
+// model/manifest.json (web_demo/prepare.py) says which kind of model:
+// "window" (kws-att-bilstm: a 1-s window every hop) or "frames" (a streaming
+// model such as kws-stream-att-gru: one 20 ms frame per call, its state
+// carried by FrameStreamRunner; window_ms == hop_ms in its settings).
 //
 // Query parameters (all optional):
 //   mode=int8|float32   which shipped file to run (default int8)
 //   accel=wasm|webgpu   LiteRT.js accelerator (default wasm)
 //   autostart=1         open the microphone without a click
 //   listen=SECONDS      stop after this much audio, flush, report (tests)
-//   selftest=1          run the model once on model/testvec.json and report
-//                       max |JS - Python export.runtime|
+//   selftest=1          run the model on model/testvec.json and report
+//                       max |JS - Python export.runtime| (a streaming model:
+//                       every frame of the vector vs Python FrameStream)
 //   report=1            POST the results to /report (web_demo/serve.py)
 //   view=last           show the last reported run (no model, no microphone)
 import {loadLiteRt, loadAndCompile, Tensor} from '@litertjs/core';
-import {checkSignatures, Detector, formatTime, litertCaller, makeResampler, runPlan} from './kws.js';
+import {checkSignatures, Detector, FrameStreamRunner, formatTime, litertCaller, makeResampler, runPlan,
+        thresholds} from './kws.js';
 
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
@@ -26,21 +32,37 @@ function setStatus(text) { $('status').textContent = text; }
 
 // ------------------------------------------------------------ LiteRT.js model
 
-/** Loads a .tflite + plan; returns predict(Float32Array window) -> probs. */
-async function loadModel(mode, accelerator) {
-  const base = `${MODEL_DIR}kws-att-bilstm.${mode}`;
-  const plan = await (await fetch(`${base}.plan.json`)).json();
-  const aliases = await (await fetch(`${base}.aliases.json`)).json();
+async function fetchJson(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status} (run python -m web_demo.prepare)`);
+  return r.json();
+}
+
+/** Loads a .tflite + plan; returns predict(Float32Array window or frame) -> probs.
+ * A streaming model ("frames"): predict carries the state from call to call;
+ * reset() goes back to silence. */
+async function loadModel(manifest, mode, accelerator) {
+  const base = `${MODEL_DIR}${(manifest.files || {})[mode] || `${manifest.model}.${mode}`}`;
+  const plan = await fetchJson(`${base}.plan.json`);
+  const aliases = await fetchJson(`${base}.aliases.json`);
+  const passthrough = await fetchJson(`${base}.passthrough.json`);
   const model = await loadAndCompile(`${base}.tflite`, {accelerator});
   checkSignatures(plan, model);
-  const call = litertCaller(model, Tensor, aliases);
+  const call = litertCaller(model, Tensor, aliases, passthrough);
+  if (manifest.kind === 'frames') {
+    const initial = await fetchJson(`${MODEL_DIR}${manifest.state}`);
+    const runner = new FrameStreamRunner(plan, call, initial);
+    return {predict: (x) => runner.step(x), reset: () => runner.reset(), runner, plan, model,
+            frames: true, signatures: Object.keys(model.signatures)};
+  }
   const inputLen = plan.input_shapes[0].slice(1).reduce((a, b) => a * b, 1);
   async function predict(x) {
     if (x.length !== inputLen) throw new Error(`window has ${x.length} samples, expected ${inputLen}`);
     const [probs] = await runPlan(plan, call, [{data: x, shape: [1, inputLen]}]);
     return probs.data;
   }
-  return {predict, plan, model, signatures: Object.keys(model.signatures)};
+  return {predict, reset: () => {}, plan, model, frames: false,
+          signatures: Object.keys(model.signatures)};
 }
 
 // ---------------------------------------------------------------- microphone
@@ -81,26 +103,27 @@ async function openMicrophone(rate, onAudio) {
 
 // ------------------------------------------------------------------------ UI
 
-function makeBars(labels, threshold) {
+function makeBars(labels, thr) {
   const root = $('bars');
   root.innerHTML = '';
   return labels.map((label) => {
     const row = document.createElement('div');
     row.className = 'bar';
     row.innerHTML = `<span class="name"></span><span class="track"><span class="fill"></span>` +
-      `<span class="thr" style="left:${threshold * 100}%"></span></span><span class="val">0.00</span>`;
+      `<span class="thr" style="left:${Math.min(1, thr[labels.indexOf(label)]) * 100}%"></span></span>` +
+      '<span class="val">0.00</span>';
     row.querySelector('.name').textContent = label;
     root.appendChild(row);
     return row;
   });
 }
 
-function showPosteriors(bars, t, p, keyword, threshold) {
+function showPosteriors(bars, t, p, keyword, thr) {
   $('postime').textContent = `@ ${formatTime(t)}`;
   bars.forEach((row, i) => {
     row.querySelector('.fill').style.width = `${(100 * p[i]).toFixed(1)}%`;
     row.querySelector('.val').textContent = p[i].toFixed(2);
-    row.classList.toggle('kw-on', keyword[i] && p[i] >= threshold);
+    row.classList.toggle('kw-on', keyword[i] && p[i] >= thr[i]);
   });
 }
 
@@ -108,15 +131,17 @@ const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'
                 '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#637939'];
 
 /** Smoothed keyword posteriors over the last `span` s, detections marked. */
-function drawTimeline(history, detections, labels, keyword, threshold, span = 10) {
+function drawTimeline(history, detections, labels, keyword, thr, span = 10) {
   const cv = $('timeline'), g = cv.getContext('2d');
   const W = cv.width, H = cv.height, top = 14, h = H - top - 14;
   g.clearRect(0, 0, W, H);
   if (!history.length) return;
   const tEnd = Math.max(span, history[history.length - 1][0]), t0 = tEnd - span;
   const x = (t) => ((t - t0) / span) * W, y = (p) => top + (1 - p) * h;
+  const finite = thr.filter((v, i) => keyword[i] && v <= 1);
+  const lowest = finite.length ? Math.min(...finite) : 1;  // per-word thresholds: the lowest
   g.strokeStyle = '#c33'; g.setLineDash([4, 4]); g.beginPath();
-  g.moveTo(0, y(threshold)); g.lineTo(W, y(threshold)); g.stroke(); g.setLineDash([]);
+  g.moveTo(0, y(lowest)); g.lineTo(W, y(lowest)); g.stroke(); g.setLineDash([]);
   g.font = '10px monospace'; g.fillStyle = '#888';
   for (let s = Math.ceil(t0); s <= tEnd; s++) g.fillText(`${s}s`, x(s) + 2, H - 2);
   labels.forEach((label, i) => {
@@ -160,36 +185,72 @@ function showLastReport(r) {
   $('mode').innerHTML = `<option>${r.mode}</option>`;
   $('accel').innerHTML = `<option>${r.accelerator}</option>`;
   $('detections').textContent = (r.detections || []).map(detectionLine).join('\n');
-  const bars = makeBars(r.labels, r.settings.threshold);
+  const thr = thresholds(r.settings.threshold, r.labels);
+  const bars = makeBars(r.labels, thr);
   const keyword = r.labels.map((l) => !r.settings.ignore_labels.includes(l));
-  if (r.peak) showPosteriors(bars, r.peak.time_s, r.peak.probs, keyword, r.settings.threshold);
-  drawTimeline(r.history || [], r.detections || [], r.labels, keyword, r.settings.threshold);
+  if (r.model) $('model-name').textContent = r.model;
+  if (r.peak) showPosteriors(bars, r.peak.time_s, r.peak.probs, keyword, thr);
+  drawTimeline(r.history || [], r.detections || [], r.labels, keyword, thr);
   setStatus(`replay of a run: ${r.audio_s.toFixed(2)} s of audio (${r.mic}), ${r.windows} windows, ` +
             `${(1000 * r.compute_s / Math.max(1, r.windows)).toFixed(1)} ms per window`);
   if (r.selftest) $('selftest').textContent = selftestLine(r.selftest);
 }
 
 function selftestLine(s) {
+  if (s.frames != null) {
+    return `self-test (${s.mode}, ${s.frames} frames, state carried): max |LiteRT.js − Python FrameStream| = ` +
+           `${s.max_abs_diff.toExponential(2)}, same top-1 on ${s.top1_agree}/${s.frames} frames`;
+  }
   return `self-test (${s.mode}): max |LiteRT.js − Python export.runtime| = ${s.max_abs_diff.toExponential(2)} ` +
          `(top-1 ${s.top1_js} vs ${s.top1_py})`;
 }
 
+const argmax = (a) => Array.from(a).reduce((b, v, i, arr) => (v > arr[b] ? i : b), 0);
+
+/** A streaming model on the test vector: every frame from silence, vs Python FrameStream. */
+async function selftestFrames(model, mode, tv) {
+  const want = tv.expected[mode];
+  const n = model.runner.frameSamples;
+  const x = Float32Array.from(tv.input);
+  model.reset();
+  let maxAbs = 0, agree = 0;
+  const js = [];
+  const start = performance.now();
+  for (let k = 0; k < want.length; k++) {
+    const got = await model.predict(x.subarray(k * n, (k + 1) * n));
+    want[k].forEach((v, i) => { maxAbs = Math.max(maxAbs, Math.abs(v - got[i])); });
+    if (argmax(got) === argmax(want[k])) agree += 1;
+    js.push(Array.from(got));
+  }
+  const ms = (performance.now() - start) / want.length;
+  model.reset();
+  return {mode, frames: want.length, max_abs_diff: maxAbs, top1_agree: agree, ms_per_frame: ms,
+          top1_js: js.map(argmax), top1_py: want.map(argmax), js_last: js[js.length - 1],
+          python_last: want[want.length - 1]};
+}
+
 async function selftest(model, mode, labels) {
-  const tv = await (await fetch(`${MODEL_DIR}testvec.json`)).json();
+  const tv = await fetchJson(`${MODEL_DIR}testvec.json`);
+  if (model.frames) return selftestFrames(model, mode, tv);
   const got = await model.predict(Float32Array.from(tv.input));
   const want = tv.expected[mode];
   let maxAbs = 0;
   want.forEach((v, i) => { maxAbs = Math.max(maxAbs, Math.abs(v - got[i])); });
-  const argmax = (a) => Array.from(a).reduce((b, v, i, arr) => (v > arr[b] ? i : b), 0);
   return {mode, max_abs_diff: maxAbs, js: Array.from(got), python: want,
           top1_js: labels[argmax(got)], top1_py: labels[argmax(want)]};
 }
 
 async function main() {
   if (params.get('view') === 'last') { showLastReport(window.LAST_REPORT); return; }
-  const manifest = await (await fetch(`${MODEL_DIR}manifest.json`)).json();
-  const labels = await (await fetch(`${MODEL_DIR}labels.json`)).json();
-  const settings = await (await fetch(`${MODEL_DIR}settings.json`)).json();
+  const manifest = await fetchJson(`${MODEL_DIR}manifest.json`);
+  const labels = await fetchJson(`${MODEL_DIR}labels.json`);
+  const settings = await fetchJson(`${MODEL_DIR}settings.json`);
+  const thr = thresholds(settings.threshold, labels);
+  $('model-name').textContent = manifest.model;
+  $('model-kind').textContent = manifest.kind === 'frames'
+    ? `one ${Math.round(1000 * manifest.frame_samples / settings.sample_rate)} ms frame per call, ` +
+      'state carried (streaming)'
+    : 'a 1-s window every hop';
   const mode = params.get('mode') || (manifest.modes.includes('int8') ? 'int8' : manifest.modes[0]);
   const accelerator = params.get('accel') || 'wasm';
   $('mode').innerHTML = manifest.modes.map((m) => `<option${m === mode ? ' selected' : ''}>${m}</option>`).join('');
@@ -214,11 +275,11 @@ async function main() {
   setStatus(`compiling ${mode} model (${accelerator})…`);
   const t0 = performance.now();
   stage = `loadAndCompile(${mode}, ${accelerator})`;
-  const model = await loadModel(mode, accelerator);
+  const model = await loadModel(manifest, mode, accelerator);
   const loadS = (performance.now() - t0) / 1000;
   const keyword = labels.map((l) => !settings.ignore_labels.includes(l));
-  const bars = makeBars(labels, settings.threshold);
-  const report = {mode, accelerator, jspi: report_jspi, labels, settings, signatures: model.signatures,
+  const bars = makeBars(labels, thr);
+  const report = {model: manifest.model, kind: manifest.kind || 'window', mode, accelerator, jspi: report_jspi, labels, settings, signatures: model.signatures,
                   fully_accelerated: model.model.isFullyAccelerated, load_s: loadS,
                   userAgent: navigator.userAgent};
 
@@ -234,13 +295,13 @@ async function main() {
   const newDetector = () => new Detector(model.predict, labels, settings, {
     onError: reportError,
     onWindow: (t, p, det) => {
-      showPosteriors(bars, t, p, keyword, settings.threshold);
+      showPosteriors(bars, t, p, keyword, thr);
       let best = 0;
       p.forEach((v, i) => { if (keyword[i] && v > (keyword[best] ? p[best] : -1)) best = i; });
       if (!peak || p[best] > peak.value) peak = {time_s: t, value: p[best], probs: Array.from(p)};
       history.push([t, Array.from(p, (v) => Math.round(v * 1e4) / 1e4)]);
       while (history.length && history[0][0] < t - 10) history.shift();
-      drawTimeline(history, det.detections, labels, keyword, settings.threshold);
+      if (!model.frames || det.windows % 5 === 0) drawTimeline(history, det.detections, labels, keyword, thr);
       if (det.backlog > 20) setStatus(`listening… (model ${det.backlog} hops behind)`);
     },
     onDetection: (d) => {
@@ -253,6 +314,7 @@ async function main() {
   const listen = params.get('listen') ? parseFloat(params.get('listen')) : null;
   async function start() {
     stage = 'microphone';
+    model.reset();  // a streaming model starts each session from silence
     det = newDetector();
     lines.length = 0; $('detections').textContent = ''; peak = null; history = [];
     captured = [];

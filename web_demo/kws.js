@@ -1,7 +1,9 @@
 // The model-independent parts of the web demo, importable in node too:
 // runPlan (a port of export/plan.py, the host loop that runs our
-// multi-signature .tflite files), Detector (a port of zoo/demo/detector.py)
-// and a streaming resampler. tests/web/test_kws_js.py checks them against
+// multi-signature .tflite files), FrameStreamRunner (a port of
+// zoo/models/kws/frames.py FrameStream: one 20 ms frame per call, state
+// carried), Smoother / Decision / detect (ports of zoo/demo/scoring.py),
+// Detector (a port of zoo/demo/detector.py) and a streaming resampler. tests/web/test_kws_js.py checks them against
 // the Python originals.
 
 // ------------------------------------------------------------------ plan loop
@@ -198,8 +200,11 @@ export function planSignatures(plan) {
  * nStates)` gives runPlan a step function that builds no feed objects:
  * per step only the input Tensors (LiteRT.js copies each typed array into
  * wasm memory; views are fine) and the output arrays, taken as LiteRT.js
- * returns them (a fresh Float32Array per output, not copied again). */
-export function litertCaller(model, Tensor, aliases = {}) {
+ * returns them (a fresh Float32Array per output, not copied again).
+ * `passthrough` ({signature: {output: input}}, prepare.py output_passthrough):
+ * outputs that are an input tensor of the signature, which LiteRT.js returns
+ * unwritten (garbage); they are given the input's data instead. */
+export function litertCaller(model, Tensor, aliases = {}, passthrough = {}) {
   const bound = {};
   for (const [key, runner] of Object.entries(model.signatures)) {
     const inputs = runner.getInputDetails().map((d) => ({name: d.name, int: d.dtype === 'int32'}));
@@ -209,7 +214,13 @@ export function litertCaller(model, Tensor, aliases = {}) {
       const present = group.find((n) => n in outShapes);
       for (const n of group) if (!(n in outShapes) && present) outShapes[n] = outShapes[present];
     }
-    bound[key] = {isInt: Object.fromEntries(inputs.map((d) => [d.name, d.int])), outShapes, aliases: groups};
+    const same = Object.entries(passthrough[key] || {});
+    for (const [o, i] of same) {
+      const d = runner.getInputDetails().find((x) => x.name === i);
+      if (d) outShapes[o] = [...d.shape];
+    }
+    bound[key] = {isInt: Object.fromEntries(inputs.map((d) => [d.name, d.int])), outShapes, aliases: groups,
+                  passthrough: same};
   }
   // integer inputs (token ids) need an Int32Array, not our Float32Array
   const typed = (data, int) => (int && !(data instanceof Int32Array)
@@ -244,6 +255,7 @@ export function litertCaller(model, Tensor, aliases = {}) {
       tensors[name] = new Tensor(typed(feed[name].data, b.isInt[name]), feed[name].shape);
     }
     const data = await run(signature, tensors);
+    for (const [o, i] of b.passthrough) data[o] = asFloat(Float32Array.from(feed[i].data));
     const out = {};
     for (const name of Object.keys(data)) out[name] = {data: data[name], shape: b.outShapes[name]};
     return out;
@@ -281,7 +293,81 @@ export function checkSignatures(plan, model) {
   }
 }
 
-// ----------------------------------------------------------------- detector
+// ------------------------------------------------------- frame streaming
+
+/** A streaming keyword spotter's step file run one frame per call (the twin of
+ * zoo/models/kws/frames.py FrameStream): the plan's inputs are [frame, ...state],
+ * its outputs [probabilities, ...next state] in the same state order, so after
+ * each call the outputs 1.. become the inputs 1.. . `initial` is
+ * `<model>.state.json` from web_demo/prepare.py ({names, shapes, data}: the
+ * Python silence_state, not recomputed here). `step(frame)` resolves to the
+ * probabilities (a copy). The frame and state buffers are allocated once:
+ * each step copies the next state into them (LiteRT.js output arrays are not
+ * kept across calls: later signature calls may overwrite them).
+ * Calls must not overlap (await each step; Detector queues them). */
+export class FrameStreamRunner {
+  constructor(plan, call, initial) {
+    const shapes = plan.input_shapes.map((s) => s.slice(1));
+    const size = (shape) => shape.reduce((a, b) => a * b, 1);
+    if (plan.inputs.length < 2 || plan.outputs.length !== plan.inputs.length) {
+      throw new Error(`not a one-frame step plan: ${plan.inputs.length} inputs, ` +
+                      `${plan.outputs.length} outputs (expected [frame, ...state] -> ` +
+                      '[probabilities, ...next state])');
+    }
+    const nState = plan.inputs.length - 1;
+    if (!initial || !Array.isArray(initial.data) || initial.data.length !== nState) {
+      throw new Error(`the initial state has ${initial && initial.data ? initial.data.length : 'no'} ` +
+                      `arrays; the plan has ${nState} state inputs`);
+    }
+    this.plan = plan;
+    this.call = call;
+    this.frameSamples = size(shapes[0]);
+    this.stateShapes = shapes.slice(1).map((s) => [1, ...s]);
+    this.initial = initial.data.map((d, i) => {
+      if (d.length !== size(shapes[i + 1])) {
+        throw new Error(`initial state ${i} has ${d.length} values; input ` +
+                        `${plan.inputs[i + 1]} takes [${shapes[i + 1]}]`);
+      }
+      return Float32Array.from(d);
+    });
+    this.frame = {data: new Float32Array(this.frameSamples), shape: [1, this.frameSamples]};
+    this.inputs = [this.frame];
+    this.reset();
+  }
+
+  /** Back to the initial state (silence). */
+  reset() {
+    this.inputs.length = 1;
+    this.initial.forEach((d, i) => {
+      const buf = new Float32Array(d.length);
+      buf.set(d);
+      this.inputs.push({data: buf, shape: this.stateShapes[i]});
+    });
+    this.frames = 0;
+  }
+
+  /** Probabilities (Float32Array) after one frame of `frameSamples` samples. */
+  async step(x) {
+    if (x.length !== this.frameSamples) {
+      throw new Error(`a frame has ${this.frameSamples} samples; got ${x.length}`);
+    }
+    this.frame.data.set(x);
+    const outs = await runPlan(this.plan, this.call, this.inputs);
+    for (let i = 1; i < outs.length; i++) {
+      const o = outs[i];
+      if (!o || o.data.length !== this.inputs[i].data.length) {
+        throw new Error(`output ${this.plan.outputs[i]} has ${o ? o.data.length : 'no'} values; ` +
+                        `state input ${this.plan.inputs[i]} takes ${this.inputs[i].data.length}`);
+      }
+      // copied into our own buffer (allocated once), not kept as LiteRT.js's array
+      this.inputs[i].data.set(o.data);
+    }
+    this.frames += 1;
+    return Float32Array.from(outs[0].data);
+  }
+}
+
+// ------------------------------------------------------- decision logic
 
 export function formatTime(seconds) {
   const x = Math.max(0, seconds) * 1000;
@@ -293,9 +379,118 @@ export function formatTime(seconds) {
 
 const round6 = (t) => Math.round(t * 1e6) / 1e6;
 
+/** Port of zoo/demo/scoring.py Smoother: moving average of the last `k`
+ * posterior vectors and of their times. */
+export class Smoother {
+  constructor(k) {
+    if (!(Number.isInteger(k) && k >= 1)) throw new Error(`smoothing must be at least 1 window; got ${k}`);
+    this.k = k;
+    this.values = [];
+    this.times = [];
+  }
+
+  /** [time, smoothed Float32Array] after adding posteriors `p` at time `t`. */
+  push(t, p) {
+    this.values.push(p); this.times.push(t);
+    if (this.values.length > this.k) { this.values.shift(); this.times.shift(); }
+    const out = new Float32Array(p.length);
+    for (const q of this.values) for (let i = 0; i < q.length; i++) out[i] += q[i];
+    for (let i = 0; i < out.length; i++) out[i] /= this.values.length;
+    return [round6(this.times.reduce((a, b) => a + b, 0) / this.times.length), out];
+  }
+}
+
+/** Per-label thresholds from a number or {label: number} (labels missing from the
+ * dict are never reported), as scoring.py _thresholds. */
+export function thresholds(threshold, labels) {
+  let values;
+  if (threshold !== null && typeof threshold === 'object') {
+    const unknown = Object.keys(threshold).filter((l) => !labels.includes(l)).sort();
+    if (unknown.length) throw new Error(`thresholds for unknown labels ${unknown}; the labels are ${labels}`);
+    values = labels.map((l) => (l in threshold ? threshold[l] : Infinity));
+    if (values.every((v) => v === Infinity)) throw new Error('the threshold dict names no label');
+  } else {
+    values = labels.map(() => threshold);
+  }
+  for (const v of values) {
+    if (typeof v !== 'number' || !(v > 0 && (v <= 1 || v === Infinity))) {
+      throw new Error(`thresholds must be in (0, 1]; got ${JSON.stringify(threshold)}`);
+    }
+  }
+  return values;
+}
+
+/** Port of zoo/demo/scoring.py Decision: runs of "on" steps of one keyword (arg-max
+ * of the smoothed posteriors, at least its threshold), at most `maxRunS` long,
+ * give one detection at the run's middle with its peak; a detection within
+ * `refractoryS` of the previous reported one is dropped. */
+export class Decision {
+  constructor(labels, {threshold, refractoryS = 0, maxRunS = Infinity, ignoreLabels = []}) {
+    this.labels = labels;
+    this.thresholds = thresholds(threshold, labels);
+    this.keyword = labels.map((l) => !ignoreLabels.includes(l));
+    this.refractoryS = refractoryS;
+    this.maxRunS = maxRunS;
+    this.run = null;  // [label index, start t, end t, peak prob]
+    this.lastTime = null;
+  }
+
+  /** Detections completed by the smoothed posteriors at time `t`. */
+  step(t, smoothed) {
+    let best = 0;
+    for (let i = 1; i < smoothed.length; i++) if (smoothed[i] > smoothed[best]) best = i;
+    return this.stepBest(t, best, smoothed[best]);
+  }
+
+  stepBest(t, best, prob) {
+    const on = this.keyword[best] && prob >= this.thresholds[best];
+    let out = [];
+    const run = this.run;
+    if (run && (!on || best !== run[0] || t - run[1] >= this.maxRunS)) out = this.close();
+    if (on) {
+      if (!this.run) this.run = [best, t, t, prob];
+      else { this.run[2] = t; this.run[3] = Math.max(this.run[3], prob); }
+    }
+    return out;
+  }
+
+  /** End of stream (or of a run): the open run as a detection, if any. */
+  close() {
+    if (!this.run) return [];
+    const [label, start, end, prob] = this.run;
+    this.run = null;
+    const t = round6((start + end) / 2);
+    if (this.lastTime !== null && t - this.lastTime < this.refractoryS) return [];
+    this.lastTime = t;
+    return [{time_s: t, label: this.labels[label], prob}];
+  }
+}
+
+/** The decision options of detector settings (settings.json, or the model's
+ * section merged in by web_demo/prepare.py). */
+export function decisionOptions(settings) {
+  return {threshold: settings.threshold, refractoryS: settings.refractory_ms / 1000,
+          maxRunS: (settings.max_run_ms != null ? settings.max_run_ms : settings.window_ms) / 1000,
+          ignoreLabels: settings.ignore_labels};
+}
+
+/** Port of scoring.py detect: detections from posteriors `probs` (arrays) at `times`. */
+export function detect(times, probs, labels, {smoothing = 1, ...options}) {
+  const sm = new Smoother(smoothing);
+  const dec = new Decision(labels, options);
+  const out = [];
+  times.forEach((t, i) => {
+    const [ts, p] = sm.push(t, Float32Array.from(probs[i]));
+    out.push(...dec.step(ts, p));
+  });
+  return out.concat(dec.close());
+}
+
 /** Port of zoo/demo/detector.py Detector (batch 1). feed() is synchronous and
  * queues windows; the model runs in order in the background (onWindow /
- * onDetection callbacks); flush() resolves once everything is classified. */
+ * onDetection callbacks); flush() resolves once everything is classified.
+ * window_ms == hop_ms (a streaming model): consecutive frames aligned to the
+ * stream start, each timed at its centre; otherwise windows centred at k * hop. */
 export class Detector {
   constructor(predict, labels, settings, {onWindow, onDetection, onError} = {}) {
     this.predict = predict;
@@ -303,18 +498,15 @@ export class Detector {
     this.rate = settings.sample_rate;
     this.window = Math.round(this.rate * settings.window_ms / 1000);
     this.hop = Math.round(this.rate * settings.hop_ms / 1000);
-    this.threshold = settings.threshold;
-    this.refractory = settings.refractory_ms / 1000;
-    this.maxRun = this.window / this.rate;
-    this.nSmooth = settings.smoothing_windows;
+    this.frames = this.window === this.hop;
+    this.options = decisionOptions(settings);
+    this.thresholds = thresholds(settings.threshold, labels);
     this.keyword = labels.map((l) => !settings.ignore_labels.includes(l));
+    this.smoother = new Smoother(settings.smoothing_windows);
+    this.decision = new Decision(labels, this.options);
     this.buf = new Float32Array(this.window);
-    this.untilNext = Math.floor(this.window / 2);
+    this.untilNext = this.frames ? this.window : Math.floor(this.window / 2);
     this.nextIndex = 0;
-    this.smooth = [];
-    this.smoothT = [];
-    this.run = null;
-    this.lastTime = null;
     this.samples = 0;
     this.windows = 0;
     this.computeS = 0;
@@ -344,7 +536,7 @@ export class Detector {
       this.untilNext -= m;
       if (this.untilNext === 0) {
         const w = this.buf.slice();
-        const t = round6(this.nextIndex * this.hop / this.rate);
+        const t = round6((this.nextIndex + (this.frames ? 0.5 : 0)) * this.hop / this.rate);
         this.nextIndex += 1;
         this.untilNext = this.hop;
         this.backlog += 1;
@@ -356,7 +548,7 @@ export class Detector {
   async flush() {
     this.push(new Float32Array(Math.floor(this.window / 2)));
     await this.queue;
-    this.closeRun();
+    this.report(this.decision.close());
     return this.detections;
   }
 
@@ -366,37 +558,19 @@ export class Detector {
     this.computeS += (performance.now() - start) / 1000;
     this.backlog -= 1;
     this.windows += 1;
-    this.smooth.push(p); this.smoothT.push(t);
-    if (this.smooth.length > this.nSmooth) { this.smooth.shift(); this.smoothT.shift(); }
-    const smoothed = new Float32Array(p.length);
-    for (const q of this.smooth) for (let i = 0; i < q.length; i++) smoothed[i] += q[i];
-    for (let i = 0; i < smoothed.length; i++) smoothed[i] /= this.smooth.length;
-    const ts = round6(this.smoothT.reduce((a, b) => a + b, 0) / this.smoothT.length);
-    this.step(ts, smoothed);
+    if (p.length !== this.labels.length) {
+      throw new Error(`the model returned ${p.length} probabilities for ${this.labels.length} labels`);
+    }
+    const [ts, smoothed] = this.smoother.push(t, p);
+    this.report(this.decision.step(ts, smoothed));
     this.onWindow(ts, smoothed, this);
   }
 
-  step(t, smoothed) {
-    let best = 0;
-    for (let i = 1; i < smoothed.length; i++) if (smoothed[i] > smoothed[best]) best = i;
-    const on = this.keyword[best] && smoothed[best] >= this.threshold;
-    if (this.run && (!on || best !== this.run[0] || t - this.run[1] >= this.maxRun)) this.closeRun();
-    if (on) {
-      if (!this.run) this.run = [best, t, t, smoothed[best]];
-      else { this.run[2] = t; this.run[3] = Math.max(this.run[3], smoothed[best]); }
+  report(found) {
+    for (const d of found) {
+      this.detections.push(d);
+      this.onDetection(d);
     }
-  }
-
-  closeRun() {
-    if (!this.run) return;
-    const [label, start, end, prob] = this.run;
-    this.run = null;
-    const t = round6((start + end) / 2);
-    if (this.lastTime !== null && t - this.lastTime < this.refractory) return;
-    this.lastTime = t;
-    const d = {time_s: t, label: this.labels[label], prob};
-    this.detections.push(d);
-    this.onDetection(d);
   }
 }
 

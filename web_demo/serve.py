@@ -1,10 +1,12 @@
 """A tiny static server for the web demo, on 127.0.0.1 only.
 
-    python -m web_demo.serve [--port 8000] [--report-dir DIR]
+    python -m web_demo.serve [--port 8000] [--report-dir DIR] [--model-dir DIR]
 
 Serves web_demo/ (index.html, app.js, model/, node_modules/). getUserMedia
 needs a secure context, which http://127.0.0.1 is. `--port 0` picks a free
 port; the first line printed is `serving http://127.0.0.1:PORT/`.
+`--model-dir` serves another folder written by `web_demo.prepare --out`
+as model/ (e.g. a streaming model beside the default one).
 
 POST /report (JSON, sent by the page when it was opened with `?report=1`)
 is written to DIR/report.json (default: web_demo/model/); GET
@@ -31,6 +33,18 @@ class Handler(SimpleHTTPRequestHandler):
                       ".wasm": "application/wasm", ".json": "application/json",
                       ".tflite": "application/octet-stream"}
     report_dir = HERE / "model"
+    model_dir = None  # serve this folder as /model/ (default: web_demo/model/)
+
+    def translate_path(self, path):
+        clean = path.split("?", 1)[0].split("#", 1)[0]
+        if self.model_dir is not None and clean.startswith("/model/"):
+            from urllib.parse import unquote
+
+            rel = Path(unquote(clean[len("/model/"):]))
+            if ".." in rel.parts or rel.is_absolute():
+                return str(Path(self.model_dir) / "__refused__")
+            return str(Path(self.model_dir) / rel)
+        return super().translate_path(path)
 
     def log_request(self, code="-", size="-"):  # quiet: only failed requests
         if str(code).isdigit() and int(code) >= 400:
@@ -82,9 +96,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000, help="0: a free port")
     parser.add_argument("--report-dir", default=str(HERE / "model"))
+    parser.add_argument("--model-dir", default=None,
+                        help="serve this prepared folder as model/ (default: web_demo/model/)")
     args = parser.parse_args(argv)
-    if not (HERE / "model" / "manifest.json").is_file():
-        print("web_demo/model/ is missing: run `python -m web_demo.prepare` first "
+    model_dir = Path(args.model_dir) if args.model_dir else HERE / "model"
+    Handler.model_dir = model_dir if args.model_dir else None
+    if not (model_dir / "manifest.json").is_file():
+        print(f"{model_dir}/manifest.json is missing: run `python -m web_demo.prepare` first "
               "(make web-demo does)", file=sys.stderr)
     Handler.report_dir = args.report_dir
     server = ThreadingHTTPServer(("127.0.0.1", args.port), partial(Handler, directory=str(HERE)))

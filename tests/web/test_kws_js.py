@@ -198,3 +198,143 @@ def test_kws_js_matches_python_plan_loop_and_detector(tmp_path):
     np.testing.assert_allclose([d["prob"] for d in got["detections"]], [d.prob for d in found],
                                atol=1e-6)
     assert got["times"] == [format_time(t) for t in spec["times"]]
+
+
+# ---------------------------------------------------------------- streaming
+
+STREAM_DRIVER = r"""
+import {readFileSync} from 'node:fs';
+const kws = await import(process.argv[2]);
+const spec = JSON.parse(readFileSync(process.argv[3], 'utf8'));
+const out = {};
+// (1) scoring.detect: per-word thresholds, smoothing, max run, refractory
+const s = spec.scoring;
+out.detect = kws.detect(s.times, s.probs, s.labels, {smoothing: s.smoothing, threshold: s.threshold,
+  refractoryS: s.refractory_s, maxRunS: s.max_run_s, ignoreLabels: s.ignore});
+// (2) Detector in frames mode (window_ms == hop_ms) on a table of posteriors
+const d = spec.detector;
+let k = 0;
+const det = new kws.Detector(async (x) => { if (x.length !== d.frame) throw new Error('frame'); return Float32Array.from(d.table[k++]); },
+                             d.labels, d.settings);
+const audio = new Float32Array(d.samples);
+let pos = 0;
+for (const n of d.blocks) { det.feed(audio.subarray(pos, pos + n)); pos += n; }
+out.frameDetections = await det.flush();
+out.frameCalls = k;
+// (3) FrameStreamRunner on a fake step: state' = 0.5 state + frame mean, probs = [tanh(sum state)...]
+const plan = spec.stream.plan;
+async function call(signature, feed) {
+  const f = feed.f, a = feed.a, b = feed.b;
+  let m = 0; for (const v of f.data) m += v; m /= f.data.length;
+  const na = {data: Float32Array.from(a.data, (v) => Math.fround(0.5 * v + m)), shape: a.shape};
+  const nb = {data: Float32Array.from(b.data, (v, i) => Math.fround(v + a.data[i % a.data.length])), shape: b.shape};
+  let sa = 0; for (const v of na.data) sa += v;
+  return {p: {data: Float32Array.of(Math.tanh(sa), Math.tanh(-sa)), shape: [1, 2]}, na, nb};
+}
+const runner = new kws.FrameStreamRunner(plan, call, spec.stream.initial);
+out.stream = [];
+for (let i = 0; i < spec.stream.frames.length; i++) {
+  if (i === spec.stream.reset_at) runner.reset();
+  out.stream.push(Array.from(await runner.step(Float32Array.from(spec.stream.frames[i]))));
+}
+out.errors = [];
+for (const bad of [() => runner.step(new Float32Array(3)),
+                   () => new kws.FrameStreamRunner(plan, call, {data: [[0]]}),
+                   () => kws.thresholds({nope: 0.5}, ['a'])]) {
+  try { await bad(); out.errors.push(null); } catch (e) { out.errors.push(e.message); }
+}
+console.log(JSON.stringify(out));
+"""
+
+
+def test_kws_js_streaming_decisions_and_frame_runner(tmp_path):
+    from zoo.demo import scoring
+
+    rng = np.random.default_rng(7)
+    labels = ["_silence_", "_unknown_", "yes", "no", "up"]
+    ignore = ["_silence_", "_unknown_"]
+    n = 600  # 12 s of 20 ms frames
+    table = rng.dirichlet([1, 1, 0.3, 0.3, 0.3], size=n).astype(np.float32)
+    for start in rng.choice(n - 80, size=12, replace=False):  # keyword bursts, some long
+        label = int(rng.integers(2, 5))
+        for w in range(start, start + int(rng.integers(3, 70))):
+            table[w] = 0.02
+            table[w, label] = 0.92
+    times = (np.arange(n) + 0.5) * 0.02
+    threshold = {"yes": 0.6, "no": 0.8, "up": 0.5}  # per word ("_unknown_" etc. never)
+    kw = dict(threshold=threshold, smoothing=5, refractory_s=0.5, max_run_s=0.3,
+              ignore_labels=ignore)
+    want = scoring.detect(times, table, labels, **kw)
+    assert len(want) >= 5 and {d.label for d in want} >= {"yes", "up"}
+
+    settings = load_settings()
+    settings.update(window_ms=20, hop_ms=20, smoothing_windows=3, threshold=0.7,
+                    refractory_ms=200, max_run_ms=400)
+    samples = n * 320 + 123
+    blocks = []
+    while sum(blocks) < samples:
+        blocks.append(int(min(rng.integers(1, 1500), samples - sum(blocks))))
+
+    # the fake step's state: a (2,), b (3, 2); the plan lists [frame, a, b] -> [p, a', b']
+    plan = {"version": 1, "inputs": ["f", "a", "b"], "outputs": ["p", "na", "nb"],
+            "input_shapes": [[None, 4], [None, 2], [None, 3, 2]],
+            "stages": [{"kind": "segment", "name": "step", "inputs": ["f", "a", "b"],
+                        "outputs": ["p", "na", "nb"]}]}
+    initial = {"data": [[0.25, -0.5], [0.0] * 6]}
+    frames = rng.normal(size=(9, 4)).astype(np.float32)
+
+    spec = {"scoring": {"times": times.tolist(), "probs": table.tolist(), "labels": labels,
+                        "smoothing": 5, "threshold": threshold, "refractory_s": 0.5,
+                        "max_run_s": 0.3, "ignore": ignore},
+            "detector": {"labels": labels, "settings": settings, "table": table.tolist(),
+                         "samples": samples, "blocks": blocks, "frame": 320},
+            "stream": {"plan": plan, "initial": initial, "frames": frames.tolist(), "reset_at": 6}}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    (tmp_path / "driver.mjs").write_text(STREAM_DRIVER)
+    proc = subprocess.run(["node", str(tmp_path / "driver.mjs"), KWS_JS.as_uri(),
+                           str(tmp_path / "spec.json")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout)
+
+    # (1) the decision logic: the same detections as zoo.demo.scoring.detect
+    assert [(d["label"], d["time_s"]) for d in got["detect"]] == [(d.label, d.time_s) for d in want]
+    np.testing.assert_allclose([d["prob"] for d in got["detect"]], [d.prob for d in want], atol=1e-6)
+
+    # (2) Detector with 20 ms frames: the same frames, times and detections as Python's
+    calls = iter(table)
+    seen = []
+
+    def model(x):
+        seen.append(x.shape)
+        return next(calls)[None]
+
+    det = Detector(model, labels, settings)
+    assert det.frames
+    found, pos = [], 0
+    audio = np.zeros(samples, np.float32)
+    for b in blocks:
+        found += det.feed(audio[pos:pos + b])
+        pos += b
+    found += det.flush()
+    assert got["frameCalls"] == det.windows == n and set(seen) == {(1, 320)}
+    assert len(found) >= 3
+    assert [(d["label"], d["time_s"]) for d in got["frameDetections"]] == \
+        [(d.label, d.time_s) for d in found]
+
+    # (3) FrameStreamRunner carries outputs 1.. into inputs 1.., reset() restores the initial state
+    a0, b0 = np.array(initial["data"][0], np.float32), np.zeros((3, 2), np.float32)
+    a, b = a0.copy(), b0.copy()
+    expected = []
+    for i, f in enumerate(frames):
+        if i == 6:
+            a, b = a0.copy(), b0.copy()
+        m = np.float32(f.mean())
+        na = (np.float32(0.5) * a + m).astype(np.float32)
+        b = (b + np.resize(a, 6).reshape(3, 2)).astype(np.float32)
+        a = na
+        expected.append([np.tanh(a.sum()), np.tanh(-a.sum())])
+    np.testing.assert_allclose(got["stream"], expected, atol=1e-5)
+    e_frame, e_state, e_thr = got["errors"]
+    assert e_frame and "320" not in e_frame and "4 samples" in e_frame
+    assert e_state and "initial state" in e_state
+    assert e_thr and "unknown labels" in e_thr

@@ -14,28 +14,53 @@ data class DetectorSettings(
     val windowMs: Double,
     val hopMs: Double,
     val smoothingWindows: Int,
+    /** One threshold for every keyword (when [perWord] is null). */
     val threshold: Double,
     val refractoryMs: Double,
     val ignoreLabels: Set<String>,
+    /** Per-word thresholds (a streaming model's calibrated operating point); labels
+     *  missing from it are never reported. */
+    val perWord: Map<String, Double>? = null,
+    /** Longest run of "on" hops that is one detection (default: one window). */
+    val maxRunMs: Double = windowMs,
 ) {
+    /** The threshold of each label (infinite: never reported), as zoo/demo/scoring.py. */
+    fun thresholds(labels: List<String>): DoubleArray {
+        val words = perWord ?: return DoubleArray(labels.size) { threshold }
+        val unknown = words.keys - labels.toSet()
+        require(unknown.isEmpty()) { "settings: thresholds for unknown labels $unknown; the labels are $labels" }
+        return DoubleArray(labels.size) { words[labels[it]] ?: Double.POSITIVE_INFINITY }
+    }
+
+
     companion object {
         /** Parse and validate (same rules as zoo/demo/detector.py `load_settings`). */
         fun fromJson(text: String): DetectorSettings {
             val json = JSONObject(text)
             val ignore = json.getJSONArray("ignore_labels")
+            // "threshold": a number, or {label: number} (per-word, streaming models)
+            val thr = json.get("threshold")
+            val perWord = (thr as? JSONObject)?.let { o -> o.keys().asSequence().associateWith { o.getDouble(it) } }
+            val windowMs = json.getDouble("window_ms")
             val s = DetectorSettings(
                 sampleRate = json.getInt("sample_rate"),
-                windowMs = json.getDouble("window_ms"),
+                windowMs = windowMs,
                 hopMs = json.getDouble("hop_ms"),
                 smoothingWindows = json.getInt("smoothing_windows"),
-                threshold = json.getDouble("threshold"),
+                threshold = if (perWord == null) json.getDouble("threshold") else perWord.values.minOrNull() ?: 0.0,
                 refractoryMs = json.getDouble("refractory_ms"),
                 ignoreLabels = List(ignore.length()) { ignore.getString(it) }.toSet(),
+                perWord = perWord,
+                maxRunMs = json.optDouble("max_run_ms", windowMs),
             )
             require(s.sampleRate > 0 && s.windowMs > 0 && s.hopMs > 0 && s.smoothingWindows > 0) {
                 "settings: sample_rate, window_ms, hop_ms and smoothing_windows must be positive"
             }
             require(s.threshold > 0 && s.threshold <= 1) { "settings: threshold must be in (0, 1]" }
+            require(s.perWord == null || (s.perWord.isNotEmpty() && s.perWord.values.all { it > 0 && it <= 1 })) {
+                "settings: every per-word threshold must be in (0, 1]"
+            }
+            require(s.maxRunMs > 0) { "settings: max_run_ms must be positive" }
             require(s.refractoryMs >= 0) { "settings: refractory_ms must be >= 0" }
             require(s.hopMs <= s.windowMs) { "settings: hop_ms must not exceed window_ms" }
             return s
@@ -57,17 +82,21 @@ data class Detection(val timeS: Double, val label: String, val prob: Float) {
 }
 
 private const val MS_PER_S = 1000
+private const val FRAME_CENTRE = 0.5  // a frame's posterior belongs to its centre
 
 /**
  * Kotlin port of zoo/demo/detector.py `Detector` with batch 1 (live audio):
  *
  * - a ring buffer holds the last `window_ms` of audio (zeros before the
  *   stream starts); every `hop_ms` the model classifies it; window k is
- *   centred at k * hop;
+ *   centred at k * hop. With window_ms == hop_ms (a streaming model, see
+ *   FrameStreamRunner.kt) the model gets consecutive frames aligned to the
+ *   stream start, frame k timed at its centre (k + 0.5) * hop;
  * - posteriors are smoothed by a moving average over `smoothing_windows` hops;
  * - a keyword (not in `ignore_labels`) is "on" while it is the arg-max of the
- *   smoothed posteriors and >= `threshold`; a run of "on" hops (at most one
- *   window long) is one detection at the run's middle, with the run's peak;
+ *   smoothed posteriors and >= its `threshold` (one number, or per word); a run
+ *   of "on" hops (at most `max_run_ms` long, default one window) is one
+ *   detection at the run's middle, with the run's peak;
  * - a detection within `refractory_ms` of the previous one is dropped.
  *
  * `model` maps one window (FloatArray of window samples, [-1, 1]) to class
@@ -81,13 +110,15 @@ class Detector(
     val rate = settings.sampleRate
     val window = (rate * settings.windowMs / MS_PER_S).roundToInt()
     val hop = (rate * settings.hopMs / MS_PER_S).roundToInt()
-    private val threshold = settings.threshold
+    /** Consecutive frames of a streaming model (window == hop), each timed at its centre. */
+    val frames = window == hop
+    private val thresholds = settings.thresholds(labels)
     private val refractoryS = settings.refractoryMs / MS_PER_S
-    private val maxRunS = window.toDouble() / rate
+    private val maxRunS = settings.maxRunMs / MS_PER_S
     private val keyword = BooleanArray(labels.size) { labels[it] !in settings.ignoreLabels }
 
     private val buf = FloatArray(window)
-    private var untilNext = window / 2  // first window: centred at t = 0
+    private var untilNext = if (frames) window else window / 2  // first window: centred at t = 0
     private var nextIndex = 0L
     private val smooth = ArrayDeque<FloatArray>()
     private val smoothT = ArrayDeque<Double>()
@@ -121,7 +152,7 @@ class Detector(
             x = x.copyOfRange(m, x.size)
             untilNext -= m
             if (untilNext == 0) {
-                val t = nextIndex * hop.toDouble() / rate
+                val t = (nextIndex + if (frames) FRAME_CENTRE else 0.0) * hop / rate
                 nextIndex += 1
                 untilNext = hop
                 out += evaluate(buf.copyOf(), t)
@@ -155,7 +186,7 @@ class Detector(
     private fun step(t: Double, smoothed: FloatArray): List<Detection> {
         var best = 0
         for (k in smoothed.indices) if (smoothed[k] > smoothed[best]) best = k
-        val on = keyword[best] && smoothed[best] >= threshold
+        val on = keyword[best] && smoothed[best] >= thresholds[best]
         val out = ArrayList<Detection>()
         val current = run
         if (current != null && (!on || best != current.label || t - current.start >= maxRunS)) {

@@ -28,6 +28,10 @@ import java.util.concurrent.atomic.AtomicInteger
  * rate, 16 kHz) -> Detector (1 s ring buffer, the model every hop, smoothing,
  * threshold, refractory) -> detections list and posterior bars.
  *
+ * With the streaming model's assets (prepare.py --stream NAME) the app runs it
+ * instead: the Detector feeds consecutive 20 ms frames to a FrameStreamRunner
+ * (state carried), with the model's own settings section.
+ *
  * Threads: the main thread (UI), one recording thread (blocking
  * AudioRecord.read of one hop at a time) and one inference thread (a single
  * thread executor that owns the LiteRT interpreter and the Detector).
@@ -46,6 +50,8 @@ class MainActivity : Activity() {
     // Touched on the inference thread only (after loading).
     private var runner: PlanRunner? = null
     private var detector: Detector? = null
+    private var stream: FrameStreamRunner? = null  // the streaming model, when bundled
+    private var predict: ((FloatArray) -> FloatArray)? = null
 
     // Set on the main thread once loaded.
     private var settings: DetectorSettings? = null
@@ -81,9 +87,53 @@ class MainActivity : Activity() {
 
     private fun asset(name: String): ByteArray = assets.open(name).use { it.readBytes() }
 
+    private fun hasAsset(name: String): Boolean = assets.list("")?.contains(name) == true
+
     /** Inference thread: load the assets written by android_demo/prepare.py. */
     private fun loadModel() {
         try {
+            if (hasAsset(ModelContract.STREAM_MODEL_ASSET)) loadStreamModel() else loadWindowModel()
+        } catch (e: Exception) {
+            ui.post { showError(e) }
+        }
+    }
+
+    private fun readLabels(): List<String> {
+        val names = String(asset(ModelContract.LABELS_ASSET), Charsets.UTF_8)
+            .lines().map { it.trim() }.filter { it.isNotEmpty() }
+        check(names.size == ModelContract.NUM_LABELS) {
+            "${ModelContract.LABELS_ASSET} has ${names.size} labels; the model has ${ModelContract.NUM_LABELS}"
+        }
+        return names
+    }
+
+    private fun modelBuffer(name: String): ByteBuffer {
+        val bytes = asset(name)
+        return ByteBuffer.allocateDirect(bytes.size).order(ByteOrder.nativeOrder()).also { it.put(bytes).rewind() }
+    }
+
+    /** The streaming model: one 20 ms frame per call, its state carried (FrameStreamRunner). */
+    private fun loadStreamModel() {
+        val s = DetectorSettings.fromJson(String(asset(ModelContract.STREAM_SETTINGS_ASSET), Charsets.UTF_8))
+        val names = readLabels()
+        val plan = JSONObject(String(asset(ModelContract.STREAM_PLAN_ASSET), Charsets.UTF_8))
+        val state = JSONObject(String(asset(ModelContract.STREAM_STATE_ASSET), Charsets.UTF_8))
+        val r = PlanRunner(modelBuffer(ModelContract.STREAM_MODEL_ASSET), plan)
+        val f = FrameStreamRunner(r, plan, state)
+        val d = Detector(s, names, f::step)
+        check(d.frames && d.window == ModelContract.FRAME_SAMPLES) {
+            "${ModelContract.STREAM_SETTINGS_ASSET} gives ${d.window}-sample windows every ${d.hop} samples; " +
+                "the streaming model takes consecutive ${ModelContract.FRAME_SAMPLES}-sample frames"
+        }
+        runner = r
+        stream = f
+        predict = f::step
+        detector = d
+        ui.post { onModelLoaded(s, names) }
+    }
+
+    private fun loadWindowModel() {
+        run {
             val s = DetectorSettings.fromJson(String(asset(ModelContract.SETTINGS_ASSET), Charsets.UTF_8))
             val names = String(asset(ModelContract.LABELS_ASSET), Charsets.UTF_8)
                 .lines().map { it.trim() }.filter { it.isNotEmpty() }
@@ -103,10 +153,9 @@ class MainActivity : Activity() {
                 "settings give a ${d.window}-sample window; the model takes ${ModelContract.INPUT_SAMPLES}"
             }
             runner = r
+            predict = r::classify
             detector = d
             ui.post { onModelLoaded(s, names) }
-        } catch (e: Exception) {
-            ui.post { showError(e) }
         }
     }
 
@@ -175,8 +224,9 @@ class MainActivity : Activity() {
         }
         // A fresh detector (empty ring buffer, stream time 0) per session.
         inference.execute {
-            val r = runner ?: return@execute
-            detector = Detector(s, labels, r::classify)
+            val p = predict ?: return@execute
+            stream?.reset()  // a streaming model starts each session from silence
+            detector = Detector(s, labels, p)
         }
         detectionsAdapter.clear()
         listening = true

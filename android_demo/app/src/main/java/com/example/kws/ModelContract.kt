@@ -40,4 +40,19 @@ object ModelContract {
 
     // Stage kinds PlanRunner knows how to run.
     val STAGE_KINDS = listOf("segment", "recurrent")
+
+    // Optional streaming model (kws-stream-att-gru / kws-stream-gru), written by
+    // `prepare.py --stream NAME`; MainActivity prefers it when STREAM_MODEL_ASSET exists.
+    // Its plan: inputs [frame, state..], outputs [probabilities, next state..] in the
+    // same state order (FrameStreamRunner.kt); its settings: the model's section.
+    const val STREAM_MODEL_ASSET = "kws_stream.tflite"
+    const val STREAM_PLAN_ASSET = "kws_stream_plan.json"
+    const val STREAM_STATE_ASSET = "kws_stream_state.json"
+    const val STREAM_SETTINGS_ASSET = "kws_stream_settings.json"
+    const val FRAME_SAMPLES = 320
+    const val MEL_TAIL_FRAMES = 3
+    const val MEL_BINS = 40
+
+    // What each state input holds, in plan order (the no-attention twin: the first three).
+    val STREAM_STATE_ROLES = listOf("audio_tail", "mel_tail", "gru_state", "keys", "values")
 }
