@@ -56,6 +56,8 @@ def test_frame_streaming_detector_feeds_aligned_frames_timed_at_their_centres():
     np.testing.assert_array_equal(frames[:10], audio.reshape(10, 320))   # aligned to sample 0
     np.testing.assert_allclose(det.history_t[:3], [0.01, 0.03, 0.05])
     assert det.max_run_s == 1.0
+    per_word = Detector(model, LABELS, settings={**s, "threshold": {"yes": 0.5, "no": 0.9}})
+    assert per_word.threshold == {"yes": 0.5, "no": 0.9}
 
 
 def test_format_time_and_line():

@@ -132,7 +132,9 @@ class Detector:
         self.window = int(round(self.rate * s["window_ms"] / 1000))
         self.hop = int(round(self.rate * s["hop_ms"] / 1000))
         self.hop_s = self.hop / self.rate
-        self.threshold = float(s["threshold"])
+        # one float, or {label: float} per word (a streaming model's operating point)
+        self.threshold = s["threshold"] if isinstance(s["threshold"], dict) \
+            else float(s["threshold"])
         self.refractory_s = float(s["refractory_ms"]) / 1000
         self.max_run_s = float(s.get("max_run_ms", s["window_ms"])) / 1000
         # window == hop: a streaming model fed consecutive frames (aligned to the
