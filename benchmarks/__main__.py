@@ -50,6 +50,7 @@ SECTIONS = (  # (file stem, heading) in README order
     ("keyword_window", "Does attention pay? A keyword in a longer window"),
     ("translation", "Does attention pay? Translation by source length"),
     ("kws_real_audio", "Keyword spotting on real recorded speech"),
+    ("kws_stream_cost", "Streaming keyword spotting: cost per 20 ms of audio"),
     ("kws_attention_vs_baseline", "Keyword spotting: attention vs twin, seeds"),
     ("kws_gru_attention_vs_baseline", "Keyword spotting, GRU pair: 3 seeds"),
     ("text_attention_vs_baseline", "Text classification: attention vs twin vs TF-IDF"),

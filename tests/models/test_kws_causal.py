@@ -154,3 +154,23 @@ def test_operating_point_takes_the_most_recall_within_the_false_alarm_budget():
     assert op.choose([points[0]], target_fa=0.5) is None
     entry = op.settings_entry(points[2], "int8")
     assert entry["hop_ms"] == entry["window_ms"] == 20 and entry["threshold"] == 0.75
+
+
+def test_half_of_the_word_clips_go_on_with_running_speech_after_the_word():
+    from zoo.models.kws.train_causal import word_end
+
+    rng = np.random.default_rng(0)
+    x = np.zeros((200, 16000), np.float32)
+    x[:, 1600:6400] = 0.5 * np.sin(np.arange(4800) / 5.0)     # a "word" at 0.1-0.4 s
+    y = np.array([0] * 20 + [2] * 180)
+    x[:20] = 0.001 * rng.standard_normal((20, 16000))         # silence clips stay as they are
+    assert word_end(x[30]) == 6400
+    running = (0.3 * rng.standard_normal((4, 32000))).astype(np.float32)
+    ex = ContextExamples(x, y, running)
+    clips = ex._speech_after(np.random.default_rng(1))
+    np.testing.assert_array_equal(clips[:, :6400], x[:, :6400])   # the word is untouched
+    np.testing.assert_array_equal(clips[:20], x[:20])
+    continued = np.abs(clips[20:, 6400 + 4800:]).max(axis=1) > 0
+    assert 0.35 < continued.mean() < 0.65                          # about half
+    gap = np.abs(clips[20:, 6400:6400 + 800]).max(axis=1)
+    assert gap.max() == 0                                          # at least 50 ms after the word

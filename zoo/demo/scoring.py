@@ -160,10 +160,18 @@ def detect(times, probs, labels, *, threshold, smoothing=1, refractory_s=0.0,
 
 
 def _decide(ts, best, prob, labels, **kwargs):
+    """`Decision` over whole arrays. Only the "on" steps are visited: a step that is
+    not on can only close the open run, which the gap before the next on step does."""
     dec = Decision(labels, **kwargs)
-    out = []
-    for t, b, p in zip(ts.tolist(), best.tolist(), prob.tolist()):
-        out += dec.step_best(t, b, p)
+    best = np.asarray(best)
+    prob = np.asarray(prob, np.float64)
+    on = dec.keyword[best] & (prob >= dec.thresholds[best])
+    out, prev = [], None
+    for i in np.flatnonzero(on).tolist():
+        if prev is not None and i != prev + 1:
+            out += dec.close()
+        out += dec.step_best(float(ts[i]), int(best[i]), float(prob[i]))
+        prev = i
     return out + dec.close()
 
 

@@ -62,16 +62,25 @@ def dev_streams(data_dirs, split="dev"):
     return out
 
 
-def evaluate(posteriors, labels, *, smoothing, threshold, ignore_labels=("_silence_", "_unknown_")):
+def evaluate(posteriors, labels, *, smoothing, threshold, ignore_labels=("_silence_", "_unknown_"),
+             _smoothed=None):
     """Summed dev score over streams: free-stream FA/h, keyword-stream recall and FA."""
     from zoo.demo import scoring
 
     keywords = [lab for lab in labels if lab not in ignore_labels]
     free_fa = free_s = kw_fa = kw_s = hits = occ = 0
     for name, (times, probs, meta) in posteriors.items():
-        found = scoring.detect(times, probs, labels, threshold=threshold, smoothing=smoothing,
-                               refractory_s=REFRACTORY_S, max_run_s=MAX_RUN_S,
-                               ignore_labels=ignore_labels)
+        key = (name, int(smoothing))
+        if _smoothed is None or key not in _smoothed:
+            ts, sp = scoring._smoothed(times, probs, labels, smoothing)
+            value = (ts, sp.argmax(1), sp.max(1))
+            if _smoothed is not None:
+                _smoothed[key] = value
+        else:
+            value = _smoothed[key]
+        found = scoring._decide(*value, labels, threshold=threshold,
+                                refractory_s=REFRACTORY_S, max_run_s=MAX_RUN_S,
+                                ignore_labels=ignore_labels)
         s = scoring.score(found, meta["segments"], meta["duration_s"], keywords)
         if name.endswith("_free"):
             free_fa += s["false_alarms"]
@@ -86,6 +95,13 @@ def evaluate(posteriors, labels, *, smoothing, threshold, ignore_labels=("_silen
                 false_alarms_free=int(free_fa), free_hours=free_s / 3600,
                 recall=hits / occ if occ else None, hits=int(hits), occurrences=int(occ),
                 false_alarms_keyword_stream=int(kw_fa))
+
+
+def grid(posteriors, labels, smoothing=SMOOTHING, thresholds=THRESHOLDS):
+    """`evaluate` at every (smoothing, threshold); each stream is smoothed once per value."""
+    cache = {}
+    return [evaluate(posteriors, labels, smoothing=s, threshold=t, _smoothed=cache)
+            for s in smoothing for t in thresholds]
 
 
 def choose(points, target_fa):
@@ -136,8 +152,7 @@ def main(argv=None):
         times, probs = stream_posteriors(path, audio)
         posteriors[name] = (times, probs, meta)
         print(f"{name}: {meta['duration_s'] / 60:.1f} min", flush=True)
-    points = [evaluate(posteriors, labels, smoothing=s, threshold=t)
-              for s in SMOOTHING for t in THRESHOLDS]
+    points = grid(posteriors, labels)
     best = choose(points, args.target_fa)
     if best is None:
         print(f"no operating point reaches {args.target_fa} false alarms per hour on the dev "

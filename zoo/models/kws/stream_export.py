@@ -21,7 +21,7 @@ from zoo.files import atomic_write_bytes
 from zoo.models.kws import causal
 from zoo.models.kws.frames import FrameStream, stream_filename
 
-MODES = ("float32", "int8")
+MODES = ("float32", "dynamic", "int8")
 
 
 def load_trained(entry, out):
@@ -65,8 +65,20 @@ def per_frame_ms(stream, frames=400, repeats=3):
     return float(np.median(best))
 
 
-def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks=12):
-    """Write the step files of the trained model in `out`; returns its streaming section."""
+def streamed_accuracy(stream, x, y):
+    """Accuracy of `stream` on clips `x` (n, samples) with labels `y`: each clip streamed
+    from silence, its class the arg-max after the last frame."""
+    final = np.empty(len(x), np.int64)
+    for i, clip in enumerate(x):
+        stream.reset()
+        final[i] = int(stream.run(clip)[-1].argmax())
+    return float(np.mean(final == np.asarray(y)))
+
+
+def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks=12,
+                      test=None):
+    """Write the step files of the trained model in `out`; returns its streaming section.
+    `test`: `(x, y)` clips whose streamed accuracy each file reports."""
     import export
 
     model, config = load_trained(entry, out)
@@ -102,10 +114,14 @@ def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks
                 "top1_agreement": float(np.mean(final.argmax(1) == reference.argmax(1))),
                 "max_abs_error": float(np.abs(final - reference).max())},
             "ms_per_frame_p50_1t": per_frame_ms(stream)}
+        if test is not None:
+            result["files"][mode]["test_accuracy_streamed"] = streamed_accuracy(stream, *test)
+            result["files"][mode]["test_clips"] = int(len(test[1]))
         f = result["files"][mode]
+        acc = f.get("test_accuracy_streamed")
         print(f"stream {mode}: {f['size_bytes'] / 1024:.1f} KiB, {f['ms_per_frame_p50_1t']:.3f} ms "
-              f"per 20 ms frame, top-1 vs Keras {f['streamed_vs_keras']['top1_agreement']:.3f}",
-              flush=True)
+              f"per 20 ms frame, top-1 vs Keras {f['streamed_vs_keras']['top1_agreement']:.3f}"
+              + (f", test accuracy (streamed) {acc:.4f}" if acc is not None else ""), flush=True)
     write_streaming(entry.name, out, result)
     return result
 
@@ -126,3 +142,31 @@ def write_streaming(name, out, section):
     doc = {"schema": cards.RESULTS_SCHEMA, "model": name, "streaming": section}
     atomic_write_bytes(Path(out) / STREAMING_JSON, (json.dumps(doc, indent=2) + "\n").encode())
     registry.write_checksums(out)
+
+
+def main(argv=None):
+    """`python -m zoo.models.kws.stream_export NAME --run DIR --data-dir DATA`: (re)write the
+    step files of a trained run and measure them (streamed test accuracy included)."""
+    import argparse
+
+    from zoo import registry
+    from zoo.data import speech_commands
+
+    p = argparse.ArgumentParser(prog="python -m zoo.models.kws.stream_export",
+                                description=main.__doc__.split("\n")[0])
+    p.add_argument("model")
+    p.add_argument("--run", required=True, help="the --out folder of `zoo train NAME`")
+    p.add_argument("--data-dir", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    entry = registry.get(args.model, task="speech")
+    x_train, _, _ = speech_commands.load(args.data_dir, "train")
+    x_test, y_test, _ = speech_commands.load(args.data_dir, "test")
+    export_step_files(entry, args.run, x_train, seed=args.seed, test=(x_test, y_test))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -12,6 +12,9 @@ what a model that runs on an endless stream needs:
   another training clip of any class, or a silence clip, drawn anew every epoch.
   The GRU so learns its state from what precedes a word in a stream, not from
   zeros only.
+- **Speech after the word.** Half of the word clips (keywords and unknown words)
+  go on with running speech 50-300 ms after the word ends (found by energy),
+  as a keyword inside a sentence does; the label stays the clip's.
 - **Running speech says nothing.** Extra `_unknown_` examples are 2-s crops of
   running speech (about a quarter of an epoch).
 - Validation uses the same recipe on the validation split with a fixed draw;
@@ -43,6 +46,7 @@ CONTEXT_SAMPLES = 16000
 TRAIN_SAMPLES = 32000
 RUNNING_SHARE = 0.25     # extra `_unknown_` examples of running speech, per training clip
 CONTEXT_MIX = {"running": 0.5, "clip": 0.35, "silence": 0.15}
+SPEECH_AFTER = 0.5       # share of word clips continued by running speech after the word
 
 
 def load_running(data_dir, split, n, seed):
@@ -61,8 +65,26 @@ class ContextExamples:
 
     def __init__(self, x, y, running, silence_label=0, unknown_label=1):
         self.x, self.y, self.running = x, y, running
+        self.silence_label = silence_label
         self.silence = np.flatnonzero(y == silence_label)
         self.unknown_label = unknown_label
+
+    def _speech_after(self, rng):
+        """The clips, where `SPEECH_AFTER` of the word clips (keywords and unknown words)
+        continue with running speech 50-300 ms after the word ends, as a word inside a
+        sentence does (the label stays the clip's)."""
+        out = self.x.copy()
+        words = np.flatnonzero(self.y != self.silence_label)
+        for i in words[rng.random(len(words)) < SPEECH_AFTER]:
+            end = word_end(out[i]) + int(rng.integers(800, 4800))
+            if end >= len(out[i]) - 1600:   # under 0.1 s left: nothing to add
+                continue
+            crop = self.running[rng.integers(0, len(self.running))]
+            start = int(rng.integers(0, crop.shape[0] - (len(out[i]) - end) + 1))
+            piece = crop[start:start + len(out[i]) - end]
+            level = np.sqrt(np.mean(out[i] ** 2) + 1e-12) / np.sqrt(np.mean(piece ** 2) + 1e-12)
+            out[i, end:] = np.clip(piece * min(level * rng.uniform(0.5, 1.5), 4.0), -1, 1)
+        return out
 
     def draw(self, rng, n_running):
         n = len(self.y)
@@ -87,7 +109,8 @@ class ContextExamples:
             else:
                 ctx[idx] = self.x[rng.choice(self.silence, len(idx))]
         gain = rng.uniform(0.3, 1.2, (n, 1)).astype(np.float32)
-        xs = np.concatenate([np.clip(ctx * gain, -1, 1), self.x], axis=1)
+        clips = self._speech_after(rng) if self.running is not None else self.x
+        xs = np.concatenate([np.clip(ctx * gain, -1, 1), clips], axis=1)
         ys = self.y
         if self.running is not None and n_running:
             rows = rng.integers(0, len(self.running), n_running)
@@ -95,6 +118,15 @@ class ContextExamples:
             xs = np.concatenate([xs, np.clip(extra, -1, 1)])
             ys = np.concatenate([ys, np.full(n_running, self.unknown_label, ys.dtype)])
         return xs, ys
+
+
+def word_end(clip, frame=320, rel=0.1):
+    """Sample index just after the last 20 ms frame whose RMS reaches `rel` of the
+    clip's loudest frame (the end of the spoken word; 0 for silence)."""
+    n = len(clip) // frame
+    rms = np.sqrt(np.mean(clip[:n * frame].reshape(n, frame) ** 2, axis=1))
+    loud = np.flatnonzero(rms >= rel * rms.max()) if rms.max() > 0 else []
+    return int((loud[-1] + 1) * frame) if len(loud) else 0
 
 
 def _dataset(examples, batch_size, seed, n_running):
@@ -182,7 +214,8 @@ def main(argv=None, name=None):
     if status == 0 and not args.evaluate_only:
         from zoo.models.kws import stream_export
 
-        stream_export.export_step_files(entry, out, x_train, seed=args.seed)
+        stream_export.export_step_files(entry, out, x_train, seed=args.seed,
+                                        test=(x_test, y_test))
     return status
 
 
