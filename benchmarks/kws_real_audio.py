@@ -76,7 +76,7 @@ ALSA = Path("/usr/share/sounds/alsa")
 BANDS = {"narrowband": "wav", "wideband": "g722"}  # column -> file extension
 RATE = 16000
 GAP_S, KEYWORD_GAP_S = 0.5, 1.5
-THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99)
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998)
 PEER_THRESHOLDS = (1e+20, 1e+10, 1e+5, 1.0)  # its useful range; 1e+30 / 1e-5: --peer-thresholds
 TABLE_THRESHOLDS = (0.9, 0.99)  # rows shown besides the shipped operating point
 QUICK_SPEECH_S, QUICK_MUSIC_S = 120.0, 60.0
@@ -417,6 +417,13 @@ def _summary(free, music, keyed):
                 false_alarms_speech=free["false_alarms"], false_alarms_music=music["false_alarms"])
 
 
+def _describe_decision(dec):
+    thr = dec["threshold"]
+    thr = ", ".join(f"{k} {v:g}" for k, v in thr.items()) if isinstance(thr, dict) else f"{thr:g}"
+    return (f"(moving average of {dec['smoothing']}, threshold {thr}, refractory "
+            f"{dec['refractory_s'] * 1000:g} ms, runs of at most {dec['max_run_s'] * 1000:g} ms)")
+
+
 def model_points(cache, name, mode, streams, bands, shipped):
     from zoo.demo.scoring import sweep
 
@@ -478,9 +485,10 @@ def markdown(result):
              "16 kHz `-g722` prompts (music and the ALSA phrases are the same in both). "
              "FA/h: false alarms per hour of audio; recall: hits / occurrences on the keyword "
              "set (a hit within [start - 0.25 s, end + 1 s] of a phrase holding the word). "
-             "Our models run as the demo runs them (settings.json: 1 s window every 100 ms, "
-             f"moving average of 3, refractory 500 ms); shipped threshold "
-             f"{result['shipped_threshold']}, marked *.", ""]
+             "Our models run as the demo runs them, with their settings.json section: "
+             + "; ".join(f"`{m}` " + _describe_decision(dec)
+                         for m, dec in result["decision"].items())
+             + "; the shipped operating point is marked *.", ""]
     head = ["detector", "mode", "threshold"]
     for b in bands:
         head += [f"{b}: FA/h speech", f"{b}: FA/h music", f"{b}: recall"]
@@ -593,15 +601,21 @@ def main(argv=None):
     from zoo.demo.scoring import read_stream
 
     speech = registry.list_models(task="speech")
-    models = args.models or speech
-    bad = [m for m in models if m not in speech]
-    if bad:
-        p.error(f"--models: {', '.join(bad)} not speech models; choose from {', '.join(speech)}")
     modes = ALL_MODES if args.modes == "all" else tuple(m for m in args.modes.split(",") if m)
     bad = [m for m in modes if m not in ALL_MODES]
     if bad or not modes:
         p.error(f"--modes: unknown {', '.join(bad) or '(none)'}; choose from "
                 f"{', '.join(ALL_MODES)} or all")
+    # NAME or NAME:mode,mode (that model's modes instead of --modes)
+    wanted = [(m.partition(":")[0], tuple(x for x in m.partition(":")[2].split(",") if x) or modes)
+              for m in (args.models or speech)]
+    bad = [m for m, _ in wanted if m not in speech]
+    if bad:
+        p.error(f"--models: {', '.join(bad)} not speech models; choose from {', '.join(speech)}")
+    bad = sorted({x for _, ms in wanted for x in ms} - set(ALL_MODES))
+    if bad:
+        p.error(f"--models: unknown mode(s) {', '.join(bad)}; choose from {', '.join(ALL_MODES)}")
+    models = [m for m, _ in wanted]
     cache = Path(args.cache or registry.zoo_home() / "bench" / "kws_real_audio")
     if args.quick:
         cache = cache / "quick"
@@ -628,14 +642,15 @@ def main(argv=None):
         data[name] = dict(minutes=meta["duration_s"] / 60,
                           prompts=meta.get("prompts", meta.get("tracks")),
                           occurrences=sum(len(s["keywords"]) for s in meta["segments"]))
-    shipped = float(load_settings()["threshold"])
+    shipped = {m: load_settings(model=m)["threshold"] for m in models}
     start = time.time()
     rows = []
-    for name in models:
-        for mode in modes:
+    for name, name_modes in wanted:
+        for mode in name_modes:
             t0 = time.time()
-            rows.append(dict(model=name, mode=mode,
-                             points=model_points(cache, name, mode, streams, bands, shipped)))
+            rows.append(dict(model=name, mode=mode, shipped_threshold=shipped[name],
+                             points=model_points(cache, name, mode, streams, bands,
+                                                 shipped[name])))
             print(f"{name} {mode}: {time.time() - t0:.0f} s", flush=True)
             _model.cache_clear()
     seconds = time.time() - start

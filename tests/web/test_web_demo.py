@@ -42,7 +42,7 @@ AUTOPLAY = ["--autoplay-policy=no-user-gesture-required"]
 def server():
     from web_demo import prepare
 
-    prepare.prepare()
+    prepare.prepare(prepare.WINDOW_MODEL)   # the window model's page; test_web_stream covers the stream
     if not node_modules_ready():  # node_modules stays in web_demo/ as a cache
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=WEB, check=True,
                        capture_output=True, timeout=300)

@@ -6,8 +6,11 @@ shipped keyword spotter, one line per detected keyword.
     zoo demo                                   # the microphone (needs sounddevice)
 
 Output: `MM:SS.mmm  label  prob` per detection (time = centre of the detected
-window), then the real-time factor. The detector settings (hop, smoothing,
-threshold, refractory period) are in `zoo/demo/settings.json`.
+run of windows or frames), then the real-time factor and the cost per frame
+(per window for a window model). The detector settings (hop, smoothing,
+threshold, refractory period) are in `zoo/demo/settings.json`: its defaults, and
+a section per streaming model with the operating point calibrated for it; its
+`default_model` is the model the demos run.
 
 Modules: `sources` (WavSource, MicSource), `detector` (Detector, settings),
 `plot` (waveform + smoothed posteriors figure).
@@ -33,7 +36,7 @@ def _stderr(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def run_demo(wav=None, model=None, quantize="int8", keras=False, plot=None,
+def run_demo(wav=None, model=None, quantize=None, keras=False, plot=None,
              device=None, realtime=False, block_ms=100, settings=None, out=None, log=None):
     """Run the streaming detector on `wav` (a path) or, with `wav=None`, on the
     microphone until Ctrl-C. Prints each detection with `out` (default: stdout)
@@ -69,6 +72,7 @@ def run_demo(wav=None, model=None, quantize="int8", keras=False, plot=None,
         else:
             source = sources.MicSource(block_ms=block_ms, device=device)
             where = f"microphone {source.device_name!r} (Ctrl-C to stop)"
+        quantize = quantize or settings.get("file_mode", "int8")
         predict, labels = det_mod.load_model(model, quantize=quantize, keras=keras)
     except (ValueError, FileNotFoundError, KeyError, ImportError, sources.AudioDeviceError) as exc:
         raise DemoError(_one_line(exc)) from None
@@ -135,7 +139,9 @@ def main(argv=None):
                                       "try zoo/demo_audio/sentence.wav")
     parser.add_argument("--model", default=None,
                         help="registered speech model (default: the settings' default_model)")
-    parser.add_argument("--quantize", default="int8", help="shipped TFLite mode (int8, float32...)")
+    parser.add_argument("--quantize", default=None,
+                        help="shipped TFLite mode (int8, float32...; default: the model's "
+                             "file_mode in settings.json, else int8)")
     parser.add_argument("--keras", action="store_true", help="run the Keras model, not TFLite")
     parser.add_argument("--plot", help="write waveform + smoothed posteriors to this .png")
     parser.add_argument("--device", help="microphone (sounddevice index or name)")
