@@ -9,7 +9,8 @@ PAIRS = sorted(registry.baseline_pairs().items())
 
 
 def test_every_family_has_its_pairs():
-    assert {a for a, _ in PAIRS} == {"kws-att-bilstm", "kws-att-mh-gru", "text-att-bigru",
+    assert {a for a, _ in PAIRS} == {"kws-att-bilstm", "kws-att-mh-gru", "kws-stream-att-gru",
+                                     "text-att-bigru",
                                      "ts-att-gru", "forecast-att-lstm", "mt-en-de-bahdanau",
                                      "mt-en-de-luong", "mt-numbers-en-de-bahdanau"}
     for attention, baseline in PAIRS:
