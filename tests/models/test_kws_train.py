@@ -53,3 +53,31 @@ def test_train_export_measure_and_card(tiny_data, tmp_path):
                        "--out", str(out)]) in (0, None)
     card = json.loads((out / "card.json").read_text())
     assert card["metrics"]["keras"]["accuracy"] == results["metrics"]["keras"]["accuracy"]
+
+
+def test_causal_trainer_writes_the_step_files_and_their_measurements(tiny_data, tmp_path):
+    from zoo.models.kws import train_causal
+    from zoo.models.kws.frames import FrameStream, stream_filename
+
+    name = "kws-stream-gru"
+    out = tmp_path / name
+    code = train_causal.main(["--data-dir", str(tiny_data), "--out", str(out), "--epochs", "1",
+                              "--batch-size", "16", "--modes", "float32"], name=name)
+    assert code == 0
+    streaming = json.loads((out / "streaming.json").read_text())
+    assert streaming["model"] == name and streaming["schema"] == "attention-rnn-zoo/results/1"
+    files = streaming["streaming"]["files"]
+    sums = registry.read_checksums(out)
+    results = json.loads((out / "results.json").read_text())
+    for mode in ("float32", "dynamic", "int8"):
+        f = files[mode]
+        assert f["file"] == stream_filename(name, mode) and f["file"] in sums
+        assert f["size_bytes"] == (out / f["file"]).stat().st_size
+        assert f["test_clips"] == results["data"]["splits"]["test"]
+        assert 0.0 <= f["test_accuracy_streamed"] <= 1.0
+    # the float32 step file streamed over each test clip is the Keras model on that clip
+    assert files["float32"]["test_accuracy_streamed"] == pytest.approx(
+        results["metrics"]["keras"]["accuracy"], abs=1e-9)
+    assert files["float32"]["streamed_vs_keras"]["top1_agreement"] == 1.0
+    probs = FrameStream.from_file(out / files["dynamic"]["file"]).run(np.zeros(3200, np.float32))
+    assert probs.shape == (10, 12)

@@ -95,17 +95,35 @@ def _draw_tts(engine, rng, text):
     raise ValueError(engine)
 
 
-def _draw_augmentation(rng, *, engine, voice, split, music, irs):
-    """Augmentation parameters, as an ordered dict (also the manifest string)."""
-    aug = {}
-    needs_pitch = engine in ("piper", "recording") or voice == "cmu_us_slt_arctic_hts"
-    p_pitch, max_cents = (0.7, 300) if needs_pitch else (0.3, 200)
+def draw_voice(rng, aug, *, engine, voice, irs, natural_pitch_p, tempo_p, tempo, reverb_max):
+    """Pitch (more often for the few natural voices, which need pseudo-speakers), tempo
+    and room reverb into `aug`; shared by the clip and the running-speech plans."""
+    natural = engine in ("piper", "recording") or voice == "cmu_us_slt_arctic_hts"
+    p_pitch, max_cents = (natural_pitch_p, 300) if natural else (0.3, 200)
     if rng.random() < p_pitch:
         aug["pitch"] = int(rng.integers(-max_cents, max_cents + 1))
-    if rng.random() < 0.3:
-        aug["tempo"] = _u(rng, 0.85, 1.2)
+    if rng.random() < tempo_p:
+        aug["tempo"] = _u(rng, *tempo)
     if irs and rng.random() < 0.3:
-        aug["reverb"] = f"{irs[int(rng.integers(len(irs)))]}:{_u(rng, 0.15, 0.6)}"
+        aug["reverb"] = f"{irs[int(rng.integers(len(irs)))]}:{_u(rng, 0.15, reverb_max)}"
+    return aug
+
+
+def draw_noise(rng, *, split, music, music_tail_s):
+    """A background noise (a synthetic kind, or music-on-hold of the split from a random
+    offset, keeping `music_tail_s` before the track's end) at a random SNR."""
+    kinds = NOISE_KINDS + (("music",) if music.get(split) else ())
+    kind = kinds[int(rng.integers(len(kinds)))]
+    if kind == "music":
+        name, seconds = music[split][int(rng.integers(len(music[split])))]
+        kind = f"music:{name}@{_u(rng, 0, max(0.0, seconds - music_tail_s))}"
+    return f"{kind}:{_u(rng, 5, 30, 1)}dB"
+
+
+def _draw_augmentation(rng, *, engine, voice, split, music, irs):
+    """Augmentation parameters, as an ordered dict (also the manifest string)."""
+    aug = draw_voice(rng, {}, engine=engine, voice=voice, irs=irs, natural_pitch_p=0.7,
+                     tempo_p=0.3, tempo=(0.85, 1.2), reverb_max=0.6)
     r = rng.random()
     if r < 0.35:
         kind = ["hp", "lp", "bp", "tel"][int(rng.integers(4))]
@@ -118,12 +136,7 @@ def _draw_augmentation(rng, *, engine, voice, split, music, irs):
         else:
             aug["band"] = "tel"
     if rng.random() < 0.8:
-        kinds = NOISE_KINDS + (("music",) if music.get(split) else ())
-        kind = kinds[int(rng.integers(len(kinds)))]
-        if kind == "music":
-            name, seconds = music[split][int(rng.integers(len(music[split])))]
-            kind = f"music:{name}@{_u(rng, 0, seconds - 1.2)}"
-        aug["noise"] = f"{kind}:{_u(rng, 5, 30, 1)}dB"
+        aug["noise"] = draw_noise(rng, split=split, music=music, music_tail_s=1.2)
     aug["gain"] = _u(rng, -25, -1, 1)
     aug["pos"] = _u(rng, 0, 1, 3)
     return aug

@@ -65,7 +65,7 @@ from zoo.data import audio, fortunes
 from zoo.data import splits as _splits
 from zoo.data.reserved import check_not_reserved
 from zoo.data.speech_commands.augment import _band, _ir, _noise, _sox, prepare_impulses
-from zoo.data.speech_commands.builder import _draw_tts, _music_tracks, _u
+from zoo.data.speech_commands.builder import _draw_tts, _music_tracks, _u, draw_noise, draw_voice
 from zoo.data.speech_commands.engines import (
     _close_worker, _init_worker, _run, _synthesize, resolve_engines,
 )
@@ -239,15 +239,8 @@ def foreign_files(langs=FOREIGN_LANGS, *, log=print) -> list[tuple[str, str, str
 # ----------------------------------------------------------------------------- planning
 
 def _draw_aug(rng, *, split, music, irs, engine, voice, stream):
-    aug = {}
-    natural = engine in ("piper", "recording") or voice == "cmu_us_slt_arctic_hts"
-    p_pitch, cents = (0.6, 300) if natural else (0.3, 200)
-    if rng.random() < p_pitch:
-        aug["pitch"] = int(rng.integers(-cents, cents + 1))
-    if rng.random() < 0.2:
-        aug["tempo"] = _u(rng, 0.9, 1.15)
-    if irs and rng.random() < 0.3:
-        aug["reverb"] = f"{irs[int(rng.integers(len(irs)))]}:{_u(rng, 0.15, 0.5)}"
+    aug = draw_voice(rng, {}, engine=engine, voice=voice, irs=irs, natural_pitch_p=0.6,
+                     tempo_p=0.2, tempo=(0.9, 1.15), reverb_max=0.5)
     r = rng.random()
     if r < 0.15:
         aug["channel"] = "tel"
@@ -262,12 +255,7 @@ def _draw_aug(rng, *, split, music, irs, engine, voice, stream):
         aug["channel"] = {"hp": f"hp{int(rng.integers(80, 301))}", "lp": f"lp{int(rng.integers(3000, 7001))}",
                           "bp": f"bp{int(rng.integers(80, 301))}-{int(rng.integers(3000, 7001))}"}[kind]
     if not stream and rng.random() < 0.8:
-        kinds = ("white", "pink", "brown", "hum", "room") + (("music",) if music.get(split) else ())
-        kind = kinds[int(rng.integers(len(kinds)))]
-        if kind == "music":
-            name, seconds = music[split][int(rng.integers(len(music[split])))]
-            kind = f"music:{name}@{_u(rng, 0, max(0.0, seconds - 25))}"
-        aug["noise"] = f"{kind}:{_u(rng, 5, 30, 1)}dB"
+        aug["noise"] = draw_noise(rng, split=split, music=music, music_tail_s=25)
     if not stream:
         aug["pad"] = f"{_u(rng, 0.05, 0.4)}-{_u(rng, 0.05, 0.4)}"
     aug["gain"] = _u(rng, -20, -1, 1) if not stream else _u(rng, -12, -2, 1)

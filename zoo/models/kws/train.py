@@ -68,23 +68,29 @@ def data_description(data_dir, splits):
                 license="CC-BY-4.0", synthetic=False, splits=splits)
 
 
-def main(argv=None, name=None):
-    args = parse(sys.argv[1:] if argv is None else argv, name)
+def load_splits(args, labels):
+    """`((x_train, y_train, x_val, y_val, x_test, y_test), split sizes before subsetting)`
+    of `args.data_dir`, subset by `--max-train` / `--max-eval`."""
     from zoo.data import speech_commands
 
+    print(f"loading {args.data_dir} ...", flush=True)
+    data, sizes = [], {}
+    for split in ("train", "validation", "test"):
+        x, y, names = speech_commands.load(args.data_dir, split)
+        if list(names) != labels:
+            raise ValueError(f"data labels {list(names)} differ from the model's {labels}")
+        sizes[split] = len(y)
+        data += training.subset(x, y, args.max_train if split == "train" else args.max_eval,
+                                args.seed)
+    return tuple(data), sizes
+
+
+def main(argv=None, name=None):
+    args = parse(sys.argv[1:] if argv is None else argv, name)
     entry, out = training.start_run(args)
     labels = list(entry.labels)
 
-    print(f"loading {args.data_dir} ...", flush=True)
-    x_train, y_train, names = speech_commands.load(args.data_dir, "train")
-    x_val, y_val, _ = speech_commands.load(args.data_dir, "validation")
-    x_test, y_test, _ = speech_commands.load(args.data_dir, "test")
-    if list(names) != labels:
-        raise ValueError(f"data labels {list(names)} differ from the model's {labels}")
-    split_sizes = {"train": len(y_train), "validation": len(y_val), "test": len(y_test)}
-    x_train, y_train = training.subset(x_train, y_train, args.max_train, args.seed)
-    x_val, y_val = training.subset(x_val, y_val, args.max_eval, args.seed)
-    x_test, y_test = training.subset(x_test, y_test, args.max_eval, args.seed)
+    (x_train, y_train, x_val, y_val, x_test, y_test), split_sizes = load_splits(args, labels)
     print(f"clips: train {len(y_train)}, validation {len(y_val)}, test {len(y_test)}", flush=True)
 
     shipped = training.subset(x_train, y_train, SHIPPED_CALIBRATION_CLIPS, args.seed + 2)[0]

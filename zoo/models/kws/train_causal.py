@@ -163,20 +163,10 @@ def _dataset(examples, batch_size, seed, n_running):
 def main(argv=None, name=None):
     args = kws_train.parse(sys.argv[1:] if argv is None else argv, name, FAMILY,
                           "zoo.models.kws.train_causal")
-    from zoo.data import speech_commands
-
     entry, out = training.start_run(args)
     labels = list(entry.labels)
-    print(f"loading {args.data_dir} ...", flush=True)
-    x_train, y_train, names = speech_commands.load(args.data_dir, "train")
-    x_val, y_val, _ = speech_commands.load(args.data_dir, "validation")
-    x_test, y_test, _ = speech_commands.load(args.data_dir, "test")
-    if list(names) != labels:
-        raise ValueError(f"data labels {list(names)} differ from the model's {labels}")
-    split_sizes = {"train": len(y_train), "validation": len(y_val), "test": len(y_test)}
-    x_train, y_train = training.subset(x_train, y_train, args.max_train, args.seed)
-    x_val, y_val = training.subset(x_val, y_val, args.max_eval, args.seed)
-    x_test, y_test = training.subset(x_test, y_test, args.max_eval, args.seed)
+    (x_train, y_train, x_val, y_val, x_test, y_test), split_sizes = \
+        kws_train.load_splits(args, labels)
     n_running = int(RUNNING_SHARE * len(y_train))
     run_train = load_running(args.data_dir, "train", max(2 * n_running, 4000), args.seed)
     run_val = load_running(args.data_dir, "validation", max(len(y_val) // 4, 200), args.seed + 1)
