@@ -73,3 +73,28 @@ def wait_for(ready, proc, timeout):
             return ready() or None
         time.sleep(0.2)
     return None
+
+
+@contextlib.contextmanager
+def served(reports, model_dir=None, root=None):
+    """`web_demo.serve` on a free port (reports to `reports`, the page's model folder
+    `model_dir` when given) for the duration of the block; yields its base URL. npm
+    packages are installed first when missing (`npm ci`)."""
+    import sys
+
+    if not node_modules_ready():  # node_modules stays in web_demo/ as a cache
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=WEB, check=True,
+                       capture_output=True, timeout=300)
+    cmd = [sys.executable, "-m", "web_demo.serve", "--port", "0", "--report-dir", str(reports)]
+    if model_dir is not None:
+        cmd += ["--model-dir", str(model_dir)]
+    proc = subprocess.Popen(cmd, cwd=root or WEB.parent, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline().strip()
+        if not line.startswith("serving http://127.0.0.1:"):
+            raise RuntimeError(f"web_demo.serve did not start: {line!r} {proc.stderr.read()}")
+        yield line.split()[1]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

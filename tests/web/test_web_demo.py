@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web_demo"
 AUDIO = ROOT / "zoo" / "demo_audio"
-from web_demo.browser import find_chromium, headless, node_modules_ready, wait_for
+from web_demo.browser import find_chromium, headless, served, wait_for
 
 CHROMIUM = find_chromium()
 
@@ -43,20 +42,11 @@ def server():
     from web_demo import prepare
 
     prepare.prepare(prepare.WINDOW_MODEL)   # the window model's page; test_web_stream covers the stream
-    if not node_modules_ready():  # node_modules stays in web_demo/ as a cache
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=WEB, check=True,
-                       capture_output=True, timeout=300)
     reports = Path(tempfile.mkdtemp(prefix="web-demo-"))
-    proc = subprocess.Popen([sys.executable, "-m", "web_demo.serve", "--port", "0",
-                             "--report-dir", str(reports)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        line = proc.stdout.readline().strip()
-        assert line.startswith("serving http://127.0.0.1:"), (line, proc.stderr.read())
-        yield line.split()[1], reports
+        with served(reports) as base:
+            yield base, reports
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
         shutil.rmtree(reports, ignore_errors=True)
 
 

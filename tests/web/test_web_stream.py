@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -34,7 +33,7 @@ MODES = ("int8", "float32")
 PILOT = Path("/work/shared/pilot")
 
 from web_demo import prepare as web_prepare
-from web_demo.browser import find_chromium, headless, node_modules_ready, wait_for
+from web_demo.browser import find_chromium, headless, served, wait_for
 
 
 def _model_dir():
@@ -158,20 +157,11 @@ def test_default_model_falls_back_to_the_window_model(tmp_path):
 @pytest.fixture(scope="module")
 def server(prepared):
     out, _ = prepared
-    if not node_modules_ready():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=WEB, check=True,
-                       capture_output=True, timeout=300)
     reports = Path(tempfile.mkdtemp(prefix="web-stream-"))
-    proc = subprocess.Popen([sys.executable, "-m", "web_demo.serve", "--port", "0",
-                             "--report-dir", str(reports), "--model-dir", str(out)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        line = proc.stdout.readline().strip()
-        assert line.startswith("serving http://127.0.0.1:"), (line, proc.stderr.read())
-        yield line.split()[1], reports
+        with served(reports, model_dir=out) as base:
+            yield base, reports
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
         shutil.rmtree(reports, ignore_errors=True)
 
 

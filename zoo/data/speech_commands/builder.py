@@ -7,7 +7,6 @@ from __future__ import annotations
 import collections
 import csv
 import io
-import json
 import math
 import multiprocessing
 import time
@@ -24,10 +23,10 @@ from zoo.data.speech_commands.engines import (
 from zoo.data.speech_commands.task import (
     ALL_ENGINES, ENGINE_SHARE, ESPEAK_ACCENTS, ESPEAK_VARIANTS,
     FESTIVAL_VOICES, FLITE_VOICES, GENERATOR_VERSION, KEYWORDS, LABELS, MANIFEST_FIELDS, MOH_DIR,
-    NOISE_KINDS, SAMPLE_RATE, SILENCE, SILENCE_KINDS, SPLITS, TTS_ENGINES, UNKNOWN, UNKNOWN_WORDS,
+    NOISE_KINDS, SAMPLE_RATE, SILENCE, SILENCE_KINDS, SPLITS, TTS_ENGINES, UNKNOWN_WORDS,
     _slug, speaker_id, speaker_split,
 )
-from zoo.files import atomic_write_bytes
+from zoo.files import atomic_write_bytes, guard_config
 
 
 def _music_tracks():
@@ -283,16 +282,7 @@ def build(data_dir, clips_per_keyword: int = 2000, seed: int = 0, workers: int =
         "asterisk_files": "",   # kept (always empty) so older data dirs still resume
         "labels": list(LABELS),
     }
-    cfg_path = data_dir / "build_config.json"
-    if cfg_path.is_file():
-        old = json.loads(cfg_path.read_text())
-        diff = sorted(k for k in set(old) | set(config) if old.get(k) != config.get(k))
-        if diff:
-            raise ValueError(f"{data_dir} was built with other settings ({', '.join(diff)} differ: "
-                             f"{ {k: old.get(k) for k in diff} } vs { {k: config.get(k) for k in diff} }); "
-                             "use a new data dir or delete this one")
-    else:
-        atomic_write_bytes(cfg_path, (json.dumps(config, indent=2) + "\n").encode())
+    guard_config(data_dir / "build_config.json", config, "use a new data dir or delete this one")
 
     specs = plan(clips_per_keyword, seed, chosen, impulses=irs, music=music)
     for label in LABELS:

@@ -70,7 +70,7 @@ from zoo.data.speech_commands.engines import (
     _close_worker, _init_worker, _run, _synthesize, resolve_engines,
 )
 from zoo.data.speech_commands.task import KEYWORDS, SAMPLE_RATE, SPLITS, speaker_id, speaker_split
-from zoo.files import atomic_write_bytes
+from zoo.files import atomic_write_bytes, guard_config
 
 RUNNING_VERSION = 1
 SENTENCE_SPLIT = {"train": (0, 80), "validation": (80, 90), "test": (90, 100)}
@@ -490,16 +490,7 @@ def build_running(data_dir, minutes: float = 25.0, seed: int = 0, workers: int =
               "foreign_languages": sorted({f[0] for f in ffiles}), "foreign_files": len(ffiles),
               "impulses": {"source": ir_source, "names": list(irs)},
               "music": {s: [t[0] for t in music[s]] for s in SPLITS}, "sentences": {s: len(v) for s, v in text.items()}}
-    cfg_path = root / "running_config.json"
-    if cfg_path.is_file():
-        old = json.loads(cfg_path.read_text())
-        diff = sorted(k for k in set(old) | set(config) if old.get(k) != config.get(k))
-        if diff:
-            raise ValueError(f"{root} was built with other settings ({', '.join(diff)} differ: "
-                             f"{ {k: old.get(k) for k in diff} } vs { {k: config.get(k) for k in diff} }); "
-                             f"delete {root} or use the same settings")
-    else:
-        atomic_write_bytes(cfg_path, (json.dumps(config, indent=2) + "\n").encode())
+    guard_config(root / "running_config.json", config, f"delete {root} or use the same settings")
     items = plan_running(minutes, seed, chosen, eval_minutes=eval_minutes, stream_minutes=stream_minutes,
                          keyword_sentences=int(keyword_sentences), foreign=ffiles, foreign_minutes=foreign_minutes,
                          music=music, irs=irs, text=text)
