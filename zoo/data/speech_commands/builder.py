@@ -293,28 +293,10 @@ def build(data_dir, clips_per_keyword: int = 2000, seed: int = 0, workers: int =
     todo = [s for s in specs if not (data_dir / s["path"]).is_file()]
     jobs = [(str(data_dir), s) for s in todo]
     cache = str(data_dir / "_cache")
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(specs), initial=len(specs) - len(todo), unit="clip", desc="speech_commands",
-               disable=not progress, smoothing=0.05)
-    try:
-        if workers <= 1 or len(jobs) <= 1:
-            _init_worker(cache)
-            try:
-                for job in jobs:
-                    _work(job)
-                    bar.update()
-            finally:
-                _close_worker()
-        else:
-            # Interleave the engines so both workers get a mix (and festival/piper load once each).
-            jobs.sort(key=lambda j: int(j[1]["seed"]))
-            ctx = multiprocessing.get_context("spawn")
-            with ctx.Pool(int(workers), initializer=_init_worker, initargs=(cache,)) as pool:
-                for _ in pool.imap_unordered(_work, jobs, chunksize=8):
-                    bar.update()
-    finally:
-        bar.close()
+    if workers > 1:  # interleave the engines so both workers get a mix
+        jobs.sort(key=lambda j: int(j[1]["seed"]))
+    run_jobs(_work, jobs, total=len(specs), cache=cache, workers=workers,
+             desc="speech_commands", progress=progress, chunksize=8)
 
     atomic_write_bytes(data_dir / "manifest.csv", _csv_bytes(specs))
     for split, name in (("validation", "validation_list.txt"), ("test", "testing_list.txt")):
@@ -322,6 +304,32 @@ def build(data_dir, clips_per_keyword: int = 2000, seed: int = 0, workers: int =
         atomic_write_bytes(data_dir / name, lines.encode())
     return {"manifest": str(data_dir / "manifest.csv"), "clips": len(specs), "generated": len(todo),
             "skipped": len(specs) - len(todo), "seconds": round(time.monotonic() - t0, 2), "engines": list(chosen)}
+
+
+def run_jobs(work, jobs, *, total, cache, workers, desc, progress, chunksize):
+    """`work(job)` for every job, in this process (`workers` <= 1) or a spawn pool whose
+    workers load the TTS engines once (`_init_worker(cache)`), with a tqdm bar that
+    starts at the `total - len(jobs)` items already done."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, initial=total - len(jobs), unit="clip", desc=desc,
+               disable=not progress, smoothing=0.05)
+    try:
+        if workers <= 1 or len(jobs) <= 1:
+            _init_worker(cache)
+            try:
+                for job in jobs:
+                    work(job)
+                    bar.update()
+            finally:
+                _close_worker()
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            with ctx.Pool(int(workers), initializer=_init_worker, initargs=(cache,)) as pool:
+                for _ in pool.imap_unordered(work, jobs, chunksize=chunksize):
+                    bar.update()
+    finally:
+        bar.close()
 
 
 def stats(data_dir) -> dict:

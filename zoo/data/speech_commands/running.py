@@ -54,7 +54,6 @@ import csv
 import gzip
 import io
 import json
-import multiprocessing
 import re
 import time
 from pathlib import Path
@@ -65,9 +64,11 @@ from zoo.data import audio, fortunes
 from zoo.data import splits as _splits
 from zoo.data.reserved import check_not_reserved
 from zoo.data.speech_commands.augment import _band, _ir, _noise, _sox, prepare_impulses
-from zoo.data.speech_commands.builder import _draw_tts, _music_tracks, _u, draw_noise, draw_voice
+from zoo.data.speech_commands.builder import (
+    _draw_tts, _music_tracks, _u, draw_noise, draw_voice, run_jobs,
+)
 from zoo.data.speech_commands.engines import (
-    _close_worker, _init_worker, _run, _synthesize, resolve_engines,
+    _run, _synthesize, resolve_engines,
 )
 from zoo.data.speech_commands.task import KEYWORDS, SAMPLE_RATE, SPLITS, speaker_id, speaker_split
 from zoo.files import atomic_write_bytes, guard_config
@@ -501,26 +502,8 @@ def build_running(data_dir, minutes: float = 25.0, seed: int = 0, workers: int =
     todo = [it for it in items if not (root / it["path"]).is_file()]
     todo.sort(key=lambda it: int(it["seed"]))
     jobs = [(str(root), it) for it in todo]
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(items), initial=len(items) - len(todo), unit="clip", desc="running speech",
-               disable=not progress, smoothing=0.05)
-    try:
-        if workers <= 1 or len(jobs) <= 1:
-            _init_worker(str(data_dir / "_cache"))
-            try:
-                for job in jobs:
-                    _work(job)
-                    bar.update()
-            finally:
-                _close_worker()
-        else:
-            ctx = multiprocessing.get_context("spawn")
-            with ctx.Pool(int(workers), initializer=_init_worker, initargs=(str(data_dir / "_cache"),)) as pool:
-                for _ in pool.imap_unordered(_work, jobs, chunksize=2):
-                    bar.update()
-    finally:
-        bar.close()
+    run_jobs(_work, jobs, total=len(items), cache=str(data_dir / "_cache"), workers=workers,
+             desc="running speech", progress=progress, chunksize=2)
     pool_rows = [dict(it, voice=it["speaker"]) for it in items if it["kind"] == "pool"]
     atomic_write_bytes(root / "pool.csv", _csv_bytes(pool_rows, POOL_FIELDS))
     streams = {}
