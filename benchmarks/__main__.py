@@ -107,8 +107,8 @@ def main(argv=None):
         p.error(f"--kws-data {args.kws_data}: no speech-commands set there; build one with "
                 "`python -m zoo.data.speech_commands build --data-dir DIR`")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from benchmarks import (edge_cost, export_modes, keyword_window, kws_real_audio, long_range,
-                            translation)
+    from benchmarks import (edge_cost, export_modes, keyword_window, kws_real_audio,
+                            kws_stream_cost, long_range, translation)
     from zoo.files import atomic_write_bytes
 
     out = Path(args.out)
@@ -119,6 +119,7 @@ def main(argv=None):
              ("translation", translation.main, common)]
     if not args.quick:
         steps.append(("export_modes", export_modes.main, common))
+        steps.append(("kws_stream_cost", kws_stream_cost.main, ["--out", str(out)]))
     if args.kws_data:
         steps.append(("keyword_window", keyword_window.main,
                       ["--data-dir", args.kws_data, *common]))
