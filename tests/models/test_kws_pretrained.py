@@ -62,4 +62,8 @@ def test_every_shipped_model_loads_offline_and_matches_its_float32_file(name):
     np.testing.assert_allclose(got, probs, atol=1e-4)
     if entry.is_classifier:
         np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-5)
-        assert zoo.model_card(name)["metrics"]["keras"]["accuracy"] > 0.5
+        # a model people use must be right on most clips; a no-attention twin, shipped to
+        # measure attention against, must at least beat chance
+        twin = name in registry.baseline_pairs().values()
+        floor = 1.0 / len(entry.labels) if twin else 0.5
+        assert zoo.model_card(name)["metrics"]["keras"]["accuracy"] > floor
