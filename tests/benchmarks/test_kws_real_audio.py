@@ -88,5 +88,10 @@ def test_model_hook_registry(monkeypatch):
     times, probs = bench.posteriors("kws-stream-att-gru", "int8", np.zeros(100, np.float32))
     assert probs.shape == (3, 12) and times[1] == 0.02
     d = bench.decision_settings("kws-stream-att-gru")
-    assert d["smoothing"] == 1 and d["threshold"] == {"yes": 0.5} and d["refractory_s"] == 0.5
-    assert bench.decision_settings("kws-gru")["smoothing"] == 3
+    from zoo.demo.detector import load_settings
+
+    own = load_settings(model="kws-stream-att-gru")   # its settings.json section, then the overrides
+    assert d["smoothing"] == 1 and d["threshold"] == {"yes": 0.5}
+    assert d["refractory_s"] == own["refractory_ms"] / 1000
+    assert d["max_run_s"] == own["max_run_ms"] / 1000
+    assert bench.decision_settings("kws-gru")["smoothing"] == load_settings()["smoothing_windows"]
