@@ -7,10 +7,12 @@
 
 Writes, from the registry's shipped artifacts (checked against SHA256SUMS):
 
-- kws.tflite     the shipped kws-att-bilstm int8 file, byte for byte
+- kws.tflite     the shipped kws-att-bilstm int8 file, byte for byte; checked
+                 to be a single-layout file (one signature `serving_default`,
+                 input `audio` float32 [1, 16000], output `probabilities`
+                 float32 [1, labels]), which WindowClassifier.kt runs with the
+                 stock Interpreter.runSignature, no plan
 - labels.txt     the model's labels.txt, byte for byte
-- plan.json      the stepped-export plan stored in the .tflite file (what
-                 PlanRunner.kt walks), as JSON
 - settings.json  zoo/demo/settings.json byte for byte: the streaming constants
                  (hop, smoothing, threshold, refractory) shared with the
                  Python demo
@@ -20,8 +22,8 @@ needs Keras for the initial state), also:
 
 - kws_stream.tflite        NAME.stream.MODE.tflite, byte for byte (from the
                            model's folder, or --stream-dir)
-- kws_stream_plan.json     its plan: inputs [frame, state..], outputs
-                           [probabilities, next state..]
+- kws_stream_plan.json     its plan (what PlanRunner.kt walks): inputs
+                           [frame, state..], outputs [probabilities, next state..]
 - kws_stream_state.json    the initial state in plan order (names, roles,
                            shapes, data), from the Python `silence_state`
 - kws_stream_settings.json the settings resolved for NAME (its section of
@@ -31,8 +33,10 @@ needs Keras for the initial state), also:
 MainActivity runs the streaming model when kws_stream.tflite is there.
 
 The copies are gitignored (android_demo/.gitignore): the .tflite lives once,
-under zoo/pretrained/. Needs only the project's Python package (no
-TensorFlow): run it from the repository's virtual environment.
+under zoo/pretrained/. A plan.json left by an older prepare.py (the window
+model needed one when it was a stepped file) is removed. Needs only the
+project's Python package and ai-edge-litert (no TensorFlow): run it from the
+repository's virtual environment.
 """
 
 from __future__ import annotations
@@ -50,21 +54,49 @@ if str(ROOT) not in sys.path:  # run as a script from a source checkout
 MODEL = "kws-att-bilstm"
 MODE = "int8"
 ASSETS = HERE / "app" / "src" / "main" / "assets"
-FILES = ("kws.tflite", "plan.json", "labels.txt", "settings.json")
+FILES = ("kws.tflite", "labels.txt", "settings.json")
+STALE_FILES = ("plan.json",)  # written by older versions; nothing reads it now
+# The window model's interface (ModelContract.kt: SIGNATURE_KEY, INPUT_NAME, ...).
+SIGNATURE = "serving_default"
+INPUT, OUTPUT = "audio", "probabilities"
+WINDOW = 16000  # samples: 1 s at 16 kHz
 STREAM_FILES = ("kws_stream.tflite", "kws_stream_plan.json", "kws_stream_state.json",
                 "kws_stream_settings.json")
 FRAME = 320  # samples per streaming step (zoo.models.kws.causal.FRAME)
 STATE_ROLES = ("audio_tail", "mel_tail", "gru_state", "keys", "values")
 
 
-def plan_json(tflite_bytes: bytes) -> bytes:
-    from export.runtime import read_plan
+def check_single_layout(tflite_bytes: bytes, num_labels: int, what="kws.tflite"):
+    """SystemExit unless the file is what WindowClassifier.kt runs: exactly one
+    signature SIGNATURE, INPUT float32 [1, WINDOW] -> OUTPUT float32 [1, num_labels]
+    (read with the stock LiteRT interpreter, as the app does)."""
+    import numpy as np
+    from ai_edge_litert.interpreter import Interpreter
 
-    plan = read_plan(tflite_bytes)
-    if plan is None:
-        raise SystemExit(f"{MODEL}.{MODE}.tflite carries no export plan; re-export it with "
-                         "export.to_tflite")
-    return (json.dumps(plan, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    want = (f"exactly one signature {SIGNATURE!r}: {INPUT} float32 [1, {WINDOW}] -> "
+            f"{OUTPUT} float32 [1, {num_labels}]")
+    fix = ("the Android app runs it with Interpreter.runSignature and no plan; ship the "
+           "single-layout file (export.to_tflite(..., layout='single'))")
+    try:
+        interpreter = Interpreter(model_content=bytes(tflite_bytes))
+    except Exception as exc:  # not a TFLite file at all
+        raise SystemExit(f"{what}: not a loadable .tflite file ({exc})") from None
+    signatures = interpreter.get_signature_list()
+    if list(signatures) != [SIGNATURE]:
+        raise SystemExit(f"{what} is not a single-layout file: its signatures are "
+                         f"{sorted(signatures)}; expected {want}; {fix}")
+    io = signatures[SIGNATURE]
+    if io != {"inputs": [INPUT], "outputs": [OUTPUT]}:
+        raise SystemExit(f"{what}: {SIGNATURE} maps {io['inputs']} -> {io['outputs']}; "
+                         f"the app expects {want}")
+    runner = interpreter.get_signature_runner(SIGNATURE)
+    got = {**runner.get_input_details(), **runner.get_output_details()}
+    for name, shape in ((INPUT, [1, WINDOW]), (OUTPUT, [1, num_labels])):
+        d = got[name]
+        if np.dtype(d["dtype"]) != np.float32 or [int(v) for v in d["shape"]] != shape:
+            raise SystemExit(f"{what}: {name} is {np.dtype(d['dtype']).name} "
+                             f"{[int(v) for v in d['shape']]}; the app expects {want} "
+                             f"({num_labels}: the labels in labels.txt)")
 
 
 def stream_contents(name, mode="int8", model_dir=None, settings=None, labels=None) -> dict:
@@ -121,7 +153,7 @@ def stream_contents(name, mode="int8", model_dir=None, settings=None, labels=Non
 
 def prepare(out: Path = ASSETS, stream=None, stream_mode="int8", stream_dir=None,
             settings=None) -> dict:
-    """Write the four asset files into `out` (and, with `stream` = a streaming model's
+    """Write the three asset files into `out` (and, with `stream` = a streaming model's
     name, its four); returns {name: path}."""
     from zoo import registry
     from zoo.demo.detector import SETTINGS_PATH, load_settings
@@ -130,9 +162,10 @@ def prepare(out: Path = ASSETS, stream=None, stream_mode="int8", stream_dir=None
     model = artifacts.file(registry.tflite_filename(MODEL, MODE)).read_bytes()
     labels = artifacts.file("labels.txt").read_bytes()
     load_settings(SETTINGS_PATH)  # refuse to ship settings the Python demo would reject
+    check_single_layout(model, len(labels.split()),
+                        what=f"kws.tflite ({registry.tflite_filename(MODEL, MODE)})")
     contents = {
         "kws.tflite": model,
-        "plan.json": plan_json(model),
         "labels.txt": labels,
         "settings.json": SETTINGS_PATH.read_bytes(),
     }
@@ -143,6 +176,8 @@ def prepare(out: Path = ASSETS, stream=None, stream_mode="int8", stream_dir=None
         names += STREAM_FILES
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    for name in STALE_FILES:
+        (out / name).unlink(missing_ok=True)
     if not stream:  # a stale streaming model would win over the window model in the app
         for name in STREAM_FILES:
             (out / name).unlink(missing_ok=True)

@@ -15,7 +15,8 @@ Runs, one after the other (the machine has 2 cores; never two at once):
 * without `--quick` also `benchmarks.export_modes` (our stepped export
   against the naive conversion routes);
 * not here: `python -m benchmarks.edge_cost --runtime-compare` (old vs bound
-  `export.runtime` on the shipped KWS files); its table is included when present;
+  `export.runtime` on the shipped KWS files) and `python -m benchmarks.edge_layouts
+  [--kws-data DIR]` (stepped vs single layout); their tables are included when present;
 * with `--kws-data DIR` (a built speech-commands set) also
   `benchmarks.keyword_window`: a keyword at a random position in 1-3 s
   windows, attention vs twin, 3 seeds (about 45 minutes; with `--quick`,
@@ -58,6 +59,7 @@ SECTIONS = (  # (file stem, heading) in README order
     ("forecasting", "Forecasting: attention vs twin vs statistical models"),
     ("edge_cost", "Edge cost of every shipped model"),
     ("edge_runtime", "Edge runtime: bound tensors vs per-call SignatureRunner"),
+    ("edge_layouts", "Keyword spotters: stepped vs single layout"),
     ("export_modes", "Export routes and modes"),
 )
 

@@ -13,6 +13,7 @@ import importlib
 
 _LAZY = {
     "MODES": "export.modes", "convert_bytes": "export.convert", "to_tflite": "export.convert",
+    "LAYOUTS": "export.convert",
     "ExportError": "export.errors", "RuntimeLoadError": "export.errors",
     "ExportReport": "export.report", "validate": "export.validation",
 }

@@ -9,9 +9,19 @@ Modes (`quantize=`, described in `export.modes`):
   `representative_data`; only builtin int8 kernels (float interface).
 * `"int16x8"`: int16 activations, int8 weights (more accurate full integer).
 
-Recurrent layers are exported with the stepped rewrite of
-`export.stepped` (no `WHILE` loop: quantizes fully, each weight stored once,
-size independent of the sequence length). `recurrent="keras"` keeps the
+Layouts (`layout=`):
+
+* `"stepped"` (default): recurrent layers through the stepped rewrite of
+  `export.stepped` (no `WHILE` loop: quantizes fully, each weight stored once,
+  size independent of the sequence length; variable-length inputs, masks and
+  attention decoders). A host loop runs the plan (`export.runtime`).
+* `"single"`: one signature, one invoke, the recurrence unrolled in-graph in
+  the fused form of `export.single`; for fixed-length models (keyword
+  spotting). Any stock TFLite runtime runs it with no code of ours. In integer
+  modes the float-only front end (the log-mel) stays float inside the same
+  graph (selective quantization) while the body is integer.
+
+`recurrent="keras"` keeps the
 converter's own `WHILE` lowering, for comparison; its full-integer modes are
 refused because they crash the converter (segmentation fault, measured with
 TF 2.21).
@@ -121,12 +131,20 @@ def _calibration_samples(plan, call, data, rng):
     return samples
 
 
+LAYOUTS = ("stepped", "single")
+
+
 def convert_bytes(model, quantize="float32", representative_data=None, recurrent="stepped",
-                  seed=0, per_channel_dense=False):
+                  seed=0, per_channel_dense=False, layout="stepped"):
     """Convert and return `(tflite_bytes, plan)`; see `to_tflite`."""
     mode = check_mode(quantize, representative_data)
     if recurrent not in ("stepped", "keras"):
         raise ExportError(f"`recurrent` must be 'stepped' or 'keras'; got {recurrent!r}")
+    if layout not in LAYOUTS:
+        raise ExportError(f"`layout` must be one of {LAYOUTS}; got {layout!r}")
+    if layout == "single" and recurrent == "keras":
+        raise ExportError("layout='single' unrolls the recurrence itself; use it with "
+                          "recurrent='stepped' (the default)")
     data = None if representative_data is None else as_input_list(model, representative_data)
     if recurrent == "keras":
         import tensorflow as tf
@@ -137,6 +155,9 @@ def convert_bytes(model, quantize="float32", representative_data=None, recurrent
     if data is not None and mode.needs_calibration:
         check_calibration(model, data)
     with scratch_directory():
+        if layout == "single":
+            return _convert_single(model, plan, stages, mode, quantize, data, seed,
+                                   per_channel_dense)
         return _convert_stepped(model, plan, stages, mode, quantize, data, seed, per_channel_dense)
 
 
@@ -188,6 +209,97 @@ def _convert_stepped(model, plan, stages, mode, quantize, data, seed, per_channe
     if mode.full_integer:
         _smoke_test(flatbuffer, [d[:1] for d in data])
     return flatbuffer, plan
+
+
+def _convert_single(model, plan, stages, mode, quantize, data, seed, per_channel_dense):
+    """One `serving_default` signature (see `export.single`); its plan is one segment."""
+    import tensorflow as tf
+
+    from export import single
+
+    fn = single.single_function(model, plan, stages)
+    in_names, out_names = single.io_names(model, plan)
+    samples = []
+    if mode.needs_calibration:
+        rng = np.random.default_rng(seed)
+        order = rng.permutation(data[0].shape[0])[:CALIBRATION_SAMPLES_PER_SIGNATURE]
+        samples = [(SINGLE_SIGNATURE, {n: d[i:i + 1] for n, d in zip(in_names, data)})
+                   for i in sorted(order)]
+    has_float = any(st.get("float_only") for st in plan["stages"])
+    if has_float and quantize in SINGLE_REFUSED:
+        raise ExportError(f"quantize={quantize!r} with layout='single' {SINGLE_REFUSED[quantize]}; "
+                          "use 'int8' (integer body, float front end) or layout='stepped'")
+    if mode.needs_calibration:
+        flatbuffer = _convert_selective(tf, fn, quantize, samples, per_channel_dense)
+    else:
+        flatbuffer = _convert_signatures(tf, {SINGLE_SIGNATURE: fn}, quantize, samples,
+                                         per_channel_dense)
+    single_plan = {
+        "version": plan["version"], "layout": "single",
+        "inputs": in_names, "outputs": out_names, "input_shapes": plan["input_shapes"],
+        "stages": [{"kind": "segment", "name": SINGLE_SIGNATURE, "inputs": in_names,
+                    "outputs": out_names}],
+    }
+    flatbuffer = add_metadata(flatbuffer, stepped.PLAN_METADATA_NAME,
+                              json.dumps(single_plan, sort_keys=True).encode())
+    if mode.full_integer:
+        _smoke_test(flatbuffer, [d[:1] for d in data])
+    return flatbuffer, single_plan
+
+
+#: Modes the single layout cannot give a model with a float-only front end, and why
+#: (measured on kws-att-bilstm, TF 2.21).
+SINGLE_REFUSED = {
+    "dynamic": "would quantize the float-only front end (dynamic-range quantization "
+               "cannot keep one part of a graph float; 62 % top-1 agreement with Keras)",
+    "int16x8": "is refused by the TFLite quantizer when part of the graph stays float "
+               "(int16/float operand types mixed at the front end's boundary)",
+}
+
+#: The signature key of a single-layout file (the TFLite default).
+SINGLE_SIGNATURE = "serving_default"
+
+
+def _convert_selective(tf, fn, quantize, samples, per_channel_dense):
+    """Integer file whose float-only stages (name scope `export.single.FLOAT_SCOPE`) stay
+    float: the converter calibrates the whole graph, then the MLIR quantizer skips the
+    nodes of that scope (its `denylisted_nodes`, what `tf.lite.experimental.
+    QuantizationDebugger` uses; measured to keep the log-mel float and every other op
+    integer, TF 2.21)."""
+    from tensorflow.compiler.mlir.lite import types_pb2
+    from tensorflow.lite.python import convert as tfl_convert
+
+    from export.single import FLOAT_SCOPE
+
+    float_file = _convert_signatures(tf, {SINGLE_SIGNATURE: fn}, "float32", [], per_channel_dense)
+    denylist = sorted({name for name in _tensor_names(float_file) if FLOAT_SCOPE in name})
+    feeds = [list(feed.values()) for _, feed in samples]
+    with scratch_directory() as scratch:
+        workdir = str(scratch / "saved_model")
+        tf.saved_model.save(tf.Module(), workdir, signatures={SINGLE_SIGNATURE: _frozen(tf, fn)})
+        converter = tf.lite.TFLiteConverter.from_saved_model(workdir)
+        _configure(tf, converter, quantize, feeds, per_channel_dense)
+        # float kernels for the denylisted scope: the builtin set, not integer-only
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        converter.experimental_mlir_quantizer = True
+        converter._experimental_calibrate_only = True
+        calibrated = _run_converter(converter, quantize)
+    inference = types_pb2.QUANTIZED_INT16 if quantize == "int16x8" else types_pb2.QUANTIZED_INT8
+    try:
+        return tfl_convert.mlir_quantize(
+            calibrated, disable_per_channel=False, fully_quantize=False,
+            inference_type=inference, denylisted_nodes=denylist,
+            disable_per_channel_for_dense_layers=not per_channel_dense)
+    except Exception as exc:  # the quantizer raises RuntimeError, ConverterError, ...
+        raise ExportError(f"the TFLite quantizer cannot make a {quantize!r} single-layout file "
+                          f"of this model: {type(exc).__name__}: {exc}") from None
+
+
+def _tensor_names(flatbuffer):
+    from export.runtime import _interpreter_class
+
+    _, interpreter = _interpreter_class()
+    return [d["name"] for d in interpreter(model_content=flatbuffer).get_tensor_details()]
 
 
 def _smoke_test(flatbuffer, example):
@@ -257,7 +369,7 @@ def _run_converter(converter, quantize):
                           f"model: {detail}") from None
 
 
-def write_converted(path, convert, *, quantize, recurrent, inputs=()):
+def write_converted(path, convert, *, quantize, recurrent, inputs=(), metadata=None):
     """Check `path`, run `convert() -> (flatbuffer, plan)`, write the file atomically and
     return its `ExportReport`. Every exporter writes through here, so a bad path (a
     directory, a FIFO, one of the files in `inputs`) fails before the (slow) conversion
@@ -268,6 +380,10 @@ def write_converted(path, convert, *, quantize, recurrent, inputs=()):
         raise ExportError(f"`path`: {exc}") from None
     start = time.perf_counter()
     flatbuffer, _ = convert()
+    if metadata is not None:  # standard TFLite Metadata + associated files (export.metadata)
+        from export.metadata import attach
+
+        flatbuffer = attach(flatbuffer, *metadata)
     seconds = time.perf_counter() - start
     atomic_write_bytes(path, flatbuffer, inputs)
     report = describe(flatbuffer, path=str(path), quantize=quantize, recurrent=recurrent)
@@ -277,7 +393,7 @@ def write_converted(path, convert, *, quantize, recurrent, inputs=()):
 
 def to_tflite(model, path, quantize="float32", representative_data=None, validate=True,
               validation_data=None, recurrent="stepped", threads=1, per_channel_dense=False,
-              gpu_check=None):
+              gpu_check=None, layout="stepped", metadata=None):
     """Export a Keras model to a `.tflite` file and return an `ExportReport`.
 
     Args:
@@ -295,6 +411,15 @@ def to_tflite(model, path, quantize="float32", representative_data=None, validat
             "validated on the calibration data": errors measured on the data
             the ranges were fitted to flatter an int8 file).
         recurrent: "stepped" (default, see `export.stepped`) or "keras".
+        layout: "stepped" (default: a plan of signatures run by a host loop;
+            any length, masks, attention decoders) or "single" (one
+            signature, one invoke, recurrence unrolled in-graph: fixed-length
+            models; stock runtimes run it as is). See `export.single`.
+        metadata: `(metadata_bytes, files)`: standard TFLite Metadata made by
+            `export.metadata.build` and its associated files `{name: bytes}`
+            (e.g. labels.txt), stored in the file as the TFLite Support
+            writers store them (MediaPipe Tasks need it). Its tensors describe
+            subgraph 0: use it with single-layout (one-signature) files.
         threads: interpreter threads used for validation.
         per_channel_dense: per-output-channel weight scales for dense
             (FULLY_CONNECTED) layers; off by default (smaller files, same
@@ -314,8 +439,9 @@ def to_tflite(model, path, quantize="float32", representative_data=None, validat
         as_input_list(model, validation_data, argument="validation_data")
     report = write_converted(
         path, lambda: convert_bytes(model, quantize, representative_data, recurrent,
-                                    per_channel_dense=per_channel_dense),
-        quantize=quantize, recurrent=recurrent)
+                                    per_channel_dense=per_channel_dense, layout=layout),
+        quantize=quantize, recurrent="single" if layout == "single" else recurrent,
+        metadata=metadata)
     if validate:
         data = validation_data if validation_data is not None else representative_data
         if data is not None:

@@ -257,8 +257,13 @@ def test_shipped_card_front_matter(name):
     assert meta.get("pipeline_tag") == family.pipeline_tag
     assert meta.get("baseline") == registry.get(name).baseline
     assert (name in registry.baseline_pairs()) == ("attention" in meta["tags"])
-    assert {e["layout"] for e in card["exports"].values()} == {meta["tflite_layout"]} == \
-        {"stepped"}
+    layouts = {e["layout"] for e in card["exports"].values()}
+    assert layouts == set(meta["tflite_layout"] if isinstance(meta["tflite_layout"], list)
+                          else [meta["tflite_layout"]])
+    # the family's single modes are single, every other mode stepped
+    assert layouts <= {"stepped", "single"}
+    for mode, e in card["exports"].items():
+        assert e["layout"] == family.layout(mode), (mode, e["layout"])
     assert "## License and intended use" in body and "## Family and file layout" in body
     registry.Artifacts(name, folder, "package").verify()  # SHA256SUMS lists the new cards
 

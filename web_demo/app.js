@@ -17,8 +17,8 @@
 //   report=1            POST the results to /report (web_demo/serve.py)
 //   view=last           show the last reported run (no model, no microphone)
 import {loadLiteRt, loadAndCompile, Tensor} from '@litertjs/core';
-import {checkSignatures, Detector, FrameStreamRunner, formatTime, litertCaller, makeResampler, runPlan,
-        thresholds} from './kws.js';
+import {checkSignatures, chooseAccelerator, Detector, FrameStreamRunner, formatTime, litertCaller,
+        makeResampler, runPlan, thresholds} from './kws.js';
 
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
@@ -252,7 +252,9 @@ async function main() {
       'state carried (streaming)'
     : 'a 1-s window every hop';
   const mode = params.get('mode') || (manifest.modes.includes('int8') ? 'int8' : manifest.modes[0]);
-  const accelerator = params.get('accel') || 'wasm';
+  const requested = params.get('accel') || 'wasm';
+  const {accelerator, refused} = chooseAccelerator(manifest, mode, requested);
+  if (refused) console.warn(refused);
   $('mode').innerHTML = manifest.modes.map((m) => `<option${m === mode ? ' selected' : ''}>${m}</option>`).join('');
   $('accel').value = accelerator;
   const reload = () => {
@@ -279,7 +281,9 @@ async function main() {
   const loadS = (performance.now() - t0) / 1000;
   const keyword = labels.map((l) => !settings.ignore_labels.includes(l));
   const bars = makeBars(labels, thr);
-  const report = {model: manifest.model, kind: manifest.kind || 'window', mode, accelerator, jspi: report_jspi, labels, settings, signatures: model.signatures,
+  const report = {model: manifest.model, kind: manifest.kind || 'window', mode, accelerator,
+                  requested_accelerator: requested, accelerator_refused: refused,
+                  jspi: report_jspi, labels, settings, signatures: model.signatures,
                   fully_accelerated: model.model.isFullyAccelerated, load_s: loadS,
                   userAgent: navigator.userAgent};
 
@@ -348,7 +352,8 @@ async function main() {
   }
   $('start').disabled = false;
   $('start').onclick = () => (mic ? stop() : start()).catch(reportError);
-  setStatus(`ready: ${mode} model on ${accelerator} (loaded in ${loadS.toFixed(2)} s)`);
+  setStatus(`ready: ${mode} model on ${accelerator} (loaded in ${loadS.toFixed(2)} s)` +
+            (refused ? ` · ${refused}` : ''));
   if (params.get('autostart') === '1') await start();
   else if (params.get('report') === '1') await postReport(report);
 }

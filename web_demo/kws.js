@@ -369,6 +369,19 @@ export class FrameStreamRunner {
 
 // ------------------------------------------------------- decision logic
 
+/** The accelerator to run `mode` on: `requested`, unless the file was measured wrong
+ * on WebGPU (manifest.webgpu[mode].status "FAIL", from web_demo/gpu_check.py): then
+ * wasm, with the reason to show. Returns {accelerator, refused: reason or null}. */
+export function chooseAccelerator(manifest, mode, requested) {
+  const measured = ((manifest || {}).webgpu || {})[mode];
+  if (requested === 'webgpu' && measured && measured.status === 'FAIL') {
+    return {accelerator: 'wasm',
+            refused: `the ${mode} file was measured wrong on LiteRT.js WebGPU ` +
+                     `(${measured.reason || 'no reason recorded'}): running on wasm`};
+  }
+  return {accelerator: requested, refused: null};
+}
+
 export function formatTime(seconds) {
   const x = Math.max(0, seconds) * 1000;
   let ms = Math.round(x);

@@ -192,6 +192,7 @@ def prepare_stream(model, modes=("int8", "float32"), out=OUT, testvec=True, mode
             print(f"prepare: no test vector ({exc})", file=sys.stderr)
         else:
             _write_json(out / "testvec.json", vector)
+    manifest["webgpu"] = measured_webgpu(src, manifest["modes"])
     _write_json(out / "manifest.json", manifest)
     return out
 
@@ -288,7 +289,24 @@ def prepare(model=None, modes=("int8", "float32"), out=OUT, testvec=True, model_
             (out / "testvec.json").write_text(json.dumps(
                 {"source": "sentence.wav[0.05 s : 1.05 s]", "input": x.astype(float).tolist(),
                  "expected": expected}) + "\n")
+    manifest["webgpu"] = measured_webgpu(src, manifest["modes"])
     (out / "manifest.json").write_text(json.dumps(manifest) + "\n")
+    return out
+
+
+def measured_webgpu(src, modes):
+    """`{mode: {"status", "reason"}}` of the model's measured LiteRT.js WebGPU runs
+    (`webgpu.json`, written by `python -m web_demo.gpu_check` through scripts/ship.py):
+    the page refuses WebGPU for a file measured wrong there (kws.js chooseAccelerator)."""
+    path = Path(src) / "webgpu.json"
+    if not path.is_file():
+        return {}
+    exports = json.loads(path.read_text()).get("exports") or {}
+    out = {}
+    for mode in modes:
+        gpu = (exports.get(mode) or {}).get("webgpu") or {}
+        if gpu.get("status"):
+            out[mode] = {"status": gpu["status"], "reason": gpu.get("reason")}
     return out
 
 

@@ -92,6 +92,9 @@ LAYOUTS = {
                "(`zoo_plan`) tells the host loop in which order to call them "
                "(`export.runtime` runs it)",
     "keras": "recurrent layers converted as TFLite WHILE loops (one call per input)",
+    "single": "one signature (`serving_default`), one invoke: the recurrence unrolled in the "
+              "graph (fused gates, each weight stored once), the log-mel front end float in "
+              "integer files; any stock TFLite runtime runs it with no code of ours",
 }
 FRONT_MATTER = "---"
 
@@ -508,6 +511,23 @@ def split_front_matter(text):
 # ---------------------------------------------------------------- rendering
 
 
+def _layout_choice(exports):
+    """Why a model ships some modes single and others stepped (one line, or none)."""
+    from export.convert import SINGLE_REFUSED
+
+    single = [m for m, e in exports.items() if e.get("layout") == "single"]
+    stepped = [m for m, e in exports.items() if e.get("layout") == "stepped"]
+    if not single:
+        return []
+    line = (f"- Why: the input has a fixed length, so {', '.join(single)} ship as single files: "
+            "one invoke, and stock runtimes (LiteRT Interpreter, MediaPipe AudioClassifier, "
+            "Android `runSignature`) run them with their standard TFLite Metadata")
+    reasons = [f"{m} {SINGLE_REFUSED[m]}" for m in stepped if m in SINGLE_REFUSED]
+    if reasons:
+        line += "; stepped instead: " + "; ".join(reasons)
+    return [line + "."]
+
+
 def _family_lines(card):
     family, exports = card.get("family"), card.get("exports") or {}
     if not family:
@@ -530,6 +550,7 @@ def _family_lines(card):
         if signatures:
             text += "; signatures " + ", ".join(f"`{x}`" for x in signatures)
         out.append(f"- Layout of {', '.join(modes)}: {text}.")
+    out += _layout_choice(exports)
     if exports:
         mode = "int8" if "int8" in exports else next(iter(exports))
         out.append(f"- Run a shipped file: `zoo.load_tflite(\"{card['name']}\", \"{mode}\")` "

@@ -190,17 +190,31 @@ def export_command(
     gpu_check: bool = typer.Option(False, "--gpu-check",
                                    help="also run the file on LiteRT.js WebGPU (headless "
                                         "Chromium) and report the measured result"),
+    layout: str = typer.Option(None, "--layout",
+                               help="stepped (signatures run by a host loop; any length) | "
+                                    "single (one signature, one invoke; fixed-length models). "
+                                    "Default: the model family's layout for the mode, else "
+                                    "stepped"),
 ):
     """Export a Keras model (file or registered name) to TFLite and print the report."""
     import export
 
     if quantize not in export.MODES:
         fail(f"--quantize must be one of {', '.join(export.MODES)}; got {quantize!r}")
+    if layout is not None and layout not in export.LAYOUTS:
+        fail(f"--layout must be one of {', '.join(export.LAYOUTS)}; got {layout!r}")
     if output is None:
         stem = Path(model).stem if _is_model_file(model) else model
         output = Path(f"{stem}.{quantize}.tflite")
     _check_export_outputs(model, representative, output, json_report)
     convert, extra = export.to_tflite, {"gpu_check": _gpu_measure() if gpu_check else None}
+    if layout is None and not _is_model_file(model):
+        layout = _entry(model).family.layout(quantize)
+    extra["layout"] = layout or "stepped"
+    if not _is_model_file(model):
+        from zoo.training import single_file_metadata
+
+        extra["metadata"] = single_file_metadata(model, extra["layout"])
     with _stages() as stage:
         report = _export(model, quantize, representative, output, gpu_check, convert, extra,
                          stage)

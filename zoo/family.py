@@ -32,8 +32,15 @@ family, never decided by comparing task names elsewhere:
   frame per call with carried state, a stateful callable `(frames, frame_samples)
   -> (frames, classes)` (with `reset()`): what the demos run instead of re-running
   a window model every hop;
+* `tflite_inputs(name)`: the inputs as the standard TFLite Metadata of a
+  single-layout file describes them (`export.metadata.TensorInfo` fields, e.g.
+  audio with its sample rate, which MediaPipe's AudioClassifier reads); default:
+  feature tensors named after `input_spec`;
 * `variants`: `{kind: hook(name, pretrained=True) -> keras.Model}`, e.g.
   the streaming twin of a keyword spotter;
+* `layouts`: `{mode: "single"}` for the export modes written as one-signature,
+  one-invoke files (`export.single`: fixed-length inputs, stock runtimes run
+  them as they are); the other modes are "stepped";
 * `loss` and `compile_metrics` (how `zoo.load` compiles), `classifier`, `metric` (the headline metric of benchmarks and
   cards), `gpu_check` (whether `zoo export --gpu-check` can drive it),
   `trainer` (the `zoo train NAME` command);
@@ -54,7 +61,8 @@ from typing import Any
 
 #: Family fields that are hooks (callables or dotted paths).
 HOOKS = ("read_input", "preprocess", "postprocess", "representative_data", "example_input",
-         "attention_steps", "explain", "predict", "exporter", "trainer", "frame_stream")
+         "attention_steps", "explain", "predict", "exporter", "trainer", "frame_stream",
+         "tflite_inputs")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -80,7 +88,9 @@ class Family:
     exporter: Any = None
     trainer: Any = None
     frame_stream: Any = None
+    tflite_inputs: Any = None
     variants: dict = dataclasses.field(default_factory=dict)
+    layouts: dict = dataclasses.field(default_factory=dict)
     description: str = ""
     pipeline_tag: str | None = None
 
@@ -91,9 +101,18 @@ class Family:
                                                                  and hook.strip()):
                 raise TypeError(f"family {self.name!r}: {field} must be a callable or a dotted "
                                 f"path string; got {hook!r}")
+        if not isinstance(self.layouts, dict) or not set(self.layouts.values()) <= {
+                "stepped", "single"}:
+            raise TypeError(f"family {self.name!r}: layouts must be a dict {{mode: 'stepped' | "
+                            f"'single'}}; got {self.layouts!r}")
         if not isinstance(self.variants, dict):
             raise TypeError(f"family {self.name!r}: variants must be a dict "
                             f"{{kind: hook}}; got {self.variants!r}")
+
+    def layout(self, mode):
+        """The TFLite file layout of export mode `mode` (`export.to_tflite(layout=)`):
+        `layouts[mode]`, else "stepped"."""
+        return self.layouts.get(mode, "stepped")
 
     def derive(self, name, **changes):
         """A family of the same task with `name` and the given fields changed."""

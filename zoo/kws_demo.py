@@ -50,9 +50,13 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{args.model}.{args.quantize}.tflite"
-    report = export.to_tflite(model, path, quantize=args.quantize, representative_data=calibration)
+    from zoo.training import single_file_metadata
+
+    layout = entry.family.layout(args.quantize)  # single: one invoke, stock runtimes run it
+    report = export.to_tflite(model, path, quantize=args.quantize, representative_data=calibration,
+                              layout=layout, metadata=single_file_metadata(args.model, layout))
     v = report.validation
-    print(f"exported {path}: {report.size_bytes / 1024:.1f} KiB, ops "
+    print(f"exported {path} ({layout} layout): {report.size_bytes / 1024:.1f} KiB, ops "
           f"{', '.join(sorted(report.op_histogram))}; on {v['examples']} calibration clips: "
           f"max |tflite - keras| {v['max_abs_error']:.3g}, top-1 agreement "
           f"{100 * v['top1_agreement']:.1f} %")

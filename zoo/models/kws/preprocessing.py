@@ -48,3 +48,14 @@ def example_input(name):
     x = np.zeros(samples, np.float32)
     x[:min(samples, len(audio))] = audio[:samples]
     return [x[None]]
+
+
+def tflite_inputs(name):
+    """The audio input as a single-layout file's TFLite Metadata describes it."""
+    from zoo import registry
+    from zoo.data.speech_commands import SAMPLE_RATE
+
+    spec = registry.get(name).input_spec[0]
+    seconds = spec["shape"][0] / SAMPLE_RATE
+    return [dict(name=spec.get("name", "audio"), kind="audio", sample_rate=SAMPLE_RATE, channels=1,
+                 description=f"{seconds:g} s of mono audio, float32 in [-1, 1], {SAMPLE_RATE} Hz")]

@@ -26,11 +26,14 @@ import java.util.concurrent.atomic.AtomicInteger
 /**
  * Live keyword spotting: AudioRecord (mono PCM16 at the settings' sample
  * rate, 16 kHz) -> Detector (1 s ring buffer, the model every hop, smoothing,
- * threshold, refractory) -> detections list and posterior bars.
+ * threshold, refractory) -> detections list and posterior bars. The window
+ * model (assets/kws.tflite, single layout) runs through the stock LiteRT API
+ * (WindowClassifier: one Interpreter.runSignature per window, no plan).
  *
  * With the streaming model's assets (prepare.py --stream NAME) the app runs it
  * instead: the Detector feeds consecutive 20 ms frames to a FrameStreamRunner
- * (state carried), with the model's own settings section.
+ * (state carried; PlanRunner walks the step file's plan), with the model's own
+ * settings section.
  *
  * Threads: the main thread (UI), one recording thread (blocking
  * AudioRecord.read of one hop at a time) and one inference thread (a single
@@ -48,7 +51,8 @@ class MainActivity : Activity() {
     private val pending = AtomicInteger(0)
 
     // Touched on the inference thread only (after loading).
-    private var runner: PlanRunner? = null
+    private var classifier: WindowClassifier? = null  // the window model
+    private var runner: PlanRunner? = null  // the streaming model's step file
     private var detector: Detector? = null
     private var stream: FrameStreamRunner? = null  // the streaming model, when bundled
     private var predict: ((FloatArray) -> FloatArray)? = null
@@ -79,7 +83,10 @@ class MainActivity : Activity() {
 
     override fun onDestroy() {
         super.onDestroy()
-        inference.execute { runner?.close(); runner = null }
+        inference.execute {
+            classifier?.close(); classifier = null
+            runner?.close(); runner = null
+        }
         inference.shutdown()
     }
 
@@ -132,31 +139,21 @@ class MainActivity : Activity() {
         ui.post { onModelLoaded(s, names) }
     }
 
+    /** The window model: the single-layout kws.tflite, one runSignature per 1 s window. */
     private fun loadWindowModel() {
-        run {
-            val s = DetectorSettings.fromJson(String(asset(ModelContract.SETTINGS_ASSET), Charsets.UTF_8))
-            val names = String(asset(ModelContract.LABELS_ASSET), Charsets.UTF_8)
-                .lines().map { it.trim() }.filter { it.isNotEmpty() }
-            check(names.size == ModelContract.NUM_LABELS) {
-                "${ModelContract.LABELS_ASSET} has ${names.size} labels; the model has ${ModelContract.NUM_LABELS}"
-            }
-            val plan = JSONObject(String(asset(ModelContract.PLAN_ASSET), Charsets.UTF_8))
-            val bytes = asset(ModelContract.MODEL_ASSET)
-            val model = ByteBuffer.allocateDirect(bytes.size).order(ByteOrder.nativeOrder())
-            model.put(bytes).rewind()
-            val r = PlanRunner(model, plan)
-            check(r.signatureKeys() == ModelContract.SIGNATURES) {
-                "plan signatures ${r.signatureKeys()}; this app expects ${ModelContract.SIGNATURES}"
-            }
-            val d = Detector(s, names, r::classify)
-            check(d.window == ModelContract.INPUT_SAMPLES) {
-                "settings give a ${d.window}-sample window; the model takes ${ModelContract.INPUT_SAMPLES}"
-            }
-            runner = r
-            predict = r::classify
-            detector = d
-            ui.post { onModelLoaded(s, names) }
+        val s = DetectorSettings.fromJson(String(asset(ModelContract.SETTINGS_ASSET), Charsets.UTF_8))
+        val names = readLabels()
+        val c = WindowClassifier(modelBuffer(ModelContract.MODEL_ASSET), names.size)
+        val d = Detector(s, names, c::classify)
+        if (d.window != ModelContract.INPUT_SAMPLES) {
+            c.close()
+            throw IllegalStateException(
+                "settings give a ${d.window}-sample window; the model takes ${ModelContract.INPUT_SAMPLES}")
         }
+        classifier = c
+        predict = c::classify
+        detector = d
+        ui.post { onModelLoaded(s, names) }
     }
 
     private fun onModelLoaded(s: DetectorSettings, names: List<String>) {

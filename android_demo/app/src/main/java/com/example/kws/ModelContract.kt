@@ -1,45 +1,50 @@
 package com.example.kws
 
 /**
- * What the Kotlin code assumes about the bundled model (assets/kws.tflite,
- * the shipped zoo/pretrained/kws-att-bilstm int8 file) and its plan.
+ * What the Kotlin code assumes about the bundled models.
+ *
+ * The window model (assets/kws.tflite, the shipped zoo/pretrained/kws-att-bilstm
+ * int8 file) is a single-layout file run by WindowClassifier through the stock
+ * LiteRT API: one signature SIGNATURE_KEY, input INPUT_NAME float32
+ * [1, INPUT_SAMPLES], output OUTPUT_NAME float32 [1, NUM_LABELS]
+ * (Interpreter.runSignature, no plan). The streaming step files (many
+ * signatures and a plan) are run by PlanRunner.
  *
  * CI (tests/android/test_android_demo.py) parses the `const val` / `listOf`
- * lines below and checks them against the .tflite file's signatures and its
- * stored plan, so keep one declaration per line and literal values only.
- * The streaming constants (sample rate, hop, smoothing, threshold, refractory)
- * are NOT here: they come from assets/settings.json (see Detector.kt).
+ * lines below and checks them against the .tflite files' signatures (and the
+ * stream file's stored plan), so keep one declaration per line and literal
+ * values only. The streaming constants (sample rate, hop, smoothing,
+ * threshold, refractory) are NOT here: they come from assets/settings.json
+ * (see Detector.kt).
  */
 object ModelContract {
     // Asset file names, written by android_demo/prepare.py.
     const val MODEL_ASSET = "kws.tflite"
-    const val PLAN_ASSET = "plan.json"
     const val LABELS_ASSET = "labels.txt"
     const val SETTINGS_ASSET = "settings.json"
 
-    // Model interface (batch 1).
-    const val PLAN_VERSION = 1
-    const val INPUT_NAME = "t0"
+    // The window model's only signature and its tensors (batch 1).
+    const val SIGNATURE_KEY = "serving_default"
+    const val INPUT_NAME = "audio"
     const val INPUT_SAMPLES = 16000
-    const val OUTPUT_NAME = "t4"
+    const val OUTPUT_NAME = "probabilities"
     const val NUM_LABELS = 12
 
-    // Every signature in the file, in plan order.
-    val SIGNATURES = listOf("seg0", "seg1", "rnn2_fw", "rnn2_bw", "seg3")
+    // Tensor type at every signature's interface, in both the window file and
+    // the stream file (integer files keep float inputs and outputs; PlanRunner
+    // also handles int8/int16 interfaces).
+    const val INTERFACE_DTYPE = "float32"
 
-    // Recurrent step signatures: x, state0.. -> y, state0_out..
+    // PlanRunner (the streaming step files): the plan version it runs, the stage
+    // kinds it knows, and the tensor names of stepped recurrent signatures
+    // (x, state0.. -> y, state0_out..; no bundled file has one at present).
+    const val PLAN_VERSION = 1
+    val STAGE_KINDS = listOf("segment", "recurrent")
     const val STEP_INPUT = "x"
     const val STEP_OUTPUT = "y"
     const val STATE_PREFIX = "state"
     const val STATE_OUT_SUFFIX = "_out"
     const val INIT_PREFIX = "init"
-
-    // Tensor types at every signature's interface (the int8 file keeps float
-    // inputs and outputs; PlanRunner also handles int8/int16 interfaces).
-    const val INTERFACE_DTYPE = "float32"
-
-    // Stage kinds PlanRunner knows how to run.
-    val STAGE_KINDS = listOf("segment", "recurrent")
 
     // Optional streaming model (kws-stream-att-gru / kws-stream-gru), written by
     // `prepare.py --stream NAME`; MainActivity prefers it when STREAM_MODEL_ASSET exists.

@@ -23,6 +23,13 @@ class FloatTensor(val shape: IntArray, val data: FloatArray) {
  * file made by `export.to_tflite` by calling its signatures in plan order and
  * looping the recurrent step signatures on the host (batch 1).
  *
+ * In this app it runs the streaming step files only (assets/kws_stream.tflite,
+ * `NAME.stream.MODE.tflite`, driven by [FrameStreamRunner]; their plans are
+ * segments only). The window model (assets/kws.tflite) is a single-layout file
+ * with one signature and needs no plan: [WindowClassifier] runs it with the
+ * stock Interpreter.runSignature. The recurrent stages below serve stepped
+ * files (e.g. the dynamic / int16x8 exports), which the app does not bundle.
+ *
  * - "segment" stage: one signature call, inputs/outputs by tensor name.
  * - "recurrent" stage: per direction, the step signature
  *   `x, state0.. -> y, state0_out..` over the time axis (reversed for
@@ -100,10 +107,6 @@ class PlanRunner(model: ByteBuffer, private val plan: JSONObject, threads: Int =
         }
         return strings(plan.getJSONArray("outputs")).map { env.getValue(it) }
     }
-
-    /** The single model output as probabilities (batch 1 row). */
-    fun classify(window: FloatArray): FloatArray =
-        run(listOf(FloatTensor(intArrayOf(1, window.size), window)))[0].data
 
     override fun close() = interpreter.close()
 

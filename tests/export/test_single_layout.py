@@ -1,0 +1,193 @@
+"""`layout="single"`: one signature, one invoke, the recurrence unrolled in the fused
+form (`export.single`), checked against Keras and against NumPy references."""
+
+import collections
+
+import keras
+import numpy as np
+import pytest
+
+import export
+from export import single, stepped
+from export.errors import ExportError
+from tests.export.conftest import recurrent_model
+from tests.export.test_float_segments import audio, speech_model
+
+pytestmark = pytest.mark.tensorflow_only
+
+
+def _stock(path):
+    """The file through a stock interpreter's default signature, nothing of ours."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+    assert list(interpreter.get_signature_list()) == ["serving_default"]
+    return interpreter.get_signature_runner()
+
+
+def _run_stock(path, x):
+    runner = _stock(path)
+    (name,) = runner.get_input_details()
+    outs = [runner(**{name: x[i:i + 1]}) for i in range(len(x))]
+    (out,) = outs[0]
+    return np.concatenate([o[out] for o in outs])
+
+
+CASES = {
+    "lstm": dict(kind="lstm"),
+    "gru-seq": dict(kind="gru", return_sequences=True),
+    "bilstm-seq": dict(kind="lstm", bidirectional=True, return_sequences=True),
+    "bigru-last": dict(kind="gru", bidirectional=True),
+    "bigru-sum": dict(kind="gru", bidirectional=True, return_sequences=True, merge_mode="sum"),
+    "lstm-backwards-seq": dict(kind="lstm", go_backwards=True, return_sequences=True),
+    "simple-rnn (generic unroll)": dict(kind="simple", bidirectional=True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_float32_file_equals_keras_with_one_invoke(case, tmp_path, calib):
+    keras.utils.set_random_seed(1)
+    model = recurrent_model(**CASES[case])
+    x = calib(model, n=8)
+    path = tmp_path / "m.tflite"
+    report = export.to_tflite(model, path, layout="single", validate=False)
+    assert list(report.ops_by_signature) == ["serving_default"]
+    assert "WHILE" not in report.ops_by_signature["serving_default"]
+    np.testing.assert_allclose(_run_stock(path, x), model.predict(x, verbose=0), atol=1e-5)
+    # export.runtime runs it too, by the model's own input name
+    np.testing.assert_allclose(export.runtime.load(path)(x), model.predict(x, verbose=0),
+                               atol=1e-5)
+
+
+def test_fused_recurrence_equals_keras_states_and_sequences(calib):
+    """Bidirectional LSTM with return_state: sequence and all four final states."""
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(2)
+    x_in = keras.Input((9, 5))
+    seq, *states = keras.layers.Bidirectional(
+        keras.layers.LSTM(6, return_sequences=True, return_state=True))(x_in)
+    model = keras.Model(x_in, [seq, *states])
+    plan, stages = stepped.build_plan(model)
+    fn = single.single_function(model, plan, stages, batch_size=3)
+    x = calib(model, n=3)
+    got = list(fn(tf.constant(x)).values())
+    want = model.predict(x, verbose=0)
+    names = single.io_names(model, plan)[1]
+    assert len(got) == len(want) == 5 and len(names) == 5
+    for g, w in zip([fn(tf.constant(x))[n] for n in names], want):
+        np.testing.assert_allclose(g.numpy(), w, atol=1e-5)
+
+
+def _numpy_gru(x, kernel, rec, bias, go_backwards=False):
+    """Keras GRU (reset_after) in NumPy: gates z, r, h."""
+    u = rec.shape[0]
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    h = np.zeros((x.shape[0], u))
+    steps = range(x.shape[1])[::-1] if go_backwards else range(x.shape[1])
+    out = []
+    for t in steps:
+        xp = x[:, t] @ kernel + bias[0]
+        inner = h @ rec + bias[1]
+        z = sig(xp[:, :u] + inner[:, :u])
+        r = sig(xp[:, u:2 * u] + inner[:, u:2 * u])
+        cand = np.tanh(xp[:, 2 * u:] + r * inner[:, 2 * u:])
+        h = z * h + (1 - z) * cand
+        out.append(h)
+    return np.stack(out, 1)
+
+
+def test_bidirectional_gru_matches_a_numpy_reference(calib):
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(3)
+    x_in = keras.Input((7, 4))
+    layer = keras.layers.Bidirectional(keras.layers.GRU(5, return_sequences=True))
+    model = keras.Model(x_in, layer(x_in))
+    plan, stages = stepped.build_plan(model)
+    fn = single.single_function(model, plan, stages, batch_size=2)
+    x = calib(model, n=2)
+    (got,) = fn(tf.constant(x)).values()
+    fw, bw = layer.forward_layer.cell, layer.backward_layer.cell
+    ref_fw = _numpy_gru(x, *[w.numpy() for w in (fw.kernel, fw.recurrent_kernel, fw.bias)])
+    ref_bw = _numpy_gru(x, *[w.numpy() for w in (bw.kernel, bw.recurrent_kernel, bw.bias)],
+                        go_backwards=True)[:, ::-1]
+    np.testing.assert_allclose(got.numpy(), np.concatenate([ref_fw, ref_bw], -1), atol=1e-5)
+
+
+def test_gate_layout_is_block_diagonal_gate_major():
+    rng = np.random.default_rng(0)
+    u, gates = 3, 4
+    a, b = rng.normal(size=(u, gates * u)), rng.normal(size=(u, gates * u))
+    merged = single._gate_layout([a, b], gates, u)
+    h_a, h_b = rng.normal(size=(1, u)), rng.normal(size=(1, u))
+    out = (np.concatenate([h_a, h_b], -1) @ merged).reshape(gates, 2, u)
+    np.testing.assert_allclose(out[:, 0], (h_a @ a).reshape(gates, u), rtol=1e-6)
+    np.testing.assert_allclose(out[:, 1], (h_b @ b).reshape(gates, u), rtol=1e-6)
+    np.testing.assert_allclose(single._interleave([np.arange(8.), 10 + np.arange(8.)], 4, 2),
+                               [0, 1, 10, 11, 2, 3, 12, 13, 4, 5, 14, 15, 6, 7, 16, 17])
+
+
+def _ops_by_dtype(path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+    details = {t["index"]: t for t in interpreter.get_tensor_details()}
+    count = collections.Counter()
+    for op in interpreter._get_ops_details():
+        first = op["inputs"][0]
+        count[(op["op_name"], np.dtype(details[first]["dtype"]).name if first >= 0 else "-")] += 1
+    return count
+
+
+def test_int8_keeps_the_front_end_float_and_the_body_integer(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = speech_model()
+    path = tmp_path / "m.int8.tflite"
+    report = export.to_tflite(model, path, quantize="int8", representative_data=audio(48),
+                              validation_data=audio(24, seed=1), layout="single")
+    ops = _ops_by_dtype(path)
+    assert ops[("RFFT2D", "float32")] == 1 and ops[("LOG", "float32")] == 1
+    fc = {dtype for (name, dtype) in ops if name == "FULLY_CONNECTED"}
+    # the mel filter bank is the one float FULLY_CONNECTED; every recurrent one is int8
+    assert ops[("FULLY_CONNECTED", "float32")] == 1 and fc == {"float32", "int8"}
+    assert ops[("FULLY_CONNECTED", "int8")] >= 8  # one per time step
+    gates = {dtype for (name, dtype) in ops if name in ("LOGISTIC", "TANH")}
+    assert gates == {"int8"}  # the recurrent body is integer
+    assert report.validation["relative_mean_error"] < 0.05, report.validation
+
+
+@pytest.mark.parametrize("mode", ["dynamic", "int16x8"])
+def test_modes_that_cannot_keep_the_front_end_float_are_refused(mode, tmp_path):
+    path = tmp_path / "m.tflite"
+    with pytest.raises(ExportError, match=f"quantize='{mode}' with layout='single'.*layout='stepped'"):
+        export.to_tflite(speech_model(), path, quantize=mode, representative_data=audio(8),
+                         layout="single")
+    assert not path.exists()
+
+
+def test_variable_length_and_bad_layouts_are_refused(tmp_path):
+    x = keras.Input((6,), dtype="int32")
+    h = keras.layers.Embedding(20, 4, mask_zero=True)(x)
+    masked = keras.Model(x, keras.layers.Dense(2)(keras.layers.GRU(3)(h)))
+    with pytest.raises(ExportError, match="Keras mask.*layout='stepped'"):
+        export.to_tflite(masked, tmp_path / "a.tflite", layout="single")
+    small = recurrent_model()
+    with pytest.raises(ExportError, match="`layout` must be one of"):
+        export.to_tflite(small, tmp_path / "b.tflite", layout="unrolled")
+    with pytest.raises(ExportError, match="recurrent='stepped'"):
+        export.to_tflite(small, tmp_path / "c.tflite", layout="single", recurrent="keras")
+    assert not any(tmp_path.iterdir())
+
+
+def test_int8_backward_direction_is_right(tmp_path, calib):
+    """The backward direction's time reversal inside an int8 graph: TFLite's int8
+    REVERSE_V2 returned wrong values (export.single.reverse_time uses GATHER)."""
+    keras.utils.set_random_seed(4)
+    model = recurrent_model(kind="lstm", bidirectional=True, steps=20, units=16)
+    x = calib(model, n=96)
+    report = export.to_tflite(model, tmp_path / "m.tflite", quantize="int8",
+                              representative_data=x[:64], validation_data=x[64:],
+                              layout="single")
+    assert "REVERSE_V2" not in report.op_histogram
+    assert report.validation["relative_mean_error"] < 0.03, report.validation

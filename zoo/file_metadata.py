@@ -1,0 +1,42 @@
+"""The standard TFLite Metadata our single-layout files carry (`export.metadata`).
+
+    metadata = zoo.file_metadata.for_model("kws-att-bilstm")
+    export.to_tflite(model, path, quantize="int8", layout="single", metadata=metadata, ...)
+
+Name, description, version, author and licence of the model; its input (audio:
+16 kHz mono, so MediaPipe's AudioClassifier feeds it; other inputs as
+features) and output (a classifier's probabilities with `labels.txt` attached).
+Stepped files carry their plan instead (their subgraph 0 is one step, not the
+model), so only the files a family exports as "single" get it.
+"""
+
+from __future__ import annotations
+
+from zoo import registry
+
+AUTHOR = "attention-rnn-zoo"
+LICENSE = "Apache-2.0"
+
+
+def for_model(name):
+    """`(metadata_bytes, {"labels.txt": bytes})` for `export.to_tflite(metadata=)`."""
+    from export import metadata as md
+    from zoo import __version__
+
+    entry = registry.get(name)
+    if entry.has_hook("tflite_inputs"):
+        inputs = [md.TensorInfo(**t) for t in entry.hook("tflite_inputs")()]
+    else:
+        specs = entry.input_spec if isinstance(entry.input_spec, (list, tuple)) else [
+            entry.input_spec]
+        inputs = [md.TensorInfo(s.get("name", f"input{i}") if isinstance(s, dict) else
+                                f"input{i}", entry.input_summary()) for i, s in enumerate(specs)]
+    files = {}
+    if entry.is_classifier and entry.labels:
+        outputs = [md.TensorInfo("probabilities", "class probabilities (softmax), in the order "
+                                 "of labels.txt", labels_file=registry.LABELS_FILE)]
+        files[registry.LABELS_FILE] = ("\n".join(entry.labels) + "\n").encode()
+    else:
+        outputs = [md.TensorInfo("output", "model output")]
+    data = md.build(name, entry.description, __version__, AUTHOR, LICENSE, inputs, outputs)
+    return data, files
