@@ -100,6 +100,45 @@ LOADERS = {
          "note": "the copyright file names AGPL-3 for FreeDict's importer only, which is "
                  "not part of the package"},
     ),
+    # The combined English-German corpus (translation load("en-de"), zoo.data.en_de): one
+    # entry per source, in its dedup order.
+    "zoo.data.en_de": (
+        {**_deb("dict-freedict-eng-deu", "FreeDict English-German 2022 "
+                "(Debian dict-freedict-eng-deu)", "GPL-3.0-or-later",
+                "general language: example phrases and sentences"),
+         "note": "the copyright file names AGPL-3 for FreeDict's importer only, which is "
+                 "not part of the package"},
+        _deb("trans-de-en", "Ding German-English dictionary 1.9 (Debian trans-de-en)",
+             "GPL-2.0-or-later", "general language: idioms, collocations and example "
+             "sentences"),
+        {**_deb("dict-freedict-deu-eng", "FreeDict German-English 2022 "
+                "(Debian dict-freedict-deu-eng)", "GPL-3.0-or-later",
+                "general language: example phrases and sentences"),
+         "note": "the copyright file names AGPL-3 for FreeDict's importer only, which is "
+                 "not part of the package"},
+        _deb("libreoffice-help-en-us", "LibreOffice 7.4 help, English "
+             "(Debian libreoffice-help-en-us)", "MPL-2.0",
+             "documentation: help paragraphs aligned with the German help"),
+        _deb("libreoffice-help-de", "LibreOffice 7.4 help, German "
+             "(Debian libreoffice-help-de)", "MPL-2.0",
+             "documentation: help paragraphs aligned with the English help"),
+        _deb("debian-reference-en", "Debian Reference 2.100, English "
+             "(Debian debian-reference-en)", "GPL-2.0-or-later",
+             "documentation: paragraphs aligned with the German edition"),
+        _deb("debian-reference-de", "Debian Reference 2.100, German "
+             "(Debian debian-reference-de)", "GPL-2.0-or-later",
+             "documentation: paragraphs aligned with the English edition"),
+        _deb("libreoffice-l10n-de", "LibreOffice 7.4 German user interface catalogues "
+             "(Debian libreoffice-l10n-de)", "MPL-2.0", "ui: message ids and translations"),
+        {"name": "German gettext catalogues of the installed programs "
+                 "(/usr/share/locale/de/LC_MESSAGES/*.mo: apt, coreutils, gtk, ...)",
+         "license": "various (each program's own licence, mostly GPL-2.0-or-later / "
+                    "LGPL-2.1-or-later)",
+         "role": "ui: message ids and translations",
+         "evidence": "/usr/share/doc/<package>/copyright of each catalogue's package; the "
+                     "build's stats.json lists the catalogues read",
+         "note": "which catalogues exist depends on the machine's installed packages"},
+    ),
     "zoo.data.translation.numbers_pairs": (
         _wheel("num2words 0.5.14", "num2words 0.5.14 (spelled-out numbers)",
                "LGPL-2.1", "English and German number words",

@@ -51,10 +51,11 @@ def check_words(name, texts, what="text"):
                              f"invisible characters: {name!r} needs at least one word")
 
 
-def normalized(texts):
+def normalized(texts, cased=False):
     """A string tensor of `texts` (a list of str) after Unicode case folding and
     NFKC (tensorflow-text), or None for an empty list; anything but a list of
-    strings raises `TypeError`."""
+    strings raises `TypeError`. `cased=True` skips the case folding (NFKC only:
+    "Straße" stays "Straße"; the models shipped so far were trained on folded text)."""
     if isinstance(texts, str):
         raise TypeError("tokenize takes a list of strings; wrap a single string in a list")
     texts = list(texts)
@@ -68,14 +69,16 @@ def normalized(texts):
     import tensorflow as tf
     import tensorflow_text as tf_text
 
-    return tf_text.normalize_utf8(tf_text.case_fold_utf8(tf.constant(texts)), "NFKC")
+    t = tf.constant(texts)
+    return tf_text.normalize_utf8(t if cased else tf_text.case_fold_utf8(t), "NFKC")
 
 
-def tokenize(texts, unicode=False):
+def tokenize(texts, unicode=False, cased=False):
     """Lists of tokens for a list of strings (tensorflow-text; see module doc).
     Words are made of ASCII letters, digits and _ (the text models), or with
-    `unicode=True` of the letters, marks and digits of any script ("tür", "café")."""
-    t = normalized(texts)
+    `unicode=True` of the letters, marks and digits of any script ("tür", "café").
+    `cased=True` keeps case ("Die", "Straße"; see `normalized`)."""
+    t = normalized(texts, cased)
     if t is None:
         return []
     import tensorflow_text as tf_text

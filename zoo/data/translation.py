@@ -1,9 +1,10 @@
 """English -> German sentence pairs for the sequence-to-sequence (translation)
-models: three corpora, a deterministic leak-free split, and tensorflow-text
+models: built-in corpora, a deterministic leak-free split, and tensorflow-text
 tokenization at word or character level.
 
     pairs = load("freedict", "train")              # [(english, german), ...]
     pairs = load("numbers", "test")                # synthetic numbers and dates
+    pairs = load("en-de", "test", domain="general")   # all Debian sources, case kept
     pairs = load_tsv("deu.txt")                    # your own `english<TAB>german[<TAB>...]`
     parts = splits(pairs)                          # {"train": [...], "validation": [...], "test": [...]}
 
@@ -15,6 +16,16 @@ tokenization at word or character level.
 
 Corpora
 -------
+"en-de" (`zoo.data.en_de`) combines seven Debian sources: the Ding dictionary
+in three packagings (general language), the LibreOffice help and the Debian
+Reference aligned paragraph by paragraph (documentation), and German `.mo`
+message catalogues (ui): about 121,000 pairs of 4-40 English words, case and
+"ß" kept, one per normalised English text. Its reproducible build writes TSV
+per split and domain and a stats file:
+
+    python -m zoo.data.translation build --out data/en-de
+    python -m zoo.data.translation stats --out data/en-de
+
 `freedict_pairs` reads the example phrases and sentences of the English-German
 Ding/FreeDict dictionary (Debian package `dict-freedict-eng-deu`, file
 `/usr/share/dictd/freedict-eng-deu.dict.dz`, dictzip = gzip). Examples are the
@@ -84,7 +95,12 @@ Tokens
 ------
 Both levels start with tensorflow-text Unicode case folding and NFKC
 (`case_fold_utf8`, `normalize_utf8`); note that case folding maps "ß" to "ss"
-and NFKC "…" to "...". Word level then splits like `zoo.data.text.tokenize`
+and NFKC "…" to "...". This is where case is lost, and what the shipped mt-*
+models were trained on. `cased=True` (of `tokenize`, `to_tokens`,
+`encode_source`, `encode_target`, `source_lengths`, and of
+`zoo.data.wordpiece`) leaves the folding out and keeps NFKC: "Die Straße"
+stays "Die Straße". The readers never fold case; only dedup and split keys
+do. Word level then splits like `zoo.data.text.tokenize`
 (`regex_split` on white space, each punctuation mark a token of its own,
 inner apostrophes and hyphens kept), except that letters are Unicode letters
 (`\\p{L}`, `\\p{M}`, `\\p{N}`): `zoo.data.text` uses RE2's ASCII-only `\\w`, which
@@ -112,7 +128,9 @@ from zoo.data import text as _text
 from zoo.data import wordpiece as _wordpiece
 
 DEFAULT_FREEDICT = "/usr/share/dictd/freedict-eng-deu.dict.dz"
-CORPORA = ("freedict", "numbers")
+CORPORA = ("freedict", "numbers", "en-de")
+#: Domains of the "en-de" corpus (`load(..., domain=...)`).
+DOMAINS = ("general", "documentation", "ui")
 SPLITS = ("train", "validation", "test")
 LEVELS = ("word", "char")
 #: Levels of the id functions (`encode_*`, `detokenize`); WordPiece needs the vocabulary.
@@ -376,20 +394,33 @@ def splits(pairs):
 
 @functools.lru_cache(maxsize=4)
 def _splits_of(corpus):
+    if corpus == "en-de":
+        from zoo.data.en_de import combine as _en_de
+
+        return {s: tuple(p) for s, p in _en_de.split_records(_en_de.corpus()).items()}
     pairs = freedict_pairs() if corpus == "freedict" else numbers_pairs(NUMBERS_DEFAULT_N, 0)
     return {s: tuple(p) for s, p in splits(pairs).items()}
 
 
-def load(corpus, split):
+def load(corpus, split, domain=None):
     """The `(english, german)` pairs of one split of a built-in corpus:
-    "freedict" (default `freedict_pairs()`) or "numbers"
-    (`numbers_pairs(30000, seed=0)`)."""
+    "freedict" (default `freedict_pairs()`), "numbers"
+    (`numbers_pairs(30000, seed=0)`) or "en-de" (`zoo.data.en_de`: all Debian
+    sources, case kept; `domain` "general", "documentation" or "ui" selects one
+    domain, None all). "en-de" reads the installed packages on the first call (about
+    45 s); `zoo.data.en_de.load_built` reads a `build` directory instead."""
     if corpus not in CORPORA:
         raise ValueError(f"corpus must be one of {CORPORA}; got {corpus!r} "
                          "(use load_tsv() and splits() for your own pairs)")
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}; got {split!r}")
-    return list(_splits_of(corpus)[split])
+    if domain is not None and corpus != "en-de":
+        raise ValueError(f"only the en-de corpus has domains; got domain={domain!r} for "
+                         f"{corpus!r}")
+    if domain is not None and domain not in DOMAINS:
+        raise ValueError(f"domain must be one of {DOMAINS} or None; got {domain!r}")
+    return [(r[0], r[1]) for r in _splits_of(corpus)[split]
+            if domain is None or r[2] == domain]
 
 
 # ----------------------------------------------------------------------------- tokens and ids
@@ -399,22 +430,24 @@ def _check_level(level, allowed=LEVELS):
         raise ValueError(f"level must be one of {allowed}; got {level!r}")
 
 
-def to_tokens(texts, vocab, level):
+def to_tokens(texts, vocab, level, cased=False):
     """Tokens to look up in `vocab`: WordPiece pieces (`level="wordpiece"`,
-    `zoo.data.wordpiece`, which needs the vocabulary) or `tokenize(texts, level)`."""
+    `zoo.data.wordpiece`, which needs the vocabulary) or `tokenize(texts, level)`;
+    `cased=True` keeps case (for vocabularies built from cased tokens)."""
     if level == "wordpiece":
-        return _wordpiece.tokenize(texts, list(vocab))
-    return tokenize(texts, level)
+        return _wordpiece.tokenize(texts, list(vocab), cased=cased)
+    return tokenize(texts, level, cased=cased)
 
 
-def tokenize(texts, level="word"):
+def tokenize(texts, level="word", cased=False):
     """Lists of tokens: words and punctuation marks (`level="word"`) or
     characters incl. spaces (`"char"`), both case-folded and NFKC-normalized
-    by tensorflow-text (see the module doc)."""
+    by tensorflow-text (see the module doc); `cased=True` keeps case and "ß"
+    (NFKC only)."""
     _check_level(level)
     if level == "word":
-        return _text.tokenize(texts, unicode=True)
-    t = _text.normalized(texts)
+        return _text.tokenize(texts, unicode=True, cased=cased)
+    t = _text.normalized(texts, cased)
     if t is None:
         return []
     import tensorflow as tf
@@ -423,9 +456,9 @@ def tokenize(texts, level="word"):
     return [[p.decode("utf-8") for p in row] for row in pieces.to_list()]
 
 
-def source_lengths(texts, level="word"):
+def source_lengths(texts, level="word", cased=False):
     """The number of tokens of each text (for bucketing scores by length)."""
-    return [len(toks) for toks in tokenize(texts, level)]
+    return [len(toks) for toks in tokenize(texts, level, cased)]
 
 
 def build_vocab(token_lists, max_size=10000):
@@ -451,11 +484,11 @@ def _check_length(length):
         raise ValueError(f"length must be positive; got {length}")
 
 
-def encode_source(texts, vocab, length, level="word"):
+def encode_source(texts, vocab, length, level="word", cased=False):
     """int32 `(len(texts), length)`: ids of the first `length` tokens, 0-padded,
-    1 for tokens not in the vocabulary."""
+    1 for tokens not in the vocabulary (`cased`: see `tokenize`)."""
     _check_length(length)
-    return ids_of(to_tokens(texts, vocab, level), vocab, length)
+    return ids_of(to_tokens(texts, vocab, level, cased), vocab, length)
 
 
 def ids_of(token_lists, vocab, length):
@@ -465,13 +498,14 @@ def ids_of(token_lists, vocab, length):
     return _text.token_ids(token_lists, _index(vocab), length)
 
 
-def encode_target(texts, vocab, length, level="word"):
+def encode_target(texts, vocab, length, level="word", cased=False):
     """`(decoder_input, decoder_target)`, both int32 `(len(texts), length)`:
     input is [BOS] + tokens, target is tokens + [EOS] (teacher forcing), each
-    cut to `length` and 0-padded. A text of `length - 1` tokens keeps its EOS."""
+    cut to `length` and 0-padded. A text of `length - 1` tokens keeps its EOS
+    (`cased`: see `tokenize`)."""
     _check_length(length)
     index = _index(vocab)
-    token_lists = to_tokens(texts, vocab, level)
+    token_lists = to_tokens(texts, vocab, level, cased)
     inputs = np.zeros((len(token_lists), length), np.int32)
     targets = np.zeros((len(token_lists), length), np.int32)
     bos, eos = index[BOS], index[EOS]
@@ -506,3 +540,17 @@ def detokenize(ids, vocab, level="word"):
 #: Vocabulary files: one token per line (they start with SPECIALS, so
 #: `zoo.data.text`'s reader accepts them).
 from zoo.data.text import load_vocab, save_vocab  # noqa: E402,F401
+
+
+def main(argv=None):
+    """`python -m zoo.data.translation build --out DIR` (and `stats --out DIR`): the
+    "en-de" corpus build (`zoo.data.en_de.combine.main`)."""
+    from zoo.data.en_de.combine import main as _main
+
+    return _main(argv)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
