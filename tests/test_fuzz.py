@@ -381,12 +381,13 @@ if __name__ == "__main__":
 
 
 def test_verify_refuses_a_file_that_crashes_a_kernel(tmp_path):
-    """Case 607 of the full TFLite fuzz passes the structure check but
-    segfaults a LiteRT kernel when invoked; `load(verify=True)` refuses it."""
+    """Case 857 of the full TFLite fuzz (of the single-layout int8 file) passes the
+    structure check but segfaults a LiteRT kernel when invoked; `load(verify=True)`
+    refuses it."""
     from export import runtime
     from export.errors import RuntimeLoadError
 
-    (_, mutation, data), = list(cases("tflite", SEED, 607, 1))
+    (_, mutation, data), = list(cases("tflite", SEED, 857, 1))
     path = tmp_path / "tampered.tflite"
     path.write_bytes(data)
     with pytest.raises(RuntimeLoadError, match="fails a trial run"):

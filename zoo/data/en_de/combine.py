@@ -206,7 +206,7 @@ def split_records(records):
     """`{split: [Record, ...]}` by `zoo.data.translation.split_of` of the English text; a
     validation record whose English or German key is in train, and a test record whose
     English or German key is in train or validation, is dropped (order kept)."""
-    from zoo.data.translation import split_of
+    from zoo.data.pairs import split_of
 
     parts = {s: [] for s in SPLITS}
     for record in records:
@@ -301,7 +301,7 @@ def build(out, sources=tuple(SOURCES), root="/", min_words=MIN_WORDS, max_words=
 def load_built(directory, split, domain=None):
     """`[(english, german), ...]` of one split (and domain, or all three in DOMAINS
     order) of a `build` directory."""
-    from zoo.data.translation import load_tsv
+    from zoo.data.pairs import load_tsv
 
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}; got {split!r}")

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo.data import translation as _tr
+from zoo.data import pairs as _tr
 from zoo.data.en_de.clean import MAX_WORDS, MIN_WORDS, accept, tidy
 
 DEFAULT_TRANS = "/usr/share/trans/de-en"
