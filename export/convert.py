@@ -229,9 +229,9 @@ def _convert_single(model, plan, stages, mode, quantize, data, seed, per_channel
     if has_float and quantize in SINGLE_REFUSED:
         raise ExportError(f"quantize={quantize!r} with layout='single' {SINGLE_REFUSED[quantize]}; "
                           "use 'int8' (integer body, float front end) or layout='stepped'")
-    if mode.needs_calibration:
+    if has_float and mode.needs_calibration:
         flatbuffer = _convert_selective(tf, fn, quantize, samples, per_channel_dense)
-    else:
+    else:  # no float stage: the mode's own converter settings (int8: integer kernels only)
         flatbuffer = _convert_signatures(tf, {SINGLE_SIGNATURE: fn}, quantize, samples,
                                          per_channel_dense)
     single_plan = {

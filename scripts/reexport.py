@@ -26,14 +26,9 @@ from zoo.files import atomic_write_bytes
 from zoo.shipping import pretrained_dir, write_card
 
 
-def export_runtime():
-    import export
-
-    return export.runtime
-
-
 def reexport(name, data_dir, modes, rescore=False, validation_examples=500):
     import zoo
+    from export import runtime
     from zoo.data import speech_commands
 
     entry = registry.get(name)
@@ -56,7 +51,7 @@ def reexport(name, data_dir, modes, rescore=False, validation_examples=500):
               f"(Keras {keras_metrics['accuracy']:.4f}; the card said {card:.4f})", flush=True)
         results["metrics"]["keras"] = {k: keras_metrics[k] for k in keys}
         for mode in set(results["metrics"]) - {"keras"} - set(modes):
-            rt = export_runtime().load(dest / registry.tflite_filename(name, mode), threads=2)
+            rt = runtime.load(dest / registry.tflite_filename(name, mode), threads=2)
             m = training.classification_metrics(rt, x_test, y_test, labels, batch=64)[0]
             results["metrics"][mode] = {k: m[k] for k in keys}
         sizes = {split: len(speech_commands.load(data_dir, split)[1])
