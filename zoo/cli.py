@@ -208,13 +208,13 @@ def export_command(
         output = Path(f"{stem}.{quantize}.tflite")
     _check_export_outputs(model, representative, output, json_report)
     convert, extra = export.to_tflite, {"gpu_check": _gpu_measure() if gpu_check else None}
-    if layout is None and not _is_model_file(model):
-        layout = _entry(model).family.layout(quantize)
-    extra["layout"] = layout or "stepped"
-    if not _is_model_file(model):
-        from zoo.training import single_file_metadata
+    if _is_model_file(model):
+        extra["layout"] = layout or "stepped"
+    else:
+        from zoo import file_metadata
 
-        extra["metadata"] = single_file_metadata(model, extra["layout"])
+        _entry(model)  # an unknown name fails here, with the registry's message
+        extra.update(file_metadata.export_options(model, quantize, layout))
     with _stages() as stage:
         report = _export(model, quantize, representative, output, gpu_check, convert, extra,
                          stage)

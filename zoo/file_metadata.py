@@ -1,7 +1,7 @@
 """The standard TFLite Metadata our single-layout files carry (`export.metadata`).
 
-    metadata = zoo.file_metadata.for_model("kws-att-bilstm")
-    export.to_tflite(model, path, quantize="int8", layout="single", metadata=metadata, ...)
+    options = zoo.file_metadata.export_options("kws-att-bilstm", "int8")  # layout, metadata
+    export.to_tflite(model, path, quantize="int8", **options, ...)
 
 Name, description, version, author and licence of the model; its input (audio:
 16 kHz mono, so MediaPipe's AudioClassifier feeds it; other inputs as
@@ -40,3 +40,12 @@ def for_model(name):
         outputs = [md.TensorInfo("output", "model output")]
     data = md.build(name, entry.description, __version__, AUTHOR, LICENSE, inputs, outputs)
     return data, files
+
+
+def export_options(name, mode, layout=None):
+    """`{"layout", "metadata"}` for `export.to_tflite` of `name`'s `mode` file: the
+    family's layout for the mode (unless `layout` is given) and, for a single-layout
+    file, its standard metadata (`for_model`). Training, `zoo export` and the demo
+    export through this, so a file is the same whichever made it."""
+    layout = layout or registry.get(name).family.layout(mode)
+    return {"layout": layout, "metadata": for_model(name) if layout == "single" else None}

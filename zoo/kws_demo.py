@@ -50,13 +50,13 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{args.model}.{args.quantize}.tflite"
-    from zoo.training import single_file_metadata
+    from zoo import file_metadata
 
-    layout = entry.family.layout(args.quantize)  # single: one invoke, stock runtimes run it
+    options = file_metadata.export_options(args.model, args.quantize)  # single: one invoke
     report = export.to_tflite(model, path, quantize=args.quantize, representative_data=calibration,
-                              layout=layout, metadata=single_file_metadata(args.model, layout))
+                              **options)
     v = report.validation
-    print(f"exported {path} ({layout} layout): {report.size_bytes / 1024:.1f} KiB, ops "
+    print(f"exported {path} ({options['layout']} layout): {report.size_bytes / 1024:.1f} KiB, ops "
           f"{', '.join(sorted(report.op_histogram))}; on {v['examples']} calibration clips: "
           f"max |tflite - keras| {v['max_abs_error']:.3g}, top-1 agreement "
           f"{100 * v['top1_agreement']:.1f} %")

@@ -183,17 +183,16 @@ def export_and_measure(model, name, out, modes, representative_data, validation_
     a mode the exporter refuses is recorded as `{"error": message}`.
     """
     import export
-    from zoo import registry
+    from zoo import file_metadata, registry
 
     metrics, exports = {}, {}
     for mode in [m for m in modes.split(",") if m]:
         path = Path(out) / registry.tflite_filename(name, mode)
-        layout = registry.get(name).family.layout(mode)
         try:
             report = export.to_tflite(model, path, quantize=mode,
                                       representative_data=representative_data,
-                                      validation_data=validation_x, layout=layout,
-                                      metadata=single_file_metadata(name, layout))
+                                      validation_data=validation_x,
+                                      **file_metadata.export_options(name, mode))
         except export.ExportError as exc:
             print(f"{mode}: not exported: {exc}", flush=True)
             exports[mode] = {"error": str(exc)}
@@ -209,15 +208,6 @@ def export_and_measure(model, name, out, modes, representative_data, validation_
         shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics[mode].items())
         print(f"{mode}: {report.size_bytes / 1024:.1f} KiB, test {shown}", flush=True)
     return metrics, exports
-
-
-def single_file_metadata(name, layout):
-    """The standard TFLite Metadata of a single-layout file of `name` (else None)."""
-    if layout != "single":
-        return None
-    from zoo import file_metadata
-
-    return file_metadata.for_model(name)
 
 
 def export_sections(exports):
