@@ -35,38 +35,79 @@ FAMILIES = {"mt-en-de": ("bleu", ["mt-en-de-bahdanau", "mt-en-de-luong", "mt-en-
 QUICK_SENTENCES = 400
 
 
-def measure_shipped(quick=False, log=print):
-    """Rows `{model, bucket, low, n, bleu, chrf, exact_match}` of the shipped models,
-    scored as the trainer scores its test split (`zoo.models.translation.train.score`)."""
+def measure_shipped(quick=False, log=print, data_dir=None):
+    """Rows `{model, bucket, low, n, bleu, chrf, exact_match}` of the shipped models (by
+    source length, and `low` -2 rows `group=...` per test group: en-de domain or numbers
+    form), scored as the trainer scores its test split (`zoo.models.translation.train`:
+    the same test pairs, `load_splits` and `score`), each with its own settings (a model
+    trained before its family changed is read with its own config)."""
+    from argparse import Namespace
+
     from zoo.models.translation import tflite as host
     from zoo import api, registry
-    from zoo.data import translation
     from zoo.models.translation import models, translate
     from zoo.models.translation import train as mt_train
 
     rows = []
     for family, (_, names) in FAMILIES.items():
-        spec = models.FAMILIES[family]
-        pairs = translation.load(spec["corpus"], "test")
-        if quick:
-            pairs = pairs[:QUICK_SENTENCES]
         for name in names:
             if registry.find_artifacts(name) is None:
                 log(f"{name}: not shipped, skipped")
                 continue
+            spec = models.settings(name)
+            ns = Namespace(tsv=None, data_dir=data_dir,
+                           max_test=QUICK_SENTENCES // 4 if quick else None)
+            parts, data = mt_train.load_splits(ns, spec)
+            pairs, groups = parts["test"], data.get("test_domains")
             vocabs = translate.vocabularies(name)
             # as the trainer scores: sources over the model's length are cut, not refused
             src = mt_train.encode_pairs(pairs, vocabs, spec)[0]
             model = api.load(name, compile=False)
             hyps = host.decode_ids(translate.keras_backend(model), src, beam=1)
-            scores, _, _ = mt_train.score(hyps, pairs, vocabs[1], spec)
+            scores, _, _ = mt_train.score(hyps, pairs, vocabs[1], spec, groups)
             for b, e in zip(scores["by_length"], scores["exact_match_by_length"]):
                 rows.append(dict(family=family, model=name, bucket=b["bucket"], low=b["low"],
                                  n=b["n"], bleu=b["bleu"], chrf=b["chrf"],
                                  exact_match=e["exact_match"]))
-            log(f"{name}: greedy BLEU {scores['bleu']:.2f}, exact "
+            for group, g in scores["by_domain"].items():
+                rows.append(dict(family=family, model=name, bucket=group, low=-2,
+                                 n=g["sentences"], bleu=g["bleu"], chrf=g["chrf"],
+                                 exact_match=g["exact_match"], group=True))
+            log(f"{name}: greedy BLEU {scores['bleu']:.2f}, chrF {scores['chrf']:.2f}, exact "
                 f"{scores['exact_match']:.4f} on {len(pairs)} test sentences")
     return rows
+
+
+EXAMPLES = 10
+
+
+def examples(name="mt-en-de-bahdanau", n=EXAMPLES, seed=0, data_dir=None):
+    """`n` general-language test pairs drawn with `seed` (not chosen by hand), translated
+    by `name` as `zoo.translate` does (beam 4): `[{source, reference, translation}]`."""
+    import random
+
+    from zoo.data import translation
+    from zoo.models.translation import translate
+
+    if data_dir:
+        from zoo.data.en_de.combine import load_built
+
+        pairs = load_built(data_dir, "test", "general")
+    else:
+        pairs = translation.load("en-de", "test", domain="general")
+    picked = random.Random(seed).sample(pairs, n)
+    out = translate.translate(name, [p[0] for p in picked])
+    return [dict(source=p[0], reference=p[1], translation=t) for p, t in zip(picked, out)]
+
+
+def examples_markdown(rows, name="mt-en-de-bahdanau", seed=0):
+    lines = [f"## {len(rows)} general-language test sentences, drawn with seed {seed}", "",
+             f"`{name}`, beam 4, as `zoo.translate` returns them; the reference is the "
+             "corpus's German.", "", "| English | reference | translation |", "|---|---|---|"]
+    esc = [lambda t: t.replace("|", "\\|")][0]
+    lines += [f"| {esc(r['source'])} | {esc(r['reference'])} | {esc(r['translation'])} |"
+              for r in rows]
+    return "\n".join(lines) + "\n"
 
 
 def aggregate_runs(runs):
@@ -106,16 +147,24 @@ def _f(v, fmt=".1f"):
 def markdown(result, seeds=None):
     lines = ["# Translation by source length: attention vs none", "",
              "Shipped models (seed 0) decoding the fixed test split now, Keras greedy"
-             + (f", first {QUICK_SENTENCES} sentences per corpus" if result["quick"] else "")
-             + ". BLEU / chrF: sacrebleu, case-folded, one reference (FreeDict English-German "
-             "examples); exact match: spelled-out numbers and dates (synthetic).", ""]
+             + (f", first {QUICK_SENTENCES // 4} test sentences per domain" if result["quick"]
+                else "")
+             + ". BLEU / chrF: sacrebleu, one reference, as each model's tokenizer reads the "
+             "reference (cased for a cased model, case-folded for the older FreeDict models); "
+             "en-de: the first 1,000 test pairs of each domain (`zoo.data.en_de`); exact "
+             "match: numbers and dates in ten written forms (`zoo.data.numbers`, synthetic). "
+             "Each model is scored with its own settings (`models.settings`): a model not "
+             "retrained since its family changed reads the new test split with its old "
+             "vocabulary and limits.", ""]
     for family, (metric, names) in FAMILIES.items():
-        rows = [r for r in result["rows"] if r["family"] == family]
-        present = [n for n in names if any(r["model"] == n for r in rows)]
+        every = [r for r in result["rows"] if r["family"] == family]
+        present = [n for n in names if any(r["model"] == n for r in every)]
         if not present:
             continue
+        lines += _group_table(family, metric, present, [r for r in every if r.get("group")])
+        rows = [r for r in every if not r.get("group")]
         buckets = sorted({(r["low"], r["bucket"]) for r in rows})
-        what = "BLEU (chrF)" if metric == "bleu" else "exact match %"
+        what = "BLEU (chrF)" if metric in ("bleu", "chrf") else "exact match %"
         lines += [f"**{family}**: {what} by English source length (words)", "",
                   "| source words | n | " + " | ".join(present) + " |",
                   "|---|---|" + "---|" * len(present)]
@@ -127,7 +176,7 @@ def markdown(result, seeds=None):
                 n = r["n"] if r else n
                 if r is None or not r["n"]:
                     cells.append("–")
-                elif metric == "bleu":
+                elif metric in ("bleu", "chrf"):
                     cells.append(f"{_f(r['bleu'])} ({_f(r['chrf'])})")
                 else:
                     cells.append(_f(None if r["exact_match"] is None else 100 * r["exact_match"]))
@@ -137,6 +186,26 @@ def markdown(result, seeds=None):
     if seeds:
         lines += ["", seeds]
     return "\n".join(lines) + "\n"
+
+
+def _group_table(family, metric, present, rows):
+    """Markdown lines: one row per test group (en-de domain, numbers form)."""
+    if not rows:
+        return []
+    by = {(r["model"], r["bucket"]): r for r in rows}
+    groups = list(dict.fromkeys(r["bucket"] for r in rows))
+    text = metric in ("bleu", "chrf")
+    lines = [f"**{family}**: {'BLEU (chrF)' if text else 'exact match %'} by "
+             f"{'domain' if text else 'form'}", "",
+             f"| {'domain' if text else 'form'} | n | " + " | ".join(present) + " |",
+             "|---|---|" + "---|" * len(present)]
+    for group in groups:
+        got = [by.get((name, group)) for name in present]
+        n = next((r["n"] for r in got if r), 0)
+        cells = ["–" if r is None else (f"{_f(r['bleu'])} ({_f(r['chrf'])})" if text else
+                                        _f(100 * r["exact_match"])) for r in got]
+        lines.append(f"| {group} | {n} | " + " | ".join(cells) + " |")
+    return lines + [""]
 
 
 def seeds_markdown(rows):
@@ -218,6 +287,9 @@ def main(argv=None):
                    help=f"first {QUICK_SENTENCES} test sentences per corpus")
     p.add_argument("--runs", nargs="*", default=None, help="training runs to aggregate instead")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    p.add_argument("--data-dir", default=None,
+                   help="the built en-de corpus (python -m zoo.data.translation build --out "
+                        "DIR); default: read the installed packages")
     args = p.parse_args(argv)
     from benchmarks.results_io import write_results
 
@@ -231,11 +303,13 @@ def main(argv=None):
                       seeds_markdown(rows))
         plot(rows, out / "translation_seeds.png", _seed_value, ", mean ± std over seeds")
         return 0
-    rows = measure_shipped(args.quick)
+    rows = measure_shipped(args.quick, data_dir=args.data_dir)
     seeds_md = out / "translation_seeds.md"
     seeds = seeds_md.read_text() if seeds_md.is_file() else None
-    result = {"quick": args.quick, "rows": rows}
-    write_results(out, "translation", result, markdown(result, seeds))
+    picked = examples(data_dir=args.data_dir)
+    result = {"quick": args.quick, "rows": rows, "examples": picked}
+    write_results(out, "translation", result,
+                  markdown(result, seeds) + "\n" + examples_markdown(picked))
     plot(rows, out / "translation.png")
     return 0
 

@@ -130,8 +130,10 @@ def fit(model, entry, out, train, validation, args, monitor="val_accuracy", mode
         *callbacks,
     ]
     start = time.time()
+    batched = len(train) == 1  # a dataset of batches (e.g. length-bucketed), not arrays
     history = model.fit(*train, validation_data=validation, epochs=args.epochs,
-                        batch_size=args.batch_size, callbacks=callbacks, verbose=1).history
+                        batch_size=None if batched else args.batch_size, callbacks=callbacks,
+                        shuffle=not batched, verbose=1).history
     seconds = round(time.time() - start, 1)
     model.load_weights(checkpoint)
     save_inference_weights(entry, model, best, config)

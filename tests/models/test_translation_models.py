@@ -173,3 +173,108 @@ def test_translate_api_errors_name_the_fix():
         translate.encode_for("mt-numbers-en-de-bahdanau", "three")
     with pytest.raises(ValueError, match="not a translation model"):
         models.family_of("text-att-bigru")
+
+
+# ------------------------------------------------ cased en-de: factorised output, any length
+
+FACTORISED = dict(TINY, output_embedding=4)
+
+
+@pytest.mark.parametrize("attention", KINDS)
+def test_factorised_output_step_replays_the_training_logits(attention, rng):
+    model = models.build_translator(attention, **FACTORISED)
+    assert model.get_layer("output_projection").units == 4
+    src, tgt = _batch(rng)
+    full = np.asarray(model([src, tgt], training=False))
+    backend = translate.keras_backend(model)
+    memory, mask, state = backend.encode(src)
+    states = translator.initial_states(state, backend.state_sizes)
+    for t in range(tgt.shape[1]):
+        out = backend.step({"token": tgt[:, t:t + 1], "memory": memory, "memory_mask": mask,
+                            **states})
+        np.testing.assert_allclose(out["logits"], full[:, t], atol=2e-5)
+        states = {k: out[k] for k in backend.state_names}
+
+
+def test_twin_of_a_factorised_model_matches_its_parameter_count():
+    kwargs = dict(source_vocab_size=8000, target_vocab_size=8000, source_length=None,
+                  target_length=None, **models.FAMILIES["mt-en-de"]["build"])
+    att = models.build_translator("bahdanau", **kwargs).count_params()
+    base = models.build_translator(None, **kwargs).count_params()
+    assert abs(base / att - 1) < 0.02, (att, base)
+
+
+def test_any_length_model_computes_the_fixed_models_logits_on_the_real_tokens(rng):
+    fixed = models.build_translator("bahdanau", **FACTORISED)
+    free = models.build_translator("bahdanau", **{**FACTORISED, "source_length": None,
+                                                  "target_length": None})
+    free.set_weights(fixed.get_weights())
+    src, tgt = _batch(rng)
+    src[:, 5:] = 0  # the cut batch holds only padding beyond column 5
+    want = np.asarray(fixed([src, tgt], training=False))
+    got = np.asarray(free([src[:, :5], tgt[:, :4]], training=False))
+    np.testing.assert_allclose(got, want[:, :4], atol=1e-5)
+
+
+def test_length_batches_cover_every_pair_once_and_cut_only_padding(rng):
+    n = 50
+    lengths = rng.integers(1, 20, n)
+    src = np.zeros((n, 24), "int32")
+    tgt = np.zeros((n, 24), "int32")
+    for i, k in enumerate(lengths):
+        src[i, :k] = i + 4  # row i is recognisable by its token
+        tgt[i, :k + 1] = i + 4
+    seen = []
+    for epoch in range(2):
+        rows = []
+        for (s, t_in), t_out in mt_train.length_batches((src, tgt, tgt), 8, seed=epoch):
+            s, t_in, t_out = s.numpy(), t_in.numpy(), t_out.numpy()
+            assert s.shape[1] % 4 == 0 and t_out.shape[1] % 4 == 0 and len(s) <= 8
+            for r in range(len(s)):
+                i = int(s[r, 0]) - 4
+                np.testing.assert_array_equal(s[r], src[i, :s.shape[1]])
+                np.testing.assert_array_equal(t_out[r], tgt[i, :t_out.shape[1]])
+                assert np.count_nonzero(s[r]) == lengths[i]  # nothing real was cut
+                assert np.count_nonzero(t_out[r]) == lengths[i] + 1
+                rows.append(i)
+        assert sorted(rows) == list(range(n))
+        seen.append(rows)
+    assert seen[0] != seen[1]  # a new order every epoch
+
+
+def test_split_long_cuts_at_sentence_then_clause_boundaries_only():
+    a = "One two three four five. Six seven eight nine ten. Eleven twelve."
+    assert translate.split_long(a, 20) == [a]
+    assert translate.split_long(a, 6) == ["One two three four five.",
+                                          "Six seven eight nine ten.", "Eleven twelve."]
+    assert translate.split_long(a, 10) == ["One two three four five. Six seven eight nine ten.",
+                                           "Eleven twelve."]
+    b = "one two three, four five six; seven eight"
+    assert translate.split_long(b, 4) == ["one two three,", "four five six;", "seven eight"]
+    with pytest.raises(ValueError, match="clause of 6 words.*at most 5"):
+        translate.split_long("one two three four five six.", 5)
+    for parts in (translate.split_long(a, 6), translate.split_long(b, 4)):
+        assert " ".join(parts).split() == (a if parts[0].startswith("One") else b).split()
+
+
+def test_joined_parts_keep_tokens_and_block_diagonal_alignments():
+    one = translate.Translation("a b.", "x.", ["a", "b", "."], ["x", "."],
+                                np.full((3, 3), 1 / 3, np.float32), -1.0)
+    two = translate.Translation("c.", "y z.", ["c", "."], ["y", "z", "."],
+                                np.full((4, 2), 0.5, np.float32), -2.0)
+    joined = translate._joined("a b. c.", [one, two])
+    assert joined.text == "x. y z." and joined.score == -3.0
+    assert joined.source_tokens == ["a", "b", ".", "c", "."]
+    assert joined.alignments.shape == (6, 5)  # 5 target tokens + the last part's EOS row
+    np.testing.assert_allclose(joined.alignments.sum(-1), 1.0)
+    assert np.all(joined.alignments[:2, 3:] == 0) and np.all(joined.alignments[2:, :3] == 0)
+
+
+def test_settings_follow_the_models_config():
+    family = models.settings("mt-en-de-luong", {"source_length": 24, "target_length": 28,
+                                                "cased": False, "max_words": None,
+                                                "decoder_units": 128})
+    assert (family["source_length"], family["target_length"], family["cased"]) == (24, 28, False)
+    assert family["build"]["decoder_units"] == 128 and family["max_words"] is None
+    fresh = models.settings("mt-en-de-luong", {})
+    assert fresh["cased"] is True and fresh["max_words"] == 40

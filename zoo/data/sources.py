@@ -147,6 +147,15 @@ LOADERS = {
                "BSD-3-Clause (Babel); Unicode-3.0 (CLDR data)", "English and German month "
                "names", where="PyPI metadata and babel/locale-data/LICENSE.unicode"),
     ),
+    "zoo.data.numbers.pairs": (
+        _wheel("num2words 0.5.14", "num2words 0.5.14 (spelled-out numbers)",
+               "LGPL-2.1", "English and German number, year and ordinal words",
+               where="PyPI metadata and COPYING"),
+        _wheel("babel 2.19.0", "Babel 2.19 with Unicode CLDR locale data (date formats, "
+               "month and weekday names)", "BSD-3-Clause (Babel); Unicode-3.0 (CLDR data)",
+               "English and German dates in the CLDR short/medium/long/full formats",
+               where="PyPI metadata and babel/locale-data/LICENSE.unicode"),
+    ),
     "zoo.data.fortunes": (
         {**_deb("fortunes", "fortune-mod 1.99.1 quotation files (Debian fortunes)",
                 "BSD-3-Clause", "quotations and their topics"),

@@ -255,14 +255,17 @@ def _splits_of(corpus):
         from zoo.data.en_de import combine as _en_de
 
         return {s: tuple(p) for s, p in _en_de.split_records(_en_de.corpus()).items()}
-    pairs = freedict_pairs() if corpus == "freedict" else numbers_pairs(NUMBERS_DEFAULT_N, 0)
-    return {s: tuple(p) for s, p in splits(pairs).items()}
+    if corpus == "numbers":
+        from zoo.data import numbers
+
+        return {s: tuple(r[:2] for r in rows) for s, rows in numbers.corpus().items()}
+    return {s: tuple(p) for s, p in splits(freedict_pairs()).items()}
 
 
 def load(corpus, split, domain=None):
     """The `(english, german)` pairs of one split of a built-in corpus:
     "freedict" (default `freedict_pairs()`), "numbers"
-    (`numbers_pairs(30000, seed=0)`) or "en-de" (`zoo.data.en_de`: all Debian
+    (`zoo.data.numbers.corpus()`: numbers and dates in ten written forms) or "en-de" (`zoo.data.en_de`: all Debian
     sources, case kept; `domain` "general", "documentation" or "ui" selects one
     domain, None all). "en-de" reads the installed packages on the first call (about
     45 s); `zoo.data.en_de.load_built` reads a `build` directory instead."""

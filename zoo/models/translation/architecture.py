@@ -79,13 +79,21 @@ class CellStep(keras.layers.Layer):
 def build_translator(attention="bahdanau", source_vocab_size=4000, target_vocab_size=4000,
                      source_length=24, target_length=26, embedding=96, encoder_units=128,
                      decoder_units=160, attention_units=128, baseline_decoder_units=None,
-                     dropout=0.2, seed=None, name=None):
-    """The teacher-forced training model (see the module docstring)."""
+                     output_embedding=None, dropout=0.2, seed=None, name=None):
+    """The teacher-forced training model (see the module docstring).
+
+    `output_embedding`: a width `k` factorises the output layer into
+    `Dense(k, name="output_projection")` then `Dense(V, name="logits")`
+    (`d*k + k*V` weights instead of `d*V`: an 8,000-piece vocabulary fits a
+    small file). `source_length` / `target_length` `None` build a model of any
+    length (the trainer's length-bucketed batches; the weights are the same)."""
     if attention not in ATTENTIONS:
         raise ValueError(f"attention must be one of {ATTENTIONS}; got {attention!r}")
     for key, value in (("source_vocab_size", source_vocab_size),
                        ("target_vocab_size", target_vocab_size),
                        ("source_length", source_length), ("target_length", target_length)):
+        if value is None and "length" in key:
+            continue
         if int(value) < (5 if "vocab" in key else 1):
             raise ValueError(f"{key} must be {'at least 5 (4 special tokens + 1)' if 'vocab' in key else 'positive'}; got {value}")
     source = keras.Input((source_length,), dtype="int32", name="source")
@@ -97,7 +105,8 @@ def build_translator(attention="bahdanau", source_vocab_size=4000, target_vocab_
         keras.layers.GRU(encoder_units, return_sequences=True, return_state=True),
         name="encoder")(x)
     units = decoder_units if attention else (baseline_decoder_units or baseline_units(
-        decoder_units, encoder_units, attention_units, embedding, target_vocab_size))
+        decoder_units, encoder_units, attention_units, embedding, target_vocab_size,
+        output_embedding))
     state = keras.layers.Dense(units, activation="tanh", name="bridge")(
         keras.layers.Concatenate(name="final_states")([h_fw, h_bw]))
     y = keras.layers.Embedding(target_vocab_size, embedding, mask_zero=True,
@@ -115,21 +124,27 @@ def build_translator(attention="bahdanau", source_vocab_size=4000, target_vocab_
         vectors = keras.layers.Dense(units, activation="tanh", use_bias=False,
                                      name="projection")(h)
     vectors = keras.layers.Dropout(dropout, seed=seed, name="output_dropout")(vectors)
+    if output_embedding:
+        vectors = keras.layers.Dense(int(output_embedding), name="output_projection")(vectors)
     logits = keras.layers.Dense(target_vocab_size, name="logits")(vectors)
     default = {"bahdanau": "translator_bahdanau", "luong": "translator_luong", None: "translator_seq2seq"}
     model = keras.Model([source, target_in], logits, name=name or default[attention])
     model.translation_config = dict(attention=attention, source_length=source_length,
-                                    target_length=target_length)
+                                    target_length=target_length,
+                                    output_embedding=output_embedding)
     return model
 
 
 def baseline_units(decoder_units, encoder_units, attention_units, embedding,
-                   target_vocab_size):
+                   target_vocab_size, output_embedding=None):
     """Decoder width of the no-attention twin whose parameter count matches the
     Bahdanau model of `decoder_units`: the parts that differ are the decoder GRU
     (input feeding widens its input), the attention, the attention layer, the
-    bridge and the output layer (`(d + 1) * V`, which grows with the width)."""
+    bridge and the output layer (`(d + 1) * V`, which grows with the width; `(d + 1) * k`
+    when `output_embedding` k factorises it, the `(k + 1) * V` part being common)."""
     d, e2, emb, v = decoder_units, 2 * encoder_units, embedding, target_vocab_size
+    if output_embedding:
+        v = int(output_embedding)
 
     def gru(inp, n):
         return 3 * n * (inp + n) + 6 * n
@@ -190,6 +205,8 @@ def inference_models(model):
         inputs = {"token": token, "state": state, "memory": mem_in, "memory_mask": mask_in}
         outputs = {"state": new_state}
         state_names = ["state"]
+    if any(layer.name == "output_projection" for layer in model.layers):
+        vector = model.get_layer("output_projection")(vector)
     outputs["logits"] = model.get_layer("logits")(vector)
     step = keras.Model(inputs, outputs, name=f"{model.name}_step")
     sizes = {n: int(step.get_layer(n).batch_shape[-1]) for n in state_names}

@@ -38,6 +38,7 @@ import numpy as np  # noqa: E402
 
 from zoo import training  # noqa: E402
 from zoo.data import translation  # noqa: E402
+from zoo.models.translation import models  # noqa: E402
 from zoo.files import atomic_path, atomic_write_bytes  # noqa: E402
 
 from zoo.models.translation.inference import CALIBRATION_FILE  # noqa: E402
@@ -48,6 +49,8 @@ FAMILY = "translation"
 #: German numbers: 285 s; 8,000: about a minute) and the pieces are the same.
 VOCAB_TEXTS = 8000
 CALIBRATION_EXAMPLES = 64
+#: Test pairs scored per domain of the en-de corpus (general, documentation, ui).
+TEST_PER_DOMAIN = 1000
 TRANSLATIONS_FILE = "translations.json"
 
 
@@ -61,40 +64,93 @@ def parse(argv, name=None):
     p.add_argument("--length-penalty", type=float, default=0.6,
                    help="GNMT length penalty alpha of the beam search")
     p.add_argument("--max-test", type=int, default=None,
-                   help="score at most N test sentences (smoke runs)")
+                   help="score at most N test sentences (per domain for en-de; smoke runs)")
+    p.add_argument("--data-dir", default=None,
+                   help="the en-de corpus as `python -m zoo.data.translation build --out DIR` "
+                        "wrote it (default: read the installed Debian packages, ~45 s)")
+    p.add_argument("--vocab-dir", default=None,
+                   help="take source_vocab.txt / target_vocab.txt from DIR instead of learning "
+                        "them (the German 8k learner takes ~13 min on one core)")
     training.add_common_args(p, epochs=30, batch_size=64, learning_rate=2e-3, patience=3)
     p.set_defaults(modes="float32,float16,int8")
     return training.parse_args(p, argv, name, FAMILY)
 
 
+_DATA = {
+    "en-de": dict(
+        name="English-German pairs from Debian packages (zoo.data.en_de)",
+        source="trans-de-en (Ding), dict-freedict-eng-deu, dict-freedict-deu-eng, "
+               "libreoffice-help-en-us/-de, libreoffice-l10n-de, debian-reference, German "
+               "message catalogues; read by zoo.data.en_de",
+        license="GPL-2.0-or-later (Ding), GPL-3.0-or-later / AGPL-3.0-or-later (FreeDict), "
+                "MPL-2.0 (LibreOffice help and UI), GPL-2.0-or-later (debian-reference); "
+                "catalogues: each package's licence",
+        synthetic=False,
+        description="Dictionary examples (general language), software documentation and UI "
+                    "strings, 4-40 English words, case and ß kept; deduplicated on the English "
+                    "side and split 80/10/10 by a hash so that no validation/test text occurs "
+                    "in training on either side; test scored per domain (the first "
+                    f"{TEST_PER_DOMAIN} test pairs of each)."),
+    "freedict": dict(
+        name="FreeDict English-German example phrases and sentences",
+        source="Debian package dict-freedict-eng-deu (Ding 1.9 / FreeDict 2022), "
+               "zoo.data.translation.freedict_pairs",
+        license="GPL-3.0-or-later / AGPL-3.0-or-later (the dictionary)",
+        synthetic=False,
+        description="Example phrases and sentences written by people for the Ding dictionary, "
+                    "4-15 English words, first German alternative; split 80/10/10 by a hash of "
+                    "the English text, no English or German text of validation/test occurs in "
+                    "training."),
+    "numbers": dict(
+        name="numbers, years, ordinals and dates as people write them, English -> German",
+        source="zoo.data.numbers.pairs (num2words + Babel/CLDR date formats)",
+        synthetic=True,
+        description="Ten forms drawn evenly (words, word variants, digits, years, ordinals, "
+                    "dates spelled out and in CLDR short/medium/long/full); numbers "
+                    "log-uniform over 1-10 digits, a third round; every number 0-1,000 in "
+                    "training in each number form; split 80/10/10 by item (all forms of a "
+                    "number or date in one split); test scored per form."),
+}
+
+
 def load_splits(args, family):
-    """`{split: [(english, german), ...]}` and the data section of results.json."""
+    """`{split: [(english, german), ...]}` and the data section of results.json (with
+    `test_domains`, `[[group, count], ...]` in the order of the test pairs, where the
+    corpus has groups: en-de domains, numbers forms)."""
+    groups = None
+    corpus = family["corpus"]
     if args.tsv:
         parts = translation.splits(translation.load_tsv(args.tsv))
         data = dict(name=f"user data {Path(args.tsv).name}", source=str(args.tsv),
                     synthetic=False)
+    elif corpus == "en-de":
+        from zoo.data.en_de.combine import load_built
+
+        def read(split, domain=None):
+            if args.data_dir:
+                return load_built(args.data_dir, split, domain)
+            return translation.load(corpus, split, domain=domain)
+
+        parts = {s: read(s) for s in ("train", "validation")}
+        keep = args.max_test or TEST_PER_DOMAIN
+        by_domain = {d: read("test", d)[:keep] for d in translation.DOMAINS}
+        parts["test"] = [p for d in translation.DOMAINS for p in by_domain[d]]
+        groups = [[d, len(by_domain[d])] for d in translation.DOMAINS]
+        data = dict(_DATA[corpus])
+    elif corpus == "numbers":
+        from zoo.data import numbers
+
+        rows = numbers.corpus()
+        parts = {s: [(e, g) for e, g, _ in rows[s]] for s in ("train", "validation")}
+        test = sorted(rows["test"], key=lambda r: numbers.FORMS.index(r[2]))
+        parts["test"] = [(e, g) for e, g, _ in test]
+        groups = [[f, sum(r[2] == f for r in test)] for f in numbers.FORMS]
+        data = dict(_DATA[corpus])
     else:
-        corpus = family["corpus"]
         parts = {s: translation.load(corpus, s) for s in translation.SPLITS}
-        if corpus == "freedict":
-            data = dict(
-                name="FreeDict English-German example phrases and sentences",
-                source="Debian package dict-freedict-eng-deu (Ding 1.9 / FreeDict 2022), "
-                       "zoo.data.translation.freedict_pairs",
-                license="GPL-3.0-or-later / AGPL-3.0-or-later (the dictionary)",
-                synthetic=False,
-                description="Example phrases and sentences written by people for the Ding "
-                            "dictionary, 4-15 English words, first German alternative; split "
-                            "80/10/10 by a hash of the English text, no English or German "
-                            "text of validation/test occurs in training.")
-        else:
-            data = dict(
-                name="spelled-out numbers and dates, English -> German",
-                source="zoo.data.translation.numbers_pairs (num2words + Babel/CLDR month names)",
-                synthetic=True,
-                description="Numbers 0-999,999 (log-uniform over digit counts) and dates "
-                            "1900-2099 spelled out in English and German, lower case; "
-                            "split 80/10/10 by a hash of the English text.")
+        data = dict(_DATA[corpus])
+    if groups:
+        data["test_domains"] = groups  # [group, count] in the order of parts["test"]
     empty = [s for s, v in parts.items() if not v]
     if empty:
         raise ValueError(f"the {', '.join(empty)} split(s) are empty: give more pairs (the "
@@ -111,38 +167,96 @@ def build_vocabs(train_pairs, family):
     from zoo.data import wordpiece
 
     vocabs = []
-    sample = sorted(np.random.default_rng(0).permutation(len(train_pairs))[:VOCAB_TEXTS])
-    for i, level in enumerate((family["source_level"], family["target_level"])):
-        texts = [p[i] for p in train_pairs]
+    n_texts = family.get("vocab_texts", VOCAB_TEXTS) or len(train_pairs)
+    sample = sorted(np.random.default_rng(0).permutation(len(train_pairs))[:n_texts])
+    sides = ((models.source_texts(family, [p[0] for p in train_pairs]), family["source_level"],
+              models.source_cased(family)),
+             ([p[1] for p in train_pairs], family["target_level"], family.get("cased", False)))
+    for texts, level, cased in sides:
         if level == "wordpiece":
-            vocabs.append(wordpiece.build_vocab([texts[k] for k in sample], family["vocab_size"],
-                                                translation.SPECIALS))
+            vocabs.append(wordpiece.build_vocab(
+                [texts[k] for k in sample], family["vocab_size"], translation.SPECIALS,
+                cased=cased, min_count=family.get("min_count", 10)))
         else:
-            vocabs.append(translation.build_vocab(translation.tokenize(texts, level),
+            vocabs.append(translation.build_vocab(translation.tokenize(texts, level, cased),
                                                   family["vocab_size"]))
     return vocabs
 
 
 def encode_pairs(pairs, vocabs, family):
-    src = translation.encode_source([p[0] for p in pairs], vocabs[0],
-                                    family["source_length"], family["source_level"])
+    src = translation.encode_source(models.source_texts(family, [p[0] for p in pairs]),
+                                    vocabs[0], family["source_length"], family["source_level"],
+                                    models.source_cased(family))
     tgt_in, tgt_out = translation.encode_target([p[1] for p in pairs], vocabs[1],
-                                                family["target_length"], family["target_level"])
+                                                family["target_length"], family["target_level"],
+                                                family.get("cased", False))
     return src, tgt_in, tgt_out
+
+
+def fitting(pairs, vocabs, family):
+    """The pairs whose source and target fit the model's lengths in tokens (with EOS)
+    and its word limit: training never sees a cut sentence."""
+    src = translation.to_tokens(models.source_texts(family, [p[0] for p in pairs]), vocabs[0],
+                                family["source_level"], models.source_cased(family))
+    tgt = translation.to_tokens([p[1] for p in pairs], vocabs[1], family["target_level"],
+                                family.get("cased", False))
+    words = family.get("max_words") or 10 ** 9
+    return [p for p, s, t in zip(pairs, src, tgt)
+            if len(s) <= family["source_length"] and len(t) < family["target_length"]
+            and len(p[0].split()) <= words]
+
+
+def length_batches(arrays, batch_size, seed, step=4):
+    """A `tf.data.Dataset` of `((source, target_in), target_out)` batches of similar
+    length, each cut to its longest row rounded up to `step` tokens (padding is most
+    of the cost of a recurrent batch); new batches in a new order every epoch."""
+    import tensorflow as tf
+
+    src, tgt_in, tgt_out = arrays
+    src_len = np.count_nonzero(src, axis=1)
+    tgt_len = np.count_nonzero(tgt_out, axis=1)
+    n_batches = -(-len(src) // batch_size)
+    rng = np.random.default_rng(seed)
+
+    def batches():
+        key = np.maximum(src_len, tgt_len) + rng.uniform(0, 3, len(src))  # jittered sort
+        order = np.argsort(key)
+        chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        for k in rng.permutation(len(chunks)):
+            idx = np.sort(chunks[k])
+            ls = int(-(-src_len[idx].max() // step) * step)
+            lt = int(-(-tgt_len[idx].max() // step) * step)
+            yield (src[idx, :ls], tgt_in[idx, :lt]), tgt_out[idx, :lt]
+
+    spec = tf.TensorSpec((None, None), tf.int32)
+    ds = tf.data.Dataset.from_generator(batches, output_signature=((spec, spec), spec))
+    return ds.apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(2)
 
 
 # ----------------------------------------------------------------- scoring
 
 
-def score(hyps, pairs, vocab, family):
-    """Scores of decoded hypotheses against the references of `pairs`."""
+def score(hyps, pairs, vocab, family, domains=None):
+    """Scores of decoded hypotheses against the references of `pairs`; `domains`
+    (`[[group, count], ...]` in the order of `pairs`: en-de domains, numbers forms) adds
+    BLEU, chrF and exact match per group (`by_domain`)."""
     from zoo.models.translation import evaluation
 
     texts = [translation.detokenize(h.tokens, vocab, family["target_level"]) for h in hyps]
     refs = _references([p[1] for p in pairs], family)
-    lengths = translation.source_lengths([p[0] for p in pairs], "word")
+    lengths = [len(p[0].split()) for p in pairs]
     overall = evaluation.corpus_scores(texts, refs)
-    return dict(bleu=overall["bleu"], chrf=overall["chrf"],
+    by_domain, start = {}, 0
+    for domain, count in domains or ():
+        part = slice(start, start + count)
+        start += count
+        if count:
+            by_domain[domain] = dict(
+                **evaluation.corpus_scores(texts[part], refs[part]), sentences=count,
+                exact_match=evaluation.exact_match(texts[part], refs[part]),
+                by_length=evaluation.by_length(lengths[part], texts[part], refs[part],
+                                               edges=family["edges"]))
+    return dict(bleu=overall["bleu"], chrf=overall["chrf"], by_domain=by_domain,
                 exact_match=evaluation.exact_match(texts, refs),
                 by_length=evaluation.by_length(lengths, texts, refs, edges=family["edges"]),
                 exact_match_by_length=evaluation.exact_match_by_length(
@@ -150,13 +264,15 @@ def score(hyps, pairs, vocab, family):
 
 
 def _references(texts, family):
-    """The references as the tokenizer sees them (case-folded, NFKC), detokenized
-    like the hypotheses, so BLEU compares like with like; one tokenizer call."""
+    """The references as the tokenizer sees them (NFKC; case-folded unless the family is
+    cased), detokenized like the hypotheses, so BLEU compares like with like; one
+    tokenizer call."""
     from zoo.data import wordpiece
 
+    cased = family.get("cased", False)
     if family["target_level"] == "char":
-        return ["".join(t) for t in translation.tokenize(texts, "char")]
-    return [wordpiece.join(t) for t in translation.tokenize(texts, "word")]
+        return ["".join(t) for t in translation.tokenize(texts, "char", cased)]
+    return [wordpiece.join(t) for t in translation.tokenize(texts, "word", cased)]
 
 
 def main(argv=None, name=None):
@@ -166,20 +282,23 @@ def main(argv=None, name=None):
 
     from zoo.models.translation import export as translation_export, tflite as host
     from zoo import registry
-    from zoo.models.translation import models, translate
+    from zoo.models.translation import translate
 
     entry, out = training.start_run(args)
-    family = models.family_of(args.model)
+    family = models.family_of(args.model)  # a new run: the family's settings, not a shipped config
     parts, data_section = load_splits(args, family)
     if args.max_train:
         keep = sorted(np.random.default_rng(args.seed).permutation(len(parts["train"]))
                       [:args.max_train])
         parts["train"] = [parts["train"][i] for i in keep]
-    if args.max_test:
+    if args.max_test and "test_domains" not in data_section:  # en-de: per domain already
         parts["test"] = parts["test"][:args.max_test]
     print("pairs: " + ", ".join(f"{s} {len(v)}" for s, v in parts.items()), flush=True)
 
     vocab_files = [out / models.SOURCE_VOCAB_FILE, out / models.TARGET_VOCAB_FILE]
+    if args.vocab_dir and not all(f.is_file() for f in vocab_files):
+        for f in vocab_files:
+            translation.save_vocab(translation.load_vocab(Path(args.vocab_dir) / f.name), f)
     if args.evaluate_only or all(f.is_file() for f in vocab_files):
         vocabs = [translation.load_vocab(f) for f in vocab_files]  # resumed run: same ids
     else:
@@ -190,22 +309,47 @@ def main(argv=None, name=None):
         print(f"vocabularies: {len(vocabs[0])} source, {len(vocabs[1])} target "
               f"({time.time() - start:.0f} s)", flush=True)
     config = {"seed": args.seed, "source_vocab_size": len(vocabs[0]),
-              "target_vocab_size": len(vocabs[1])}
+              "target_vocab_size": len(vocabs[1]),
+              "source_length": family["source_length"], "target_length": family["target_length"],
+              **family["build"], **{k: v for k, v in models.settings(args.model, {}).items()
+                                    if k in models.TOKEN_KEYS}}
     atomic_write_bytes(out / "config.json", json.dumps(config).encode())
+    family = models.settings(args.model, config)
 
+    for split in ("train", "validation"):
+        kept = fitting(parts[split], vocabs, family)
+        if len(kept) < len(parts[split]):
+            print(f"{split}: {len(parts[split]) - len(kept)} pairs longer than the model reads "
+                  "left out", flush=True)
+        parts[split] = kept
+    test_pairs, domains = parts["test"], data_section.get("test_domains")
+    over = [i for i, p in enumerate(test_pairs) if len(p[0].split()) > (family["max_words"] or 1e9)]
+    if over:  # the built corpus holds none; a user's TSV may
+        raise ValueError(f"{len(over)} test sentences have more than {family['max_words']} words "
+                         "(the model's limit): rebuild the data with --max-words")
     train = encode_pairs(parts["train"], vocabs, family)
     val = encode_pairs(parts["validation"], vocabs, family)
-    test_pairs = parts["test"]
     test_src = encode_pairs(test_pairs, vocabs, family)[0]
 
-    model = entry.build(**config)
+    if family.get("bucketed"):
+        # Length-bucketed batches through a model of any length (same weights as the
+        # registered one, which `training.fit` saves and which is reloaded below).
+        model = entry.build(**{**config, "source_length": None, "target_length": None})
+        fit_train = (length_batches(train, args.batch_size, args.seed),)
+        fit_val = length_batches(val, args.batch_size, args.seed + 1)
+    else:
+        model = entry.build(**config)
+        fit_train = ([train[0], train[1]], train[2])
+        fit_val = ([val[0], val[1]], val[2])
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=1.0),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True,
                                                                   ignore_class=0),
                   metrics=["accuracy"])
-    history, train_seconds = training.fit(
-        model, entry, out, ([train[0], train[1]], train[2]), ([val[0], val[1]], val[2]), args,
-        monitor="val_loss", mode="min", config=config)
+    history, train_seconds = training.fit(model, entry, out, fit_train, fit_val, args,
+                                          monitor="val_loss", mode="min", config=config)
+    if family.get("bucketed"):
+        model = entry.build(**config)
+        model.load_weights(out / "model.weights.h5")
     calib_idx = np.random.default_rng(args.seed + 1).permutation(len(train[0]))
     calib = [train[0][calib_idx[:CALIBRATION_EXAMPLES]], train[1][calib_idx[:CALIBRATION_EXAMPLES]]]
     with atomic_path(out / CALIBRATION_FILE) as tmp:
@@ -219,8 +363,8 @@ def main(argv=None, name=None):
     start = time.time()
     beam = host.decode_ids(backend, test_src, beam=args.beam, length_penalty=args.length_penalty)
     beam_seconds = time.time() - start
-    greedy_scores, greedy_texts, refs = score(greedy, test_pairs, vocabs[1], family)
-    beam_scores, beam_texts, _ = score(beam, test_pairs, vocabs[1], family)
+    greedy_scores, greedy_texts, refs = score(greedy, test_pairs, vocabs[1], family, domains)
+    beam_scores, beam_texts, _ = score(beam, test_pairs, vocabs[1], family, domains)
     print(f"test (keras): greedy BLEU {greedy_scores['bleu']:.2f} chrF {greedy_scores['chrf']:.2f}"
           f" exact {greedy_scores['exact_match']:.4f}; beam {args.beam} BLEU "
           f"{beam_scores['bleu']:.2f} chrF {beam_scores['chrf']:.2f} exact "
@@ -240,7 +384,7 @@ def main(argv=None, name=None):
         start = time.time()
         hyps = host.decode_ids(tb, test_src, beam=1)
         seconds = time.time() - start
-        mode_scores, _, _ = score(hyps, test_pairs, vocabs[1], family)
+        mode_scores, _, _ = score(hyps, test_pairs, vocabs[1], family, domains)
         mode_scores["greedy_agreement_with_keras"] = host.agreement(greedy, hyps)
         metrics[mode] = _flat(mode_scores, greedy=True)
         per_mode[mode] = mode_scores
@@ -293,7 +437,11 @@ def sentence_latency_ms(backend, source_ids, n=30):
 
 def _flat(scores, greedy=False):
     keys = ("bleu", "chrf", "exact_match") + (("greedy_agreement_with_keras",) if greedy else ())
-    return {k: float(scores[k]) for k in keys if k in scores}
+    flat = {k: float(scores[k]) for k in keys if k in scores}
+    for domain, part in scores.get("by_domain", {}).items():
+        flat.update({f"{k}_{domain}": float(part[k]) for k in ("bleu", "chrf", "exact_match")
+                     if k in part})
+    return flat
 
 
 if __name__ == "__main__":

@@ -100,18 +100,37 @@ def _check_sentences(name, sentences):
 
 def encode_for(name, sentences):
     """Source ids `(n, S)` of sentences with the vocabulary of model `name` (the
-    `preprocess` hook). A sentence of more than S tokens is refused (`ValueError`),
-    not cut: a cut source would give a silently partial translation."""
-    from zoo.models.translation.models import family_of
+    `preprocess` hook). A sentence of more than the model's words (`max_words` of its
+    config) or more than S tokens is refused (`ValueError` naming it), not cut: a cut
+    source would give a silently partial translation (`translate` splits such
+    sentences at sentence boundaries first)."""
+    from zoo.models.translation.models import settings, source_cased, source_texts
 
-    family = family_of(name)
+    family = settings(name)
     sentences = _check_sentences(name, sentences)
     vocab, limit = vocabularies(name)[0], family["source_length"]
-    tokens = translation.to_tokens(sentences, vocab, family["source_level"])
+    tokens = translation.to_tokens(source_texts(family, sentences), vocab,
+                                   family["source_level"], source_cased(family))
     none = [i for i, t in enumerate(tokens) if not t]
     if none:
         raise ValueError(f"sentence {none[0]} ({sentences[none[0]][:40]!r}) has no tokens: "
                          f"{name!r} needs at least one word")
+    if family["refuse_unknown"]:  # an unknown word would get a confident wrong answer
+        known = set(vocab)
+        for i, toks in enumerate(tokens):
+            unknown = [t for t in toks if t not in known or t == translation.UNK]
+            if unknown:
+                raise ValueError(
+                    f"sentence {i} ({sentences[i][:40]!r}): {name!r} cannot read "
+                    f"{unknown[0]!r} (not in its vocabulary of {len(vocab)} words); write the "
+                    "number or date in words or digits as in its card (e.g. 'twenty-one', "
+                    "'1,250', 'March 3, 2001')")
+    words = family["max_words"]
+    if words:
+        long = [i for i, s in enumerate(sentences) if len(s.split()) > words]
+        if long:
+            raise ValueError(f"sentence {long[0]} has {len(sentences[long[0]].split())} words; "
+                             f"{name!r} reads at most {words}: split it")
     long = [i for i, t in enumerate(tokens) if len(t) > limit]
     if long:
         raise ValueError(f"sentence {long[0]} has {len(tokens[long[0]])} tokens; {name!r} reads "
@@ -120,14 +139,50 @@ def encode_for(name, sentences):
     return translation.ids_of(tokens, vocab, limit)
 
 
+#: Where `split_long` cuts a sentence over the word limit: after a sentence end, then
+#: after a clause mark; never inside a clause.
+_BOUNDARIES = (r"(?<=[.!?])\s+", r"(?<=[;:])\s+", r"(?<=,)\s+")
+
+
+def split_long(sentence, max_words):
+    """`sentence` as consecutive parts of at most `max_words` words each, cut at
+    sentence boundaries (else at ; : then ,); `[sentence]` when it fits. A clause longer
+    than the limit raises `ValueError` naming it (nothing is cut mid-clause)."""
+    import re
+
+    if not max_words or len(sentence.split()) <= max_words:
+        return [sentence]
+    parts = [sentence]
+    for pattern in _BOUNDARIES:
+        out = []
+        for part in parts:
+            if len(part.split()) <= max_words:
+                out.append(part)
+                continue
+            pieces, current = re.split(pattern, part), []
+            for piece in pieces:  # greedy: as many pieces per part as fit
+                if current and len(" ".join(current + [piece]).split()) > max_words:
+                    out.append(" ".join(current))
+                    current = []
+                current.append(piece)
+            out.append(" ".join(current))
+        parts = out
+    over = [p for p in parts if len(p.split()) > max_words]
+    if over:
+        raise ValueError(f"a clause of {len(over[0].split())} words with no sentence or clause "
+                         f"boundary ({over[0][:60]!r}...): the model reads at most {max_words} "
+                         "words at a time; split it")
+    return parts
+
+
 def translate_with_alignments(name, sentences, *, beam=4, length_penalty=0.6, model=None,
                               tflite=None):
     """`Translation`s of `sentences` (see the module docstring). `model`: a loaded
     Keras model to reuse; `tflite`: a shipped mode ("int8", ...) or a path."""
     from zoo.models.translation import tflite as host
-    from zoo.models.translation.models import family_of
+    from zoo.models.translation.models import settings
 
-    family = family_of(name)
+    family = settings(name)
     if isinstance(beam, bool) or not isinstance(beam, (int, np.integer)) or beam < 1:
         raise ValueError(f"beam must be a whole number of hypotheses, at least 1 (1 = greedy); "
                          f"got {beam!r}")
@@ -142,13 +197,43 @@ def translate_with_alignments(name, sentences, *, beam=4, length_penalty=0.6, mo
             model = api.load(name, compile=False)
         _check_model(name, model)
         backend = keras_backend(model)
-    out = []
-    for start in range(0, len(sentences), CHUNK_SIZE):  # bounded memory for long lists
-        chunk = sentences[start:start + CHUNK_SIZE]
+    # A sentence over the word limit is translated part by part (split at sentence
+    # boundaries) and joined; every part is checked before anything is decoded.
+    parts = [split_long(s, family["max_words"]) for s in sentences]
+    flat = [p for ps in parts for p in ps]
+    encode_for(name, flat)
+    done = []
+    for start in range(0, len(flat), CHUNK_SIZE):  # bounded memory for long lists
+        chunk = flat[start:start + CHUNK_SIZE]
         source_ids = encode_for(name, chunk)
         hyps = host.decode_ids(backend, source_ids, beam=int(beam), length_penalty=length_penalty)
-        out += _translations(family, chunk, source_ids, hyps, src_vocab, tgt_vocab)
+        done += _translations(family, chunk, source_ids, hyps, src_vocab, tgt_vocab)
+    out, k = [], 0
+    for sentence, ps in zip(sentences, parts):
+        out.append(done[k] if len(ps) == 1 else _joined(sentence, done[k:k + len(ps)]))
+        k += len(ps)
     return out
+
+
+def _joined(sentence, pieces):
+    """One `Translation` of a sentence translated in parts: texts joined with a space,
+    tokens concatenated, alignments block-diagonal (each part's EOS row kept only for
+    the last part)."""
+    src = [t for p in pieces for t in p.source_tokens]
+    tgt = [t for p in pieces for t in p.target_tokens]
+    align = None
+    if all(p.alignments is not None for p in pieces):
+        align = np.zeros((len(tgt) + 1, len(src)), np.float32)
+        row = col = 0
+        for i, p in enumerate(pieces):
+            a = np.asarray(p.alignments)
+            rows = a if i == len(pieces) - 1 else a[:len(p.target_tokens)]
+            align[row:row + len(rows), col:col + a.shape[1]] = rows
+            row += len(p.target_tokens)
+            col += a.shape[1]
+    return Translation(source=sentence, text=" ".join(p.text for p in pieces),
+                       source_tokens=src, target_tokens=tgt, alignments=align,
+                       score=float(sum(p.score for p in pieces)))
 
 
 def _check_model(name, model):
