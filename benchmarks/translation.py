@@ -43,7 +43,6 @@ def measure_shipped(quick=False, log=print, data_dir=None):
     trained before its family changed is read with its own config)."""
     from argparse import Namespace
 
-    from zoo.models.translation import tflite as host
     from zoo import api, registry
     from zoo.models.translation import models, translate
     from zoo.models.translation import train as mt_train
@@ -63,7 +62,7 @@ def measure_shipped(quick=False, log=print, data_dir=None):
             # as the trainer scores: sources over the model's length are cut, not refused
             src = mt_train.encode_pairs(pairs, vocabs, spec)[0]
             model = api.load(name, compile=False)
-            hyps = host.decode_ids(translate.keras_backend(model), src, beam=1)
+            hyps = mt_train.decode_in_chunks(translate.keras_backend(model), src, beam=1)
             scores, _, _ = mt_train.score(hyps, pairs, vocabs[1], spec, groups)
             for b, e in zip(scores["by_length"], scores["exact_match_by_length"]):
                 rows.append(dict(family=family, model=name, bucket=b["bucket"], low=b["low"],

@@ -296,9 +296,9 @@ def _convert_selective(tf, fn, quantize, samples, per_channel_dense):
 
 
 def _tensor_names(flatbuffer):
-    from export.runtime import _interpreter_class
+    from export.runtime import interpreter_class
 
-    _, interpreter = _interpreter_class()
+    _, interpreter = interpreter_class()
     return [d["name"] for d in interpreter(model_content=flatbuffer).get_tensor_details()]
 
 

@@ -34,7 +34,9 @@ from export.flatbuffer import FlatbufferError, check_structure, read_metadata
 BACKENDS = ("ai_edge_litert", "tflite_runtime", "tensorflow")
 
 
-def _interpreter_class(backend=None):
+def interpreter_class(backend=None):
+    """`(backend name, Interpreter class)` of `backend`, or of the first installed of
+    `BACKENDS`; `RuntimeLoadError` naming what to install when none is."""
     errors = []
     for name in [backend] if backend else BACKENDS:
         try:
@@ -333,7 +335,7 @@ class Runtime:
             self.plan = read_plan(data, self.metadata)
         except FlatbufferError as exc:
             raise RuntimeLoadError(f"{source}: {exc}") from None
-        self.backend, Interpreter = _interpreter_class(backend)
+        self.backend, Interpreter = interpreter_class(backend)
         kwargs = {"model_content": bytes(data)}
         if threads is not None:
             kwargs["num_threads"] = check_threads(threads)

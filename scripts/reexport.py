@@ -69,10 +69,7 @@ def reexport(name, data_dir, modes, rescore=False, validation_examples=500):
                          "test split the model was scored on (build DATA with the model's "
                          "`reproduce.data` command, or pass --rescore)")
 
-    def measure(rt):
-        m = training.classification_metrics(rt, x_test, y_test, labels, batch=64)[0]
-        return {k: m[k] for k in keys}
-
+    measure = training.file_metrics(x_test, y_test, labels, keys)
     calibration = entry.hook("representative_data")()
     with tempfile.TemporaryDirectory() as tmp:
         metrics, exports = training.export_and_measure(

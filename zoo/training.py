@@ -248,6 +248,16 @@ def write_run(out, results, details):
     print(f"artifacts in {out}", flush=True)
 
 
+def file_metrics(x_test, y_test, labels, keys=("accuracy", "macro_f1")):
+    """`measure(runtime) -> {key: value}`: the classification metrics `keys` of a TFLite
+    runtime on the test split (what `export_and_measure` records per mode)."""
+    def measure(rt):
+        m = classification_metrics(rt, x_test, y_test, labels, batch=64)[0]
+        return {k: m[k] for k in keys}
+
+    return measure
+
+
 def classifier_run(entry, args, out, data, labels, *, config, calibration, shipped_calibration,
                    data_section, limitations=(), reproduce=None, baselines=None, details=None,
                    metric_keys=("accuracy", "macro_f1"), validation_examples=64,
@@ -291,10 +301,7 @@ def classifier_run(entry, args, out, data, labels, *, config, calibration, shipp
     print("test (keras): " + ", ".join(f"{k} {keras_metrics[k]:.4f}" for k in metric_keys),
           flush=True)
 
-    def measure(rt):
-        m = classification_metrics(rt, x_test, y_test, labels, batch=64)[0]
-        return {k: m[k] for k in metric_keys}
-
+    measure = file_metrics(x_test, y_test, labels, metric_keys)
     check = export_validation if export_validation is not None else x_val
     metrics, exports = export_and_measure(model, args.model, out, args.modes, calibration,
                                           check[:validation_examples], measure)

@@ -95,7 +95,7 @@ def test_edge_cost_reports_each_task_by_its_headline_metric():
     assert edge_cost.metric_of(results, "int8", "accuracy") == ("bleu", 9.0)  # absent: the first
     assert edge_cost.metric_of({}, "int8", "bleu") == (None, None)
     assert edge_cost.headline_metric("mt-numbers-en-de-seq2seq") == "exact_match"
-    assert edge_cost.headline_metric("mt-en-de-bahdanau") == "bleu"
+    assert edge_cost.headline_metric("mt-en-de-bahdanau") == "chrf"
     assert edge_cost.headline_metric("kws-gru") == "accuracy"
     assert edge_cost.headline_metric("forecast-lstm") == "mase"
     assert edge_cost.headline_metric("no-such-model") is None

@@ -3,7 +3,7 @@ models: built-in corpora, a deterministic leak-free split, and tensorflow-text
 tokenization at word or character level.
 
     pairs = load("freedict", "train")              # [(english, german), ...]
-    pairs = load("numbers", "test")                # synthetic numbers and dates
+    pairs = load("numbers", "test")                # numbers and dates as people write them
     pairs = load("en-de", "test", domain="general")   # all Debian sources, case kept
     pairs = load_tsv("deu.txt")                    # your own `english<TAB>german[<TAB>...]`
     parts = splits(pairs)                          # {"train": [...], "validation": [...], "test": [...]}
@@ -67,8 +67,11 @@ words and whose German side is not empty. The dictionary's abbreviations for
 placeholders ("sth.", "sb.", "etw.", "jdn.") are kept: they are part of the
 phrases. With the defaults (4..15 words) this gives 24,491 pairs (FreeDict 1.9-fd1).
 
-`numbers_pairs` makes synthetic spelled-out numbers and dates (num2words for
-the words, Babel/CLDR for the month names), e.g.
+The "numbers" corpus is `zoo.data.numbers`: numbers, years, ordinals and
+dates in ten written forms (words, word variants, digits, CLDR date formats),
+German cased, split by item. `numbers_pairs` is its first version, kept for
+the models trained on it: synthetic spelled-out numbers and dates (num2words
+for the words, Babel/CLDR for the month names), e.g.
 
     "three hundred and twenty-one"        - "dreihunderteinundzwanzig"
     "november twenty-fifth, twenty twenty-six"

@@ -61,10 +61,9 @@ FAMILIES = {
         metric="chrf",  # the headline test metric (tables, cards)
         build=dict(embedding=64, encoder_units=160, decoder_units=192, attention_units=128,
                    output_embedding=64),
-        description=("English -> German, cased, from the Debian dictionaries, documentation "
-                     "and UI catalogues (zoo.data.en_de: Ding, FreeDict, LibreOffice help, "
-                     "debian-reference, message catalogues); WordPiece vocabularies of about "
-                     "8,000 pieces per side shipped with the model"),
+        description=("English -> German sentences; WordPiece vocabularies shipped with each "
+                     "model (the corpus, case handling and word limit each model was trained "
+                     "with: its card's data section and config.json)"),
         reproduce_data=("apt-get install trans-de-en dict-freedict-eng-deu dict-freedict-deu-eng "
                         "debian-reference libreoffice-help-en-us libreoffice-help-de "
                         "libreoffice-l10n-de; python -m zoo.data.translation build --out DIR"),
