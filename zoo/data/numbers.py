@@ -105,7 +105,10 @@ def render(item, form, rng=None):
                 f"{_n2w(item.day, 'de', 'ordinal')}r {month_de} {_n2w(item.year, 'de', 'year')}")
     if form.startswith("date-"):
         width = form[5:]
-        return format_date(item, width, locale="en"), format_date(item, width, locale="de")
+        english = format_date(item, width, locale="en")
+        if width == "medium" and english == format_date(item, "long", locale="en"):
+            return None  # "May 8, 2059" is medium and long in English, not in German
+        return english, format_date(item, width, locale="de")
     raise ValueError(f"form must be one of {FORMS}; got {form!r}")
 
 

@@ -103,8 +103,13 @@ def tokenize(texts, vocab, cased=False):
 
 def join(pieces):
     """Text of a piece sequence: pieces starting with `##` attach to the previous
-    one, words are separated by spaces, no space before . , ! ? ; : ) or after (."""
+    one, words are separated by spaces, no space before . , ! ? ; : ) or after (,
+    and none around . / : between two digits ("1.250", "14.03.2001", "3/14/01", "10:30":
+    the tokenizer cut them at the mark; "," is left alone, "2, 3" is a list)."""
     text = ""
     for p in pieces:
         text += p[len(SUFFIX):] if p.startswith(SUFFIX) and text else (" " + p if text else p)
-    return _text.attach_punctuation(text)
+    return _DIGIT_MARK.sub(r"\1", _text.attach_punctuation(text))
+
+
+_DIGIT_MARK = __import__("re").compile(r"(?<=\d) ?([./:]) (?=\d)")
