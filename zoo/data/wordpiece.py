@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 
 from zoo.data import text as _text
 
@@ -112,4 +113,4 @@ def join(pieces):
     return _DIGIT_MARK.sub(r"\1", _text.attach_punctuation(text))
 
 
-_DIGIT_MARK = __import__("re").compile(r"(?<=\d) ?([./:]) (?=\d)")
+_DIGIT_MARK = re.compile(r"(?<=\d) ?([./:]) (?=\d)")

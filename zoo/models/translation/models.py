@@ -35,6 +35,8 @@ Token ids: 0 = padding (masked), 1 = unknown, 2 = BOS, 3 = EOS
 
 from __future__ import annotations
 
+import re
+
 from zoo.lazy import forward
 from zoo.models.translation.family import FAMILY
 from zoo.registry import register_model
@@ -104,7 +106,7 @@ CONFIG_KEYS = ("source_length", "target_length") + TOKEN_KEYS
 def settings(name, config=None):
     """The family entry of model `name` updated with its `config.json` (`config`, or the
     shipped one when there is one): lengths, `cased`, `max_words`, builder sizes."""
-    family = dict(family_of(name))
+    family = dict(family_of(name))  # {}: a new training run's settings
     if config is None:
         from zoo import registry
 
@@ -129,12 +131,7 @@ def source_texts(family, texts):
     return [_DIGITS.sub(" ", t) for t in texts]
 
 
-def source_cased(family):
-    """Whether the source keeps case (`source_cased`, else `cased`)."""
-    return family.get("source_cased", family.get("cased", False))
-
-
-_DIGITS = __import__("re").compile(r"(?<=\d)(?=\d)")
+_DIGITS = re.compile(r"(?<=\d)(?=\d)")
 
 
 def family_of(name):

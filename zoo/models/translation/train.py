@@ -176,8 +176,8 @@ def build_vocabs(train_pairs, family):
     n_texts = family.get("vocab_texts", VOCAB_TEXTS) or len(train_pairs)
     sample = sorted(np.random.default_rng(0).permutation(len(train_pairs))[:n_texts])
     sides = ((models.source_texts(family, [p[0] for p in train_pairs]), family["source_level"],
-              models.source_cased(family)),
-             ([p[1] for p in train_pairs], family["target_level"], family.get("cased", False)))
+              family["source_cased"]),
+             ([p[1] for p in train_pairs], family["target_level"], family["cased"]))
     for texts, level, cased in sides:
         if level == "wordpiece":
             vocabs.append(wordpiece.build_vocab(
@@ -192,10 +192,10 @@ def build_vocabs(train_pairs, family):
 def encode_pairs(pairs, vocabs, family):
     src = translation.encode_source(models.source_texts(family, [p[0] for p in pairs]),
                                     vocabs[0], family["source_length"], family["source_level"],
-                                    models.source_cased(family))
+                                    family["source_cased"])
     tgt_in, tgt_out = translation.encode_target([p[1] for p in pairs], vocabs[1],
                                                 family["target_length"], family["target_level"],
-                                                family.get("cased", False))
+                                                family["cased"])
     return src, tgt_in, tgt_out
 
 
@@ -203,9 +203,9 @@ def fitting(pairs, vocabs, family):
     """The pairs whose source and target fit the model's lengths in tokens (with EOS)
     and its word limit: training never sees a cut sentence."""
     src = translation.to_tokens(models.source_texts(family, [p[0] for p in pairs]), vocabs[0],
-                                family["source_level"], models.source_cased(family))
+                                family["source_level"], family["source_cased"])
     tgt = translation.to_tokens([p[1] for p in pairs], vocabs[1], family["target_level"],
-                                family.get("cased", False))
+                                family["cased"])
     words = family.get("max_words") or 10 ** 9
     return [p for p, s, t in zip(pairs, src, tgt)
             if len(s) <= family["source_length"] and len(t) < family["target_length"]
@@ -275,7 +275,7 @@ def _references(texts, family):
     tokenizer call."""
     from zoo.data import wordpiece
 
-    cased = family.get("cased", False)
+    cased = family["cased"]
     if family["target_level"] == "char":
         return ["".join(t) for t in translation.tokenize(texts, "char", cased)]
     return [wordpiece.join(t) for t in translation.tokenize(texts, "word", cased)]
@@ -291,7 +291,7 @@ def main(argv=None, name=None):
     from zoo.models.translation import translate
 
     entry, out = training.start_run(args)
-    family = models.family_of(args.model)  # a new run: the family's settings, not a shipped config
+    family = models.settings(args.model, {})  # a new run: the family's, not a shipped config
     parts, data_section = load_splits(args, family)
     if args.max_train:
         keep = sorted(np.random.default_rng(args.seed).permutation(len(parts["train"]))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -104,13 +105,13 @@ def encode_for(name, sentences):
     config) or more than S tokens is refused (`ValueError` naming it), not cut: a cut
     source would give a silently partial translation (`translate` splits such
     sentences at sentence boundaries first)."""
-    from zoo.models.translation.models import settings, source_cased, source_texts
+    from zoo.models.translation.models import settings, source_texts
 
     family = settings(name)
     sentences = _check_sentences(name, sentences)
     vocab, limit = vocabularies(name)[0], family["source_length"]
     tokens = translation.to_tokens(source_texts(family, sentences), vocab,
-                                   family["source_level"], source_cased(family))
+                                   family["source_level"], family["source_cased"])
     none = [i for i, t in enumerate(tokens) if not t]
     if none:
         raise ValueError(f"sentence {none[0]} ({sentences[none[0]][:40]!r}) has no tokens: "
@@ -148,8 +149,6 @@ def split_long(sentence, max_words):
     """`sentence` as consecutive parts of at most `max_words` words each, cut at
     sentence boundaries (else at ; : then ,); `[sentence]` when it fits. A clause longer
     than the limit raises `ValueError` naming it (nothing is cut mid-clause)."""
-    import re
-
     if not max_words or len(sentence.split()) <= max_words:
         return [sentence]
     parts = [sentence]
@@ -201,11 +200,11 @@ def translate_with_alignments(name, sentences, *, beam=4, length_penalty=0.6, mo
     # boundaries) and joined; every part is checked before anything is decoded.
     parts = [split_long(s, family["max_words"]) for s in sentences]
     flat = [p for ps in parts for p in ps]
-    encode_for(name, flat)
+    all_ids = encode_for(name, flat)
     done = []
     for start in range(0, len(flat), CHUNK_SIZE):  # bounded memory for long lists
         chunk = flat[start:start + CHUNK_SIZE]
-        source_ids = encode_for(name, chunk)
+        source_ids = all_ids[start:start + CHUNK_SIZE]
         hyps = host.decode_ids(backend, source_ids, beam=int(beam), length_penalty=length_penalty)
         done += _translations(family, chunk, source_ids, hyps, src_vocab, tgt_vocab)
     out, k = [], 0
