@@ -122,6 +122,11 @@ def settings(name, config=None):
     return family
 
 
+def over_word_limit(family, text):
+    """Whether `text` has more white-space words than the model reads (`max_words`)."""
+    return bool(family.get("max_words")) and len(text.split()) > family["max_words"]
+
+
 def source_texts(family, texts):
     """The English texts as the source tokenizer reads them: digit runs split into single
     digits when the family says so ("1,250" -> "1,2 5 0": ten digit tokens, not a

@@ -206,10 +206,9 @@ def fitting(pairs, vocabs, family):
                                 family["source_level"], family["source_cased"])
     tgt = translation.to_tokens([p[1] for p in pairs], vocabs[1], family["target_level"],
                                 family["cased"])
-    words = family.get("max_words") or 10 ** 9
     return [p for p, s, t in zip(pairs, src, tgt)
             if len(s) <= family["source_length"] and len(t) < family["target_length"]
-            and len(p[0].split()) <= words]
+            and not models.over_word_limit(family, p[0])]
 
 
 def length_batches(arrays, batch_size, seed, step=4):
@@ -317,8 +316,7 @@ def main(argv=None, name=None):
     config = {"seed": args.seed, "source_vocab_size": len(vocabs[0]),
               "target_vocab_size": len(vocabs[1]),
               "source_length": family["source_length"], "target_length": family["target_length"],
-              **family["build"], **{k: v for k, v in models.settings(args.model, {}).items()
-                                    if k in models.TOKEN_KEYS}}
+              **family["build"], **{k: v for k, v in family.items() if k in models.TOKEN_KEYS}}
     atomic_write_bytes(out / "config.json", json.dumps(config).encode())
     family = models.settings(args.model, config)
 
@@ -329,7 +327,7 @@ def main(argv=None, name=None):
                   "left out", flush=True)
         parts[split] = kept
     test_pairs, domains = parts["test"], data_section.get("test_domains")
-    over = [i for i, p in enumerate(test_pairs) if len(p[0].split()) > (family["max_words"] or 1e9)]
+    over = [i for i, p in enumerate(test_pairs) if models.over_word_limit(family, p[0])]
     if over:  # the built corpus holds none; a user's TSV may
         raise ValueError(f"{len(over)} test sentences have more than {family['max_words']} words "
                          "(the model's limit): rebuild the data with --max-words")

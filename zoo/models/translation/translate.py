@@ -105,7 +105,7 @@ def encode_for(name, sentences):
     config) or more than S tokens is refused (`ValueError` naming it), not cut: a cut
     source would give a silently partial translation (`translate` splits such
     sentences at sentence boundaries first)."""
-    from zoo.models.translation.models import settings, source_texts
+    from zoo.models.translation.models import over_word_limit, settings, source_texts
 
     family = settings(name)
     sentences = _check_sentences(name, sentences)
@@ -126,12 +126,10 @@ def encode_for(name, sentences):
                     f"{unknown[0]!r} (not in its vocabulary of {len(vocab)} words); write the "
                     "number or date in words or digits as in its card (e.g. 'twenty-one', "
                     "'1,250', 'March 3, 2001')")
-    words = family["max_words"]
-    if words:
-        long = [i for i, s in enumerate(sentences) if len(s.split()) > words]
-        if long:
-            raise ValueError(f"sentence {long[0]} has {len(sentences[long[0]].split())} words; "
-                             f"{name!r} reads at most {words}: split it")
+    long = [i for i, s in enumerate(sentences) if over_word_limit(family, s)]
+    if long:
+        raise ValueError(f"sentence {long[0]} has {len(sentences[long[0]].split())} words; "
+                         f"{name!r} reads at most {family['max_words']}: split it")
     long = [i for i, t in enumerate(tokens) if len(t) > limit]
     if long:
         raise ValueError(f"sentence {long[0]} has {len(tokens[long[0]])} tokens; {name!r} reads "
@@ -149,7 +147,7 @@ def split_long(sentence, max_words):
     """`sentence` as consecutive parts of at most `max_words` words each, cut at
     sentence boundaries (else at ; : then ,); `[sentence]` when it fits. A clause longer
     than the limit raises `ValueError` naming it (nothing is cut mid-clause)."""
-    if not max_words or len(sentence.split()) <= max_words:
+    if not max_words or len(sentence.split()) <= max_words:  # as models.over_word_limit
         return [sentence]
     parts = [sentence]
     for pattern in _BOUNDARIES:
