@@ -16,7 +16,10 @@ Runs, one after the other (the machine has 2 cores; never two at once):
   against the naive conversion routes);
 * not here: `python -m benchmarks.edge_cost --runtime-compare` (old vs bound
   `export.runtime` on the shipped KWS files) and `python -m benchmarks.edge_layouts
-  [--kws-data DIR]` (stepped vs single layout); their tables are included when present;
+  [--kws-data DIR]` (stepped vs single layout), and `python -m benchmarks.kws_dev_streams
+  --data-dir DATA --variant LABEL=MODEL[:RUN] ...` (streaming keyword spotters side by side
+  on training-side dev streams: the ablation of training changes); their tables are
+  included when present;
 * with `--kws-data DIR` (a built speech-commands set) also
   `benchmarks.keyword_window`: a keyword at a random position in 1-3 s
   windows, attention vs twin, 3 seeds (about 45 minutes; with `--quick`,
@@ -52,6 +55,7 @@ SECTIONS = (  # (file stem, heading) in README order
     ("translation", "Does attention pay? Translation by source length"),
     ("kws_real_audio", "Keyword spotting on real recorded speech"),
     ("kws_stream_cost", "Streaming keyword spotting: cost per 20 ms of audio"),
+    ("kws_dev_streams", "Streaming keyword spotting: what each recipe change buys (dev streams)"),
     ("kws_attention_vs_baseline", "Keyword spotting: attention vs twin, seeds"),
     ("kws_gru_attention_vs_baseline", "Keyword spotting, GRU pair: 3 seeds"),
     ("text_attention_vs_baseline", "Text classification: attention vs twin vs TF-IDF"),

@@ -321,11 +321,25 @@ def decision_settings(name):
     return dict(decision_kwargs(load_settings(model=name)), **_hook(name)[1])
 
 
+def model_key(name):
+    """A short digest of the model's artifact folder and checksums: a retrained or
+    re-shipped model gets new cache entries, never its predecessor's posteriors."""
+    import hashlib
+
+    from zoo import registry
+
+    folder = registry.require_artifacts(name).path
+    sums = Path(folder) / "SHA256SUMS"
+    data = str(folder).encode() + (sums.read_bytes() if sums.is_file() else b"")
+    return hashlib.sha1(data).hexdigest()[:10]
+
+
 def cached_posteriors(cache, name, mode, stream, audio):
-    """`posteriors`, kept in `cache/posteriors/` (keyed by stream, model and mode)."""
+    """`posteriors`, kept in `cache/posteriors/` (keyed by stream, model, its artifacts
+    (`model_key`) and mode)."""
     from zoo.files import atomic_path
 
-    path = Path(cache) / "posteriors" / f"{stream}.{name}.{mode}.npz"
+    path = Path(cache) / "posteriors" / f"{stream}.{name}.{model_key(name)}.{mode}.npz"
     if path.is_file():
         with np.load(path) as z:
             return z["times"], z["probs"]

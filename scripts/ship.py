@@ -63,7 +63,15 @@ def comparison(attention, baseline, seed_runs, metric="accuracy"):
 
 
 def gpu_results(names, modes=("float32", "float16", "int8")):
-    """`{name: results dict}` from one `web_demo.gpu_check` run (empty if it cannot run)."""
+    """`{name: results dict}` from one `web_demo.gpu_check` run (empty if it cannot run), over
+    the `modes` every one of `names` ships (a mode dropped from the package is not checked)."""
+    from zoo.shipping import pretrained_dir
+
+    modes = [m for m in modes
+             if all((pretrained_dir(n) / registry.tflite_filename(n, m)).is_file() for n in names)]
+    if not modes:
+        print("web_demo.gpu_check: no TFLite mode shipped by all of " + ", ".join(names))
+        return {}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "gpu.json"
         proc = subprocess.run([sys.executable, "-m", "web_demo.gpu_check", "--model", *names,

@@ -46,7 +46,23 @@ def add_common_args(p, epochs=30, batch_size=64, learning_rate=2e-3, patience=5)
                    help="stop training after this many minutes (at an epoch end)")
     p.add_argument("--evaluate-only", action="store_true",
                    help="skip training: load OUT/model.weights.h5, then export and measure")
+    p.add_argument("--init-weights", default=None, metavar="FILE_OR_MODEL",
+                   help="fine-tune: start from these weights (a .weights.h5 file, or a model name "
+                        "for its shipped weights) instead of a random initialisation")
     return p
+
+
+def init_weights_path(spec):
+    """The weights file `--init-weights` names: an existing path, or a model name (its
+    shipped or user `model.weights.h5`)."""
+    if Path(spec).is_file():
+        return Path(spec)
+    from zoo import registry
+
+    if spec not in registry.list_models():
+        raise ValueError(f"--init-weights {spec!r} is neither a weights file nor a model name "
+                         f"(see `zoo list`)")
+    return Path(registry.require_artifacts(spec).file("model.weights.h5"))
 
 
 def parse_args(p, argv, name, family):
@@ -129,6 +145,15 @@ def fit(model, entry, out, train, validation, args, monitor="val_accuracy", mode
         time_budget(args.time_budget),
         *callbacks,
     ]
+    init = getattr(args, "init_weights", None)
+    if init:
+        path = init_weights_path(init)
+        try:
+            model.load_weights(path)
+        except ValueError as e:
+            raise ValueError(f"--init-weights {init}: {path} does not fit {entry.name} as built "
+                             f"here ({e})") from e
+        print(f"starting from {path}", flush=True)
     start = time.time()
     batched = len(train) == 1  # a dataset of batches (e.g. length-bucketed), not arrays
     history = model.fit(*train, validation_data=validation, epochs=args.epochs,

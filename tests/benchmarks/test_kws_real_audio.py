@@ -95,3 +95,28 @@ def test_model_hook_registry(monkeypatch):
     assert d["refractory_s"] == own["refractory_ms"] / 1000
     assert d["max_run_s"] == own["max_run_ms"] / 1000
     assert bench.decision_settings("kws-gru")["smoothing"] == load_settings()["smoothing_windows"]
+
+
+def test_posterior_cache_is_keyed_by_the_models_artifacts(tmp_path, monkeypatch):
+    """A retrained model (new SHA256SUMS) never reads its predecessor's cached posteriors."""
+    from types import SimpleNamespace
+
+    from zoo import registry
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "SHA256SUMS").write_text("aa  model.weights.h5\n")
+    monkeypatch.setattr(registry, "require_artifacts", lambda name: SimpleNamespace(path=folder))
+    calls = []
+
+    def fake(name, mode, audio):
+        calls.append(name)
+        return np.zeros(2), np.full((2, 12), len(calls), np.float32)
+
+    monkeypatch.setattr(bench, "posteriors", fake)
+    first = bench.cached_posteriors(tmp_path / "cache", "m", "int8", "s", np.zeros(10))[1]
+    again = bench.cached_posteriors(tmp_path / "cache", "m", "int8", "s", np.zeros(10))[1]
+    assert len(calls) == 1 and (first == again).all()
+    (folder / "SHA256SUMS").write_text("bb  model.weights.h5\n")
+    new = bench.cached_posteriors(tmp_path / "cache", "m", "int8", "s", np.zeros(10))[1]
+    assert len(calls) == 2 and new[0, 0] == 2

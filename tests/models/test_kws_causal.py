@@ -174,3 +174,26 @@ def test_half_of_the_word_clips_go_on_with_running_speech_after_the_word():
     assert 0.35 < continued.mean() < 0.65                          # about half
     gap = np.abs(clips[20:, 6400:6400 + 800]).max(axis=1)
     assert gap.max() == 0                                          # at least 50 ms after the word
+
+
+def test_operating_points_stay_reachable_by_the_int8_step_file():
+    """The int8 step file's probabilities step by 1/256 (never above 255/256): every grid
+    threshold and every shipped streaming threshold stays at or below that, so the int8 file
+    the browser and Android demos run can fire."""
+    import json
+
+    from zoo.api import read_audio
+    from zoo.demo.detector import SETTINGS_PATH
+    from zoo.models.kws import operating_point as op
+    from zoo.models.kws.frames import FrameStream
+
+    probs = FrameStream.from_model("kws-stream-att-gru", "int8").run(
+        read_audio("zoo/demo_audio/yes.wav"))
+    assert probs.max() <= op.INT8_TOP + 1e-6
+    levels = np.unique(np.round(probs * 256, 3))
+    assert np.allclose(levels, np.round(levels))          # multiples of 1/256
+    assert max(op.THRESHOLDS) <= op.INT8_TOP
+    settings = json.loads(SETTINGS_PATH.read_text())
+    for name, section in settings["models"].items():
+        if name.startswith("kws-stream-"):
+            assert section["threshold"] <= op.INT8_TOP, name

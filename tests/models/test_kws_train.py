@@ -81,3 +81,30 @@ def test_causal_trainer_writes_the_step_files_and_their_measurements(tiny_data, 
     assert files["float32"]["streamed_vs_keras"]["top1_agreement"] == 1.0
     probs = FrameStream.from_file(out / files["dynamic"]["file"]).run(np.zeros(3200, np.float32))
     assert probs.shape == (10, 12)
+
+
+def test_init_weights_fine_tunes_from_a_file_and_refuses_unknown_names(tiny_data, tmp_path):
+    """`--init-weights` starts training from a weights file: with a zero learning rate the
+    trained weights are the file's; a name that is neither a file nor a model is refused."""
+    import keras
+
+    from zoo import training
+    from zoo.models.kws import train_causal
+
+    name = "kws-stream-gru"
+    entry = registry.get(name)
+    start = entry.build(seed=5)
+    init = tmp_path / "init.weights.h5"
+    start.save_weights(str(init))
+    out = tmp_path / "tuned"
+    code = train_causal.main(["--data-dir", str(tiny_data), "--out", str(out), "--epochs", "1",
+                              "--batch-size", "16", "--modes", "", "--learning-rate", "0",
+                              "--init-weights", str(init)], name=name)
+    assert code == 0
+    tuned = entry.build(seed=0)
+    tuned.load_weights(str(out / "model.weights.h5"))
+    for a, b in zip(start.trainable_weights, tuned.trainable_weights):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+    assert "--init-weights" in json.loads((out / "results.json").read_text())["reproduce"]["train"]
+    with pytest.raises(ValueError, match="neither a weights file nor a model name"):
+        training.init_weights_path("no-such-model")

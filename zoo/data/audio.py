@@ -368,18 +368,24 @@ def _frame_energy_db(x: np.ndarray, rate: int, frame_s: float) -> tuple[np.ndarr
     return 20.0 * np.log10(np.maximum(e, 1e-7)), hop
 
 
-def trim_silence(x: np.ndarray, rate: int, *, threshold_db: float = -40.0,
-                 frame_s: float = 0.01, margin_s: float = 0.02) -> np.ndarray:
-    """Cut leading and trailing frames quieter than `threshold_db` below the loudest frame."""
+def trim_bounds(x: np.ndarray, rate: int, *, threshold_db: float = -40.0,
+                frame_s: float = 0.01, margin_s: float = 0.02) -> tuple[int, int]:
+    """`(start, stop)` samples of `x` without its leading and trailing frames quieter than
+    `threshold_db` below the loudest frame (`(0, 0)` for silence)."""
     x = np.asarray(x, np.float32)
     db, hop = _frame_energy_db(x, rate, frame_s)
     active = np.flatnonzero(db > db.max() + threshold_db)
     if db.max() <= -100.0 or active.size == 0:
-        return x[:0]
+        return 0, 0
     margin = int(round(margin_s * rate))
-    start = max(0, active[0] * hop - margin)
-    stop = min(len(x), (active[-1] + 1) * hop + margin)
-    return x[start:stop]
+    return max(0, active[0] * hop - margin), min(len(x), (active[-1] + 1) * hop + margin)
+
+
+def trim_silence(x: np.ndarray, rate: int, *, threshold_db: float = -40.0,
+                 frame_s: float = 0.01, margin_s: float = 0.02) -> np.ndarray:
+    """Cut leading and trailing frames quieter than `threshold_db` below the loudest frame."""
+    start, stop = trim_bounds(x, rate, threshold_db=threshold_db, frame_s=frame_s, margin_s=margin_s)
+    return np.asarray(x, np.float32)[start:stop]
 
 
 def split_words(x: np.ndarray, rate: int, *, threshold_db: float = -30.0,

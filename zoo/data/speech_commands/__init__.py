@@ -67,6 +67,11 @@ adds ``D/running/``: a pool per split of keyword-free continuous TTS sentences (
 train only, real non-English asterisk prompts) for `load_running`, and dev/test
 streams with timed keyword segments for `load_stream`; see `running`.
 
+Keyword sentences (`keyword_sentences`): ``python -m zoo.data.speech_commands sentences
+--data-dir D`` adds ``D/kw_sentences/``: train and validation TTS sentences that hold one
+keyword each, with the keyword's start and end, for `load_keyword_sentences` (the
+streaming trainer's in-sentence positives).
+
 Generation
 ----------
 Everything is a pure function of ``(seed, label, clip index)``:
@@ -109,6 +114,7 @@ Command line::
     python -m zoo.data.speech_commands build --data-dir D [--clips-per-keyword N] [--seed S]
     python -m zoo.data.speech_commands stats --data-dir D
     python -m zoo.data.speech_commands running --data-dir D [--minutes M] [--seed S] [--workers 2]
+    python -m zoo.data.speech_commands sentences --data-dir D [--per-keyword N] [--seed S] [--workers 2]
 
 Modules (the public names are re-exported here):
 
@@ -121,6 +127,8 @@ Modules (the public names are re-exported here):
 - `loader`: `load`, `is_data_dir`, `download`;
 - `running`: running-speech pool and streams (`build_running`, `load_running`,
   `load_stream`, `keywords_in`);
+- `keyword_sentences`: keywords inside sentences with their times (`build`,
+  `load_keyword_sentences`);
 - `__main__`: the command line.
 """
 

@@ -11,18 +11,23 @@ from zoo.data.speech_commands.engines import EngineUnavailableError
 from zoo.data.speech_commands.task import ALL_ENGINES
 
 
+def _synthesis_args(p, engines="available"):
+    """The options every synthesising command takes."""
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--engines", default=engines,
+                   help=f"'all', 'available' or a comma list of {','.join(ALL_ENGINES)}")
+    p.add_argument("--reverb", default="auto", choices=("auto", "piper", "synthetic"))
+    p.add_argument("--no-progress", action="store_true")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m zoo.data.speech_commands", description=_package_doc.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="synthesise the 12-class Speech Commands task (offline, resumable)")
     b.add_argument("--data-dir", required=True)
     b.add_argument("--clips-per-keyword", type=int, default=2000)
-    b.add_argument("--seed", type=int, default=0)
-    b.add_argument("--workers", type=int, default=2)
-    b.add_argument("--engines", default="all",
-                   help=f"'all', 'available' or a comma list of {','.join(ALL_ENGINES)}")
-    b.add_argument("--reverb", default="auto", choices=("auto", "piper", "synthetic"))
-    b.add_argument("--no-progress", action="store_true")
+    _synthesis_args(b, engines="all")
     s = sub.add_parser("stats", help="per split/label/engine counts of a built data dir")
     s.add_argument("--data-dir", required=True)
     r = sub.add_parser("running", help="running-speech pool and dev/test streams in DATA_DIR/running "
@@ -35,12 +40,13 @@ def main(argv=None) -> int:
     r.add_argument("--keyword-sentences", type=int, default=150, help="sentences per keyword stream")
     r.add_argument("--foreign-minutes", type=float, default=6.0,
                    help="real non-English asterisk speech per language (train); 0 for none")
-    r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--workers", type=int, default=2)
-    r.add_argument("--engines", default="available",
-                   help=f"'all', 'available' or a comma list of {','.join(ALL_ENGINES)}")
-    r.add_argument("--reverb", default="auto", choices=("auto", "piper", "synthetic"))
-    r.add_argument("--no-progress", action="store_true")
+    _synthesis_args(r)
+    k = sub.add_parser("sentences", help="keywords spoken inside sentences, with their times, in "
+                                         "DATA_DIR/kw_sentences (offline, resumable)")
+    k.add_argument("--data-dir", required=True)
+    k.add_argument("--per-keyword", type=int, default=300, help="train sentences per keyword "
+                                                                "(validation: a sixth)")
+    _synthesis_args(k)
     args = p.parse_args(argv)
     try:
         if args.cmd == "build":
@@ -60,6 +66,13 @@ def main(argv=None) -> int:
             print(f"{res['items']} clips ({res['generated']} generated) in {res['seconds']:.1f} s -> {res['root']}")
             print(f"pool minutes: {res['pool_minutes']}; streams (s): {res['streams_s']}; "
                   f"engines: {', '.join(res['engines'])}; foreign: {', '.join(res['foreign_languages']) or 'none'}")
+        elif args.cmd == "sentences":
+            from zoo.data.speech_commands.keyword_sentences import build as build_sentences
+
+            res = build_sentences(args.data_dir, args.per_keyword, args.seed, args.workers,
+                                  engines=args.engines, reverb=args.reverb, progress=not args.no_progress)
+            print(f"{res['items']} keyword sentences ({res['generated']} generated) in "
+                  f"{res['seconds']:.1f} s -> {res['root']}; per split {res['per_split']}")
         else:
             print(format_stats(stats(args.data_dir)))
     except (EngineUnavailableError, ValueError, FileNotFoundError) as e:

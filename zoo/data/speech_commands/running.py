@@ -365,9 +365,32 @@ def _channel(x, ch):
 
 def render_item(spec: dict) -> np.ndarray:
     """Render one planned item to float32 16 kHz audio (needs `_init_worker` first)."""
+    return render_marked(spec)[0]
+
+
+def _spoken_seconds(spec: dict, text: str) -> float:
+    """Length (s) of `text` read by the spec's voice, without leading/trailing silence."""
+    if not text.strip():
+        return 0.0
+    x, sr = _synthesize(dict({k: spec[k] for k in ("engine", "voice", "variant", "pitch", "speed")}, text=text))
+    start, stop = audio.trim_bounds(x, sr)
+    return (stop - start) / sr
+
+
+def render_marked(spec: dict, marks=()) -> tuple[np.ndarray, list[float]]:
+    """Render one planned item, plus where each of `marks` ends in it.
+
+    `marks` are prefixes of a TTS item's text; the time a prefix ends in the sentence
+    is taken as the length of that prefix read alone by the same voice (both without
+    their silences), then carried through the tempo change and padding of the
+    augmentation. So `marks=("please go", "please go left")` gives the start and end
+    of "left" in "please go left now" (s, in the returned audio; a read-alone prefix
+    ends slightly late, by its final lengthening)."""
     aug = dict(p.split("=", 1) for p in spec["augmentation"].split(";") if p)
     rng = np.random.default_rng([int(spec["seed"]), 1])
     if spec["engine"] == "recording":
+        if marks:
+            raise ValueError("marks need a TTS item (a recording has no prefix to read)")
         check_not_reserved([spec["recording"]])
         x, sr = audio.read_wav(spec["recording"])
     else:
@@ -375,10 +398,13 @@ def render_item(spec: dict) -> np.ndarray:
     x = audio.trim_silence(x, sr)
     if len(x) < int(0.1 * sr):
         raise RuntimeError(f"{spec['source']} produced no speech for {spec['text']!r}")
+    times = [min(_spoken_seconds(spec, m), len(x) / sr) for m in marks]
     x = audio.resample(x, sr, SAMPLE_RATE)
     effects = (["pitch", aug["pitch"]] if "pitch" in aug else []) + (["tempo", "-s", aug["tempo"]] if "tempo" in aug else [])
     if effects:
+        before = len(x)
         x = _sox(x, effects)
+        times = [t * len(x) / before for t in times]
     x = audio.normalize_peak(x, -1.0)
     speech_rms = audio.rms(x)
     if "reverb" in aug:
@@ -393,15 +419,18 @@ def render_item(spec: dict) -> np.ndarray:
     if "pad" in aug:
         a, b = (int(float(v) * SAMPLE_RATE) for v in aug["pad"].split("-"))
         x = np.concatenate([np.zeros(a, np.float32), x, np.zeros(b, np.float32)])
+        times = [t + a / SAMPLE_RATE for t in times]
     else:
-        x = audio.trim_silence(x, SAMPLE_RATE, threshold_db=-45.0)
+        start, stop = audio.trim_bounds(x, SAMPLE_RATE, threshold_db=-45.0)
+        x = x[start:stop]
+        times = [min(max(t - start / SAMPLE_RATE, 0.0), len(x) / SAMPLE_RATE) for t in times]
     if "noise" in aug:
         kind, snr = aug["noise"].rsplit(":", 1)
         x = x + _noise(kind, len(x), rng) * (speech_rms * audio.db_to_gain(-float(snr[:-2])))
     pk = audio.peak(x)
     if pk > 0:
         x = x * (audio.db_to_gain(float(aug["gain"])) / pk)
-    return np.clip(x, -1, 1).astype(np.float32)
+    return np.clip(x, -1, 1).astype(np.float32), times
 
 
 def _work(job):
@@ -451,6 +480,16 @@ def _assemble(root: Path, name: str, items: list, seed: int):
     return meta
 
 
+def check_build_dir(data_dir, workers) -> Path:
+    """`data_dir` as a Path, once it is a folder (or not there yet) and `workers` >= 1."""
+    if int(workers) < 1:
+        raise ValueError(f"workers must be >= 1, not {workers!r} (use --workers 1 or 2)")
+    data_dir = Path(data_dir)
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ValueError(f"--data-dir {data_dir} is a file; give a folder (a built data dir or a new one)")
+    return data_dir
+
+
 def build_running(data_dir, minutes: float = 25.0, seed: int = 0, workers: int = 2, *,
                   engines="available", eval_minutes=None, stream_minutes: float = 8.0,
                   keyword_sentences: int = 150, foreign: bool = True, foreign_minutes: float = 6.0,
@@ -472,11 +511,7 @@ def build_running(data_dir, minutes: float = 25.0, seed: int = 0, workers: int =
         raise ValueError(f"eval_minutes must be > 0, not {eval_minutes!r}")
     if int(keyword_sentences) < 1:
         raise ValueError(f"keyword_sentences must be >= 1, not {keyword_sentences!r}")
-    if int(workers) < 1:
-        raise ValueError(f"workers must be >= 1, not {workers!r} (use --workers 1 or 2)")
-    data_dir = Path(data_dir)
-    if data_dir.exists() and not data_dir.is_dir():
-        raise ValueError(f"--data-dir {data_dir} is a file; give a folder (a built data dir or a new one)")
+    data_dir = check_build_dir(data_dir, workers)
     chosen = resolve_engines(engines)
     text = sentences()
     root = data_dir / "running"

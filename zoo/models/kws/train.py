@@ -40,11 +40,14 @@ from zoo.models.kws.preprocessing import (  # noqa: E402
 FAMILY = "kws"
 
 
-def parse(argv, name=None, family=FAMILY, module="zoo.models.kws.train"):
+def parse(argv, name=None, family=FAMILY, module="zoo.models.kws.train", extra=None):
+    """The trainer's arguments; `extra(parser)` adds a trainer's own."""
     p = argparse.ArgumentParser(prog=f"zoo train {name}" if name else f"python -m {module}",
                                 description="Train a keyword-spotting model (see module doc).")
     p.add_argument("--data-dir", required=True, help="synthetic or real Speech Commands folder")
     p.add_argument("--max-eval", type=int, default=None, help="use at most N validation/test clips")
+    if extra is not None:
+        extra(p)
     training.add_common_args(p)
     return training.parse_args(p, argv, name, family)
 

@@ -17,6 +17,14 @@ what a model that runs on an endless stream needs:
   as a keyword inside a sentence does; the label stays the clip's.
 - **Running speech says nothing.** Extra `_unknown_` examples are 2-s crops of
   running speech (about a quarter of an epoch).
+- **Keywords inside sentences.** With a `kw_sentences` pool in the data dir
+  (`python -m zoo.data.speech_commands sentences`: TTS sentences holding one
+  keyword each, with its start and end), every sentence gives a 2-s window
+  that ends 50-400 ms after its keyword (labelled with the keyword; the
+  sentence goes on in the window as it does in a stream), and a sentence whose
+  keyword starts late enough gives a window that ends before the keyword
+  (`_unknown_`, ending 0.3 s or more before it: the words leading up to a keyword are not it). `--no-sentences`
+  leaves them out (the ablation).
 - Validation uses the same recipe on the validation split with a fixed draw;
   test accuracy is on the 1-s test clips (the whole-window model after 50
   frames), comparable with the other KWS models.
@@ -47,6 +55,9 @@ TRAIN_SAMPLES = 32000
 RUNNING_SHARE = 0.25     # extra `_unknown_` examples of running speech, per training clip
 CONTEXT_MIX = {"running": 0.5, "clip": 0.35, "silence": 0.15}
 SPEECH_AFTER = 0.5       # share of word clips continued by running speech after the word
+SENTENCE_AFTER_S = (0.05, 0.4)   # a sentence window ends this long after its keyword ends
+BEFORE_MARGIN_S = 0.3            # a pre-keyword window ends at least this long before the keyword (read-alone starts run late)
+MIN_BEFORE_S = 0.6               # ... and only where the keyword starts this late in its sentence
 
 
 def load_running(data_dir, split, n, seed):
@@ -63,11 +74,41 @@ def load_running(data_dir, split, n, seed):
 class ContextExamples:
     """Draws 2-s examples: context + labelled clip, plus running-speech negatives."""
 
-    def __init__(self, x, y, running, silence_label=0, unknown_label=1):
+    def __init__(self, x, y, running, silence_label=0, unknown_label=1, sentences=None):
         self.x, self.y, self.running = x, y, running
         self.silence_label = silence_label
         self.silence = np.flatnonzero(y == silence_label)
         self.unknown_label = unknown_label
+        self.sentences = sentences
+
+    def _window(self, sentence, end, rng):
+        """The `TRAIN_SAMPLES` of `sentence` that end at sample `end`: what precedes the
+        sentence is running speech (or silence), what follows it silence."""
+        out = np.zeros(TRAIN_SAMPLES, np.float32)
+        lo = end - TRAIN_SAMPLES
+        piece = sentence[max(lo, 0):min(end, len(sentence))]
+        out[max(-lo, 0):max(-lo, 0) + len(piece)] = piece
+        if lo < 0 and self.running is not None:
+            crop = self.running[rng.integers(0, len(self.running))]
+            out[:-lo] = np.clip(crop[-(-lo):] * rng.uniform(0.3, 1.2), -1, 1)
+        return out
+
+    def sentence_examples(self, rng):
+        """`(x, y)`: a window ending just after each sentence's keyword (its label), and
+        one ending before the keyword (`_unknown_`) where the keyword starts late enough."""
+        if self.sentences is None:
+            return np.zeros((0, TRAIN_SAMPLES), np.float32), np.zeros(0, self.y.dtype)
+        clips, labels, starts, ends = self.sentences
+        xs, ys = [], []
+        for clip, label, start, end in zip(clips, labels, starts, ends):
+            stop = int((end + rng.uniform(*SENTENCE_AFTER_S)) * 16000)
+            xs.append(self._window(clip, stop, rng))
+            ys.append(label)
+            if start >= MIN_BEFORE_S:
+                stop = int(rng.uniform(0.25, start - BEFORE_MARGIN_S) * 16000)
+                xs.append(self._window(clip, stop, rng))
+                ys.append(self.unknown_label)
+        return np.stack(xs), np.array(ys, self.y.dtype)
 
     def _speech_after(self, rng):
         """The clips, where `SPEECH_AFTER` of the word clips (keywords and unknown words)
@@ -117,6 +158,9 @@ class ContextExamples:
             extra = self.running[rows] * rng.uniform(0.3, 1.2, (n_running, 1)).astype(np.float32)
             xs = np.concatenate([xs, np.clip(extra, -1, 1)])
             ys = np.concatenate([ys, np.full(n_running, self.unknown_label, ys.dtype)])
+        if self.sentences is not None:
+            sx, sy = self.sentence_examples(rng)
+            xs, ys = np.concatenate([xs, sx]), np.concatenate([ys, sy])
         return xs, ys
 
 
@@ -160,9 +204,24 @@ def _dataset(examples, batch_size, seed, n_running):
     return Epochs()
 
 
+def load_sentences(data_dir, split, labels):
+    """The data dir's keyword sentences of `split` (`keyword_sentences.load_keyword_sentences`),
+    or None without them."""
+    from zoo.data.speech_commands import keyword_sentences
+
+    if not keyword_sentences.has_keyword_sentences(data_dir):
+        return None
+    return keyword_sentences.load_keyword_sentences(data_dir, split, labels)
+
+
+def _extra_args(p):
+    p.add_argument("--no-sentences", action="store_true",
+                   help="leave out the keyword-in-sentence examples even when the data dir has them")
+
+
 def main(argv=None, name=None):
     args = kws_train.parse(sys.argv[1:] if argv is None else argv, name, FAMILY,
-                          "zoo.models.kws.train_causal")
+                          "zoo.models.kws.train_causal", extra=_extra_args)
     entry, out = training.start_run(args)
     labels = list(entry.labels)
     (x_train, y_train, x_val, y_val, x_test, y_test), split_sizes = \
@@ -173,18 +232,30 @@ def main(argv=None, name=None):
     if run_train is None:
         print("no running-speech pool in the data dir (python -m zoo.data.speech_commands "
               "running --data-dir ...): contexts are other clips only", flush=True)
+    sent_train = sent_val = None
+    if not args.no_sentences:
+        sent_train = load_sentences(args.data_dir, "train", labels)
+        sent_val = load_sentences(args.data_dir, "validation", labels)
+        if sent_train is None:
+            print("no keyword sentences in the data dir (python -m zoo.data.speech_commands "
+                  "sentences --data-dir ...): keywords are isolated clips only", flush=True)
     print(f"clips: train {len(y_train)} (+{n_running if run_train is not None else 0} running "
-          f"speech per epoch), validation {len(y_val)}, test {len(y_test)}", flush=True)
-    train_set = _dataset(ContextExamples(x_train, y_train, run_train), args.batch_size,
-                         args.seed, n_running)
-    val = ContextExamples(x_val, y_val, run_val).draw(np.random.default_rng(args.seed + 7),
-                                                     len(run_val) if run_val is not None else 0)
+          f"speech, +{len(sent_train[1]) if sent_train else 0} keyword sentences per epoch), "
+          f"validation {len(y_val)}, test {len(y_test)}", flush=True)
+    train_set = _dataset(ContextExamples(x_train, y_train, run_train, sentences=sent_train),
+                         args.batch_size, args.seed, n_running)
+    val = ContextExamples(x_val, y_val, run_val, sentences=sent_val).draw(
+        np.random.default_rng(args.seed + 7), len(run_val) if run_val is not None else 0)
 
     shipped = training.subset(x_train, y_train, SHIPPED_CALIBRATION_CLIPS, args.seed + 2)[0]
     data = kws_train.data_description(args.data_dir, split_sizes)
     data["description"] += (" Training examples are 2 s: 1 s of context (running speech, "
                             "another clip or silence) before each clip, plus running-speech "
                             "crops as `_unknown_`.")
+    if sent_train is not None:
+        data["description"] += (f" Plus {len(sent_train[1])} TTS sentences holding one keyword "
+                                "each (windows ending just after the keyword, labelled with it, "
+                                "and before it, as `_unknown_`).")
     status = training.classifier_run(
         entry, args, out, (x_train, y_train, val[0], val[1], x_test, y_test), labels,
         config={"seed": args.seed}, train_config={"samples": TRAIN_SAMPLES},
@@ -197,9 +268,12 @@ def main(argv=None, name=None):
             "real non-English recordings): accuracy on real microphones will be lower than "
             "the test figure, which is measured on held-out synthetic voices."],
         reproduce={"train": f"zoo train {args.model} --data-dir DATA --epochs {args.epochs} "
-                            f"--seed {args.seed}",
+                            f"--seed {args.seed}" + (" --no-sentences" if args.no_sentences else "")
+                            + (f" --init-weights {args.init_weights}" if args.init_weights else ""),
                    "data": "python -m zoo.data.speech_commands build --data-dir DATA && "
-                           "python -m zoo.data.speech_commands running --data-dir DATA"},
+                           "python -m zoo.data.speech_commands running --data-dir DATA"
+                           + (" && python -m zoo.data.speech_commands sentences --data-dir DATA"
+                              if sent_train is not None else "")},
         metric_keys=("accuracy",), validation_examples=100)
     if status == 0 and not args.evaluate_only:
         from zoo.models.kws import stream_export

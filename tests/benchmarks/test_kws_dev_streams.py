@@ -1,0 +1,39 @@
+"""benchmarks.kws_dev_streams: variant parsing, missing step files, and its per-budget
+recall equal to the operating-point chooser's on the same grid."""
+
+import pytest
+
+from benchmarks import kws_dev_streams as bench
+
+
+@pytest.mark.parametrize("text, want", [
+    ("shipped=kws-stream-att-gru", ("shipped", "kws-stream-att-gru", None)),
+    ("+ sentences=kws-stream-gru:/tmp/run", ("+ sentences", "kws-stream-gru", "/tmp/run")),
+])
+def test_parse_variant(text, want):
+    assert bench.parse_variant(text) == want
+
+
+@pytest.mark.parametrize("text", ["kws-stream-att-gru", "=kws-stream-gru", "x="])
+def test_parse_variant_refuses(text):
+    with pytest.raises(ValueError, match="LABEL"):
+        bench.parse_variant(text)
+
+
+def test_missing_step_file_names_the_fix(tmp_path):
+    with pytest.raises(FileNotFoundError, match="zoo train kws-stream-gru --out"):
+        bench.step_file("kws-stream-gru", str(tmp_path), "dynamic")
+
+
+def test_best_within_is_the_most_recall_within_the_budget():
+    points = [dict(recall=r, hits=h, occurrences=10, fa_per_hour_free=f, smoothing_frames=1, threshold=t)
+              for r, h, f, t in [(0.5, 5, 30.0, 0.5), (0.3, 3, 4.0, 0.9), (0.2, 2, 1.0, 0.99), (0.3, 3, 5.0, 0.8)]]
+    assert bench.best_within(points, 5.0)["threshold"] == 0.9       # ties: fewer false alarms
+    assert bench.best_within(points, 100.0)["recall"] == 0.5
+    assert bench.best_within(points, 0.5) is None
+    md = bench.markdown({"mode": "dynamic", "dev_streams": ["a/dev_free"], "free_hours": 0.5,
+                         "keyword_occurrences": 10, "budgets_fa_per_hour": [5.0, 100.0],
+                         "variants": [{"variant": "v", "model": "m", "folder": "f", "test_accuracy": 0.8,
+                                       "recipe": "zoo train m", "within": {"5.0": bench.best_within(points, 5.0),
+                                                                           "100.0": None}}]})
+    assert "| v | m | 30.0 % (4.0) | — | 80.00 % |" in md
