@@ -551,8 +551,10 @@ def train_command(
 @app.command("demo")
 def demo_command(
     wav: Path = typer.Option(None, "--wav", help="WAV file to stream (default: the microphone)"),
-    model: str = typer.Option("kws-att-bilstm", "--model", help="registered speech model"),
-    quantize: str = typer.Option("int8", "--quantize", "-q", help="shipped TFLite mode"),
+    model: str = typer.Option(None, "--model", help="registered speech model (default: "
+                              "zoo/demo/settings.json's default_model, the streaming model)"),
+    quantize: str = typer.Option(None, "--quantize", "-q", help="shipped TFLite mode (default: "
+                                 "the model's file_mode in settings.json, else int8)"),
     keras: bool = typer.Option(False, "--keras", help="run the Keras model instead of TFLite"),
     plot: Path = typer.Option(None, "--plot", help="write waveform + posteriors to this .png"),
 ):

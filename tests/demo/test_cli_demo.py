@@ -20,16 +20,35 @@ def _detections(text):
 
 
 def test_zoo_demo_wav_prints_detection_lines(tmp_path):
+    """`zoo demo` runs the settings' default model (the streaming one, like `python -m
+    zoo.demo`): each keyword of sentence.wav is found once, between the word's onset and
+    1 s after its end (the real-audio benchmark's hit window), and "seven" is not."""
+    from zoo.demo.detector import DEFAULT_MODEL
+
     png = tmp_path / "out.png"
     result = CliRunner().invoke(app, ["demo", "--wav", str(AUDIO / "sentence.wav"),
                                       "--plot", str(png)])
+    assert result.exit_code == 0, result.output
+    assert f"with {DEFAULT_MODEL} (" in result.output
+    found = _detections(result.stdout)
+    meta = json.loads((AUDIO / "sentence.json").read_text())
+    words = [w for w in meta["words"] if w["word"] in {d["label"] for d in meta["detections"]}]
+    assert [label for _, label, _ in found] == [w["word"] for w in words]
+    for (t, _, _), w in zip(found, words):
+        assert w["onset_s"] <= t <= w["onset_s"] + w["duration_s"] + 1.0, (t, w)
+    assert "real-time factor" in result.output
+    assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_zoo_demo_window_model_times(tmp_path):
+    """`--model kws-att-bilstm` runs the 1-s window model: detections at the word centres."""
+    result = CliRunner().invoke(app, ["demo", "--wav", str(AUDIO / "sentence.wav"),
+                                      "--model", "kws-att-bilstm", "-q", "int8"])
     assert result.exit_code == 0, result.output
     found = _detections(result.stdout)
     want = json.loads((AUDIO / "sentence.json").read_text())["detections"]
     assert [label for _, label, _ in found] == [w["label"] for w in want]
     assert all(abs(t - w["time_s"]) <= 0.15 for (t, _, _), w in zip(found, want))
-    assert "real-time factor" in result.output
-    assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
 
 
 @pytest.mark.parametrize("case", ["missing", "text", "plot dir", "model", "quantize"])
