@@ -71,12 +71,13 @@ def run(variants, data_dirs, mode):
     from zoo.models.kws import operating_point as op
 
     streams = op.dev_streams(data_dirs)
-    rows = []
+    rows, occ = [], 0
     for label, model, folder in variants:
         folder, path = step_file(model, folder, mode)
         labels = list(registry.get(model, task="speech").labels)
         post = {name: (*op.stream_posteriors(path, audio), meta) for name, audio, meta in streams}
         points = op.grid(post, labels)
+        occ = points[0]["occurrences"]      # as scored: once per segment and word
         res = json.loads((folder / "results.json").read_text()) if (folder / "results.json").is_file() else {}
         acc = res.get("metrics", {}).get(mode, res.get("metrics", {}).get("keras", {})).get("accuracy")
         rows.append({"variant": label, "model": model, "folder": str(folder), "mode": mode,
@@ -84,7 +85,6 @@ def run(variants, data_dirs, mode):
                      "within": {str(b): best_within(points, b) for b in BUDGETS}})
         print(f"{label}: done", flush=True)
     hours = sum(m["duration_s"] for n, _, m in streams if n.endswith("_free")) / 3600
-    occ = points[0]["occurrences"] if rows else 0      # as scored: once per segment and word
     return {"mode": mode, "dev_streams": [n for n, _, _ in streams], "free_hours": hours,
             "keyword_occurrences": occ, "budgets_fa_per_hour": list(BUDGETS), "variants": rows}
 

@@ -62,7 +62,7 @@ def init_weights_path(spec):
     if spec not in registry.list_models():
         raise ValueError(f"--init-weights {spec!r} is neither a weights file nor a model name "
                          f"(see `zoo list`)")
-    return Path(registry.require_artifacts(spec).file("model.weights.h5"))
+    return Path(registry.require_artifacts(spec).file(registry.WEIGHTS_FILE))
 
 
 def parse_args(p, argv, name, family):

@@ -372,7 +372,7 @@ def _spoken_seconds(spec: dict, text: str) -> float:
     """Length (s) of `text` read by the spec's voice, without leading/trailing silence."""
     if not text.strip():
         return 0.0
-    x, sr = _synthesize(dict({k: spec[k] for k in ("engine", "voice", "variant", "pitch", "speed")}, text=text))
+    x, sr = _synthesize(dict(spec, text=text))
     start, stop = audio.trim_bounds(x, sr)
     return (stop - start) / sr
 

@@ -90,7 +90,7 @@ class ContextExamples:
         out[max(-lo, 0):max(-lo, 0) + len(piece)] = piece
         if lo < 0 and self.running is not None:
             crop = self.running[rng.integers(0, len(self.running))]
-            out[:-lo] = np.clip(crop[-(-lo):] * rng.uniform(0.3, 1.2), -1, 1)
+            out[:-lo] = np.clip(crop[lo:] * rng.uniform(0.3, 1.2), -1, 1)   # the crop's last -lo samples
         return out
 
     def sentence_examples(self, rng):
