@@ -217,7 +217,8 @@ def _convert_single(model, plan, stages, mode, quantize, data, seed, per_channel
 
     from export import single
 
-    fn = single.single_function(model, plan, stages)
+    float_state = quantize == "int8" and single.has_lstm(stages)
+    fn = single.single_function(model, plan, stages, float_cell_state=float_state)
     in_names, out_names = single.io_names(model, plan)
     samples = []
     if mode.needs_calibration:
@@ -229,7 +230,7 @@ def _convert_single(model, plan, stages, mode, quantize, data, seed, per_channel
     if has_float and quantize in SINGLE_REFUSED:
         raise ExportError(f"quantize={quantize!r} with layout='single' {SINGLE_REFUSED[quantize]}; "
                           "use 'int8' (integer body, float front end) or layout='stepped'")
-    if has_float and mode.needs_calibration:
+    if (has_float or float_state) and mode.needs_calibration:
         flatbuffer = _convert_selective(tf, fn, quantize, samples, per_channel_dense)
     else:  # no float stage: the mode's own converter settings (int8: integer kernels only)
         flatbuffer = _convert_signatures(tf, {SINGLE_SIGNATURE: fn}, quantize, samples,

@@ -191,3 +191,25 @@ def test_int8_backward_direction_is_right(tmp_path, calib):
                               layout="single")
     assert "REVERSE_V2" not in report.op_histogram
     assert report.validation["relative_mean_error"] < 0.03, report.validation
+
+
+def test_int8_lstm_keeps_its_cell_state_float(tmp_path, calib):
+    """In int8 single files the LSTM cell-state update (c = f*c + i*g, h = o*tanh(c)) stays
+    float while the matmuls and gates are int8; a state that remembers (forget gates near
+    1) would otherwise round to 8 bits at every one of its 49 steps (measured on this
+    model: relative error 0.018 with an int8 cell state, 0.008 with it float)."""
+    keras.utils.set_random_seed(5)
+    model = recurrent_model(kind="lstm", bidirectional=True, steps=49, units=16)
+    for direction in (model.layers[2].forward_layer, model.layers[2].backward_layer):
+        bias = direction.cell.bias.numpy()
+        bias[16:32] = 3.0  # forget gates ~0.95: the state integrates over the steps
+        direction.cell.bias.assign(bias)
+    x = np.random.default_rng(0).normal(size=(160, 49, 6)).astype("float32")
+    path = tmp_path / "m.int8.tflite"
+    report = export.to_tflite(model, path, quantize="int8", representative_data=x[:96],
+                              validation_data=x[96:], layout="single")
+    ops = _ops_by_dtype(path)
+    assert ops[("LOGISTIC", "int8")] >= 49 and ("LOGISTIC", "float32") not in ops  # gates
+    assert ops[("TANH", "float32")] == 49  # tanh(c), one per step (both directions at once)
+    assert ops[("FULLY_CONNECTED", "int8")] >= 49 and ("FULLY_CONNECTED", "float32") not in ops
+    assert report.validation["relative_mean_error"] < 0.013, report.validation
