@@ -53,6 +53,7 @@ SECTIONS = (  # (file stem, heading) in README order
     ("long_range", "Does attention pay? Long-range context"),
     ("keyword_window", "Does attention pay? A keyword in a longer window"),
     ("translation", "Does attention pay? Translation by source length"),
+    ("translation_int8", "Translation: where int8 files part from Keras greedy"),
     ("kws_real_audio", "Keyword spotting on real recorded speech"),
     ("kws_stream_cost", "Streaming keyword spotting: cost per 20 ms of audio"),
     ("kws_dev_streams", "Streaming keyword spotting: what each recipe change buys (dev streams)"),

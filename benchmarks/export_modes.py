@@ -15,7 +15,6 @@ segfault is recorded, not fatal.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -231,13 +230,9 @@ def main(argv=None):
             else:
                 rows.append(naive_route(route, kind, mode, tmp))
     result = dict(machine=machine(), rows=rows, length=length)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    from zoo.files import atomic_write_bytes
+    from benchmarks.results_io import write_results
 
-    atomic_write_bytes(out / "export_modes.json", json.dumps(result, indent=2).encode())
-    atomic_write_bytes(out / "export_modes.md", markdown(result).encode())
-    print(markdown(result))
+    write_results(args.out, "export_modes", result, markdown(result))
     return 0
 
 
