@@ -43,9 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELS = ["mt-en-de-bahdanau", "mt-en-de-seq2seq", "mt-numbers-en-de-bahdanau"]
 
 
-def token_agreement(reference, candidate, source_ids, hyps):
-    """Share of steps at which `candidate` (a backend) picks the token of `hyps` (greedy
-    hypotheses of `reference` for `source_ids`) when fed those tokens as its previous
+def token_agreement(candidate, source_ids, hyps):
+    """Share of steps at which `candidate` (a backend) picks the token of `hyps` (the
+    reference's greedy hypotheses for `source_ids`) when fed those tokens as its previous
     ones (EOS steps included)."""
     from zoo.models.translation import tflite as host
 
@@ -108,7 +108,7 @@ def measure(name, modes, per_domain, data_dir=None, log=print):
             row = dict(model=name, mode=mode, shipped=shipped, sentences=len(pairs))
             row["sentences_identical"] = host.agreement(
                 reference, mt_train.decode_in_chunks(backend, source, beam=1))
-            row["tokens_identical"] = token_agreement(keras_backend, backend, source, reference)
+            row["tokens_identical"] = token_agreement(backend, source, reference)
             row["keras_encoder_file_step"] = host.agreement(reference, mt_train.decode_in_chunks(
                 _hybrid(keras_backend, backend), source, beam=1))
             row["file_encoder_keras_step"] = host.agreement(reference, mt_train.decode_in_chunks(
