@@ -6,7 +6,9 @@ For every whole-window keyword spotter shipped in `zoo/pretrained/` the
 float32 and int8 files are made in both layouts from the shipped weights and
 calibration clips (`export.to_tflite(layout=...)`): `stepped` (signatures run
 by the host loop of `export.runtime`) and `single` (one signature, one invoke,
-the fused unrolled recurrence of `export.single`, front end float in int8).
+the fused unrolled recurrence of `export.single`, front end float in int8;
+for LSTM models also the int8 single file with the cell state in int8 too,
+`float_cell_state=False`, for the cost and gain of keeping it float).
 Latency: the files of one model are loaded in one child process per runtime
 (ai-edge-litert; tflite-runtime 2.14 from its own venv) together with the
 stepped files through the old per-call `SignatureRunner` path ("today's",
@@ -34,6 +36,8 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 LAYOUTS = ("stepped", "single")
 MODES = ("float32", "int8")
+#: The int8 single file with its LSTM cell state in int8 too (`float_cell_state=False`).
+PLAIN_STATE = "single int8 int8-state"
 
 CHILD = r"""
 import json, sys, time
@@ -97,6 +101,14 @@ def export_files(name, folder, log=print):
             report = export.to_tflite(model, path, quantize=mode, representative_data=calib,
                                       layout=layout, validate=False)
             files[f"{layout} {mode}"] = (path, report)
+    from export import single, stepped
+
+    if single.has_lstm(stepped.build_plan(model)[1]):  # the all-int8 body, for comparison
+        path = Path(folder) / f"{name}.single.int8-state.tflite"
+        log(f"  {name}: {PLAIN_STATE}")
+        files[PLAIN_STATE] = (path, export.to_tflite(
+            model, path, quantize="int8", representative_data=calib, layout="single",
+            validate=False, float_cell_state=False))
     return files
 
 
@@ -160,13 +172,13 @@ def markdown(result):
              + (" --kws-data DIR`." if result.get("kws_data") else "`."), "",
              "| model | runtime | today stepped float32 p50 ms | stepped float32 | stepped int8 "
              "| single float32 | single int8 | single int8 / today | int8/float32 stepped "
-             "| int8/float32 single |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| int8/float32 single | single int8, LSTM state int8 too |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in result["rows"]:
         for backend, lat in row["latency"].items():
             if "error" in lat:
                 lines.append(f"| {row['model']} | {backend} | fails: {lat['error'][:80]} "
-                             "| | | | | | | |")
+                             "| | | | | | | | |")
                 continue
             t = {k: _ms(lat, k) for k in ("today stepped float32", "stepped float32",
                                           "stepped int8", "single float32", "single int8")}
@@ -176,7 +188,8 @@ def markdown(result):
                 f"{t['single float32']:.2f} | {t['single int8']:.2f} | "
                 f"{t['single int8'] / t['today stepped float32']:.2f} | "
                 f"{t['stepped int8'] / t['stepped float32']:.2f} | "
-                f"{t['single int8'] / t['single float32']:.2f} |")
+                f"{t['single int8'] / t['single float32']:.2f} | "
+                + (f"{_ms(lat, PLAIN_STATE):.2f} |" if _ms(lat, PLAIN_STATE) else "– |"))
     lines += ["", "| model | file | KiB | ops | int8/float32 size | test accuracy | "
               "top-1 = Keras |", "|---|---|---|---|---|---|---|"]
     for row in result["rows"]:
@@ -184,7 +197,7 @@ def markdown(result):
         if acc:
             lines.append(f"| {row['model']} | Keras | | | | {acc['keras']:.2%} | |")
         for label, f in row["files"].items():
-            layout, mode = label.split()
+            layout, mode = label.split()[:2]
             ratio = f["size_bytes"] / row["files"][f"{layout} float32"]["size_bytes"]
             a = acc.get(label, {})
             lines.append(f"| {row['model']} | {label} | {f['size_bytes'] / 1024:.0f} | "

@@ -135,7 +135,7 @@ LAYOUTS = ("stepped", "single")
 
 
 def convert_bytes(model, quantize="float32", representative_data=None, recurrent="stepped",
-                  seed=0, per_channel_dense=False, layout="stepped"):
+                  seed=0, per_channel_dense=False, layout="stepped", float_cell_state=True):
     """Convert and return `(tflite_bytes, plan)`; see `to_tflite`."""
     mode = check_mode(quantize, representative_data)
     if recurrent not in ("stepped", "keras"):
@@ -157,7 +157,7 @@ def convert_bytes(model, quantize="float32", representative_data=None, recurrent
     with scratch_directory():
         if layout == "single":
             return _convert_single(model, plan, stages, mode, quantize, data, seed,
-                                   per_channel_dense)
+                                   per_channel_dense, float_cell_state)
         return _convert_stepped(model, plan, stages, mode, quantize, data, seed, per_channel_dense)
 
 
@@ -211,13 +211,14 @@ def _convert_stepped(model, plan, stages, mode, quantize, data, seed, per_channe
     return flatbuffer, plan
 
 
-def _convert_single(model, plan, stages, mode, quantize, data, seed, per_channel_dense):
+def _convert_single(model, plan, stages, mode, quantize, data, seed, per_channel_dense,
+                    float_cell_state=True):
     """One `serving_default` signature (see `export.single`); its plan is one segment."""
     import tensorflow as tf
 
     from export import single
 
-    float_state = quantize == "int8" and single.has_lstm(stages)
+    float_state = float_cell_state and quantize == "int8" and single.has_lstm(stages)
     fn = single.single_function(model, plan, stages, float_cell_state=float_state)
     in_names, out_names = single.io_names(model, plan)
     samples = []
@@ -394,7 +395,7 @@ def write_converted(path, convert, *, quantize, recurrent, inputs=(), metadata=N
 
 def to_tflite(model, path, quantize="float32", representative_data=None, validate=True,
               validation_data=None, recurrent="stepped", threads=1, per_channel_dense=False,
-              gpu_check=None, layout="stepped", metadata=None):
+              gpu_check=None, layout="stepped", metadata=None, float_cell_state=True):
     """Export a Keras model to a `.tflite` file and return an `ExportReport`.
 
     Args:
@@ -421,6 +422,11 @@ def to_tflite(model, path, quantize="float32", representative_data=None, validat
             (e.g. labels.txt), stored in the file as the TFLite Support
             writers store them (MediaPipe Tasks need it). Its tensors describe
             subgraph 0: use it with single-layout (one-signature) files.
+        float_cell_state: in "int8" single-layout files, keep the LSTM cell-state
+            update (`c = f*c + i*g, h = o*tanh(c)`) float while the matmuls and
+            gates are int8 (default; measured: kws-bilstm int8 77.2 -> 80.5 %
+            test accuracy, Keras 80.5 %, for +4 % size and +3-5 % latency).
+            False: an all-int8 body.
         threads: interpreter threads used for validation.
         per_channel_dense: per-output-channel weight scales for dense
             (FULLY_CONNECTED) layers; off by default (smaller files, same
@@ -440,7 +446,8 @@ def to_tflite(model, path, quantize="float32", representative_data=None, validat
         as_input_list(model, validation_data, argument="validation_data")
     report = write_converted(
         path, lambda: convert_bytes(model, quantize, representative_data, recurrent,
-                                    per_channel_dense=per_channel_dense, layout=layout),
+                                    per_channel_dense=per_channel_dense, layout=layout,
+                                    float_cell_state=float_cell_state),
         quantize=quantize, recurrent="single" if layout == "single" else recurrent,
         metadata=metadata)
     if validate:

@@ -15,7 +15,8 @@ signature calls per inference. This layout runs the same stages in one graph:
 * float-only stages (`export_float = True`, e.g. the log-mel front end) are
   traced under the name scope `FLOAT_SCOPE`, so integer files keep them in
   float (`export.convert` denylists that scope from quantization);
-* with `float_cell_state=True` (what `export.convert` asks for in `int8`) the
+* with `float_cell_state=True` (what `export.convert` asks for in `int8`
+  unless `to_tflite(float_cell_state=False)`) the
   LSTM cell-state update `c = f*c + i*g, h = o*tanh(c)` is traced under that
   scope too: the matmuls and gate nonlinearities stay int8, the state that
   carries over every step (49 in the keyword spotters) does not round to 8

@@ -213,3 +213,11 @@ def test_int8_lstm_keeps_its_cell_state_float(tmp_path, calib):
     assert ops[("TANH", "float32")] == 49  # tanh(c), one per step (both directions at once)
     assert ops[("FULLY_CONNECTED", "int8")] >= 49 and ("FULLY_CONNECTED", "float32") not in ops
     assert report.validation["relative_mean_error"] < 0.013, report.validation
+    # float_cell_state=False: the all-int8 body, the cell state rounded at every step
+    plain = export.to_tflite(model, tmp_path / "plain.tflite", quantize="int8",
+                             representative_data=x[:96], validation_data=x[96:],
+                             layout="single", float_cell_state=False)
+    assert ("TANH", "float32") not in _ops_by_dtype(tmp_path / "plain.tflite")
+    assert (plain.validation["relative_mean_error"]
+            > 1.5 * report.validation["relative_mean_error"]), (plain.validation,
+                                                               report.validation)
