@@ -425,7 +425,8 @@ def to_tflite(model, path, quantize="float32", representative_data=None, validat
         float_cell_state: in "int8" single-layout files, keep the LSTM cell-state
             update (`c = f*c + i*g, h = o*tanh(c)`) float while the matmuls and
             gates are int8 (default; measured: kws-bilstm int8 77.2 -> 80.5 %
-            test accuracy, Keras 80.5 %, for +4 % size and +3-5 % latency).
+            test accuracy, Keras 80.5 %, for +4-5 % size and +2-4 % latency on
+            ai-edge-litert, none on tflite-runtime 2.14; benchmarks/results/edge_layouts.md).
             False: an all-int8 body.
         threads: interpreter threads used for validation.
         per_channel_dense: per-output-channel weight scales for dense
