@@ -57,6 +57,7 @@ SECTIONS = (  # (file stem, heading) in README order
     ("kws_real_audio", "Keyword spotting on real recorded speech"),
     ("kws_stream_cost", "Streaming keyword spotting: cost per 20 ms of audio"),
     ("kws_dev_streams", "Streaming keyword spotting: what each recipe change buys (dev streams)"),
+    ("kws_dev_streams_v1", "Streaming keyword spotting: the first recipe changes (dev streams, earlier run)"),
     ("kws_attention_vs_baseline", "Keyword spotting: attention vs twin, seeds"),
     ("kws_gru_attention_vs_baseline", "Keyword spotting, GRU pair: 3 seeds"),
     ("text_attention_vs_baseline", "Text classification: attention vs twin vs TF-IDF"),

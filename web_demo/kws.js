@@ -517,6 +517,11 @@ export class Detector {
     this.keyword = labels.map((l) => !settings.ignore_labels.includes(l));
     this.smoother = new Smoother(settings.smoothing_windows);
     this.decision = new Decision(labels, this.options);
+    // silence flush() adds: half a window, or for frames the smoothing span (a word that
+    // ends the audio is averaged to its end, as in a live stream)
+    this.tail = this.frames
+      ? Math.max(Math.floor(this.window / 2), settings.smoothing_windows * this.hop)
+      : Math.floor(this.window / 2);
     this.buf = new Float32Array(this.window);
     this.untilNext = this.frames ? this.window : Math.floor(this.window / 2);
     this.nextIndex = 0;
@@ -559,7 +564,7 @@ export class Detector {
   }
 
   async flush() {
-    this.push(new Float32Array(Math.floor(this.window / 2)));
+    this.push(new Float32Array(this.tail));
     await this.queue;
     this.report(this.decision.close());
     return this.detections;

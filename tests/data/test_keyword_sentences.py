@@ -117,6 +117,9 @@ def test_tiny_build_load_and_resume(tmp_path):
         ks.build(tmp_path, per_keyword=1, seed=1, workers=1, engines="espeak-ng", reverb="synthetic", progress=False)
     with pytest.raises(FileNotFoundError, match="sentences --data-dir"):
         ks.load_keyword_sentences(tmp_path / "nope", "train", LABELS)
+    # the command a trainer's card quotes rebuilds these settings
+    assert ks.build_command(tmp_path) == ("python -m zoo.data.speech_commands sentences "
+                                          "--data-dir DATA --per-keyword 1 --seed 0")
 
 
 def test_trainer_windows_end_after_the_keyword_and_before_it():

@@ -60,6 +60,27 @@ def test_frame_streaming_detector_feeds_aligned_frames_timed_at_their_centres():
     assert per_word.threshold == {"yes": 0.5, "no": 0.9}
 
 
+def test_frame_detector_flush_lets_the_smoothing_finish_a_word_at_the_end():
+    """A keyword in the last frames of a file: flush() feeds the smoothing span of silence
+    (here 5 frames), so the moving average completes and the word is reported; with the
+    window models' half window (10 ms for a frame model) it would never reach the threshold."""
+    frames = 40
+
+    def model(x):       # "yes" from frame 38 on (the word's last 2 frames and after it)
+        out = np.tile([0.0, 1.0, 0.0, 0.0], (len(x), 1))
+        first = model.n
+        model.n += len(x)
+        out[max(0, 38 - first):] = [0.0, 0.0, 1.0, 0.0]
+        return out
+    model.n = 0
+    s = load_settings(window_ms=20, hop_ms=20, max_run_ms=1000, smoothing_windows=5,
+                      threshold=0.9, refractory_ms=500)
+    det = Detector(model, LABELS, settings=s)
+    found = det.feed(np.zeros(frames * 320, np.float32)) + det.flush()
+    assert [d.label for d in found] == ["yes"] and model.n == frames + 5
+    assert det.audio_s == frames * 0.02       # the flushed silence is not audio fed
+
+
 def test_format_time_and_line():
     assert format_time(0.6) == "00:00.600"
     assert format_time(3723.4567) == "62:03.457"

@@ -115,6 +115,27 @@ def test_step_files_run_frame_by_frame_like_keras(trained_like, tmp_path):
         FrameStream.from_file("zoo/pretrained/kws-gru/kws-gru.float32.tflite")
 
 
+def test_in_stream_puts_the_end_of_a_silence_clip_before_each_clip():
+    """The in-stream test: each clip unchanged at the end, 1 s of one of the set's silence
+    clips (its last second) before it, the same draw for the same seed; zeros without
+    silence clips; a lead that is not whole frames, or longer than a clip, is refused."""
+    from zoo.models.kws.stream_export import in_stream
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-0.5, 0.5, (9, 19200)).astype(np.float32)
+    y = np.array([0, 3, 0, 5, 5, 5, 5, 5, 5])
+    xs = in_stream(x, y, silence_label=0, seed=4)
+    assert xs.shape == (9, 35200) and xs.dtype == np.float32
+    np.testing.assert_array_equal(xs[:, 16000:], x)
+    for row in xs[:, :16000]:      # each lead is the last second of silence clip 0 or 2
+        assert any(np.array_equal(row, x[k, -16000:]) for k in (0, 2))
+    np.testing.assert_array_equal(in_stream(x, y, 0, seed=4), xs)
+    np.testing.assert_array_equal(in_stream(x, y, silence_label=7)[:, :16000], 0.0)
+    for bad in (16001, 19520):
+        with pytest.raises(ValueError, match="multiple of 320"):
+            in_stream(x, y, 0, lead=bad)
+
+
 def test_context_examples_end_with_the_clip_and_add_running_negatives():
     rng = np.random.default_rng(0)
     x = rng.uniform(-0.5, 0.5, (20, 16000)).astype(np.float32)

@@ -79,8 +79,26 @@ def test_causal_trainer_writes_the_step_files_and_their_measurements(tiny_data, 
     assert files["float32"]["test_accuracy_streamed"] == pytest.approx(
         results["metrics"]["keras"]["accuracy"], abs=1e-9)
     assert files["float32"]["streamed_vs_keras"]["top1_agreement"] == 1.0
+    # ... and over each clip after 1 s of silence it is the Keras model on that 2-s audio
+    lead = streaming["streaming"]["test_in_stream"]
+    assert lead["clips"] == results["data"]["splits"]["test"] and lead["lead_s"] == 1.0
+    assert files["float32"]["test_accuracy_in_stream"] == pytest.approx(
+        lead["keras_accuracy"], abs=1e-9)
     probs = FrameStream.from_file(out / files["dynamic"]["file"]).run(np.zeros(3200, np.float32))
     assert probs.shape == (10, 12)
+
+    # --measure-only: the step files stay as they are, their accuracies are measured again
+    from zoo.models.kws import stream_export
+
+    before = {mode: (out / f["file"]).read_bytes() for mode, f in files.items()}
+    assert stream_export.main([name, "--run", str(out), "--data-dir", str(tiny_data),
+                               "--measure-only"]) == 0
+    again = json.loads((out / "streaming.json").read_text())["streaming"]["files"]
+    for mode, f in files.items():
+        assert (out / f["file"]).read_bytes() == before[mode]
+        assert again[mode]["ms_per_frame_p50_1t"] == f["ms_per_frame_p50_1t"]
+        assert again[mode]["test_accuracy_in_stream"] == pytest.approx(
+            f["test_accuracy_in_stream"], abs=1e-9)
 
 
 def test_init_weights_fine_tunes_from_a_file_and_refuses_unknown_names(tiny_data, tmp_path):

@@ -270,7 +270,7 @@ def test_kws_js_streaming_decisions_and_frame_runner(tmp_path):
     settings = load_settings()
     settings.update(window_ms=20, hop_ms=20, smoothing_windows=3, threshold=0.7,
                     refractory_ms=200, max_run_ms=400)
-    samples = n * 320 + 123
+    samples = (n - 3) * 320 + 123   # n - 3 frames of audio; flush() adds the smoothing span, 3
     blocks = []
     while sum(blocks) < samples:
         blocks.append(int(min(rng.integers(1, 1500), samples - sum(blocks))))

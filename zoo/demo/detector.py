@@ -13,7 +13,10 @@ How it works (the numbers come from `settings.json`, one file for every demo):
 - The ring buffer holds the last `window_ms` of audio (zeros before the
   stream starts). Every `hop_ms` the model classifies it. Windows are centred
   at 0, hop, 2*hop, ... s of the stream; `flush()` adds half a window of
-  zeros so the last window is centred at the end of the audio.
+  zeros so the last window is centred at the end of the audio. A streaming
+  model (20 ms frames) gets instead as much silence as its smoothing spans
+  (`smoothing_windows` frames), as a live stream would go on: a word that
+  ends a file is heard to its end.
 - The posteriors are smoothed by a moving average over the last
   `smoothing_windows` hops; the smoothed value belongs to the centre of the
   averaged windows.
@@ -148,6 +151,10 @@ class Detector:
         self._decision = Decision(self.labels, threshold=self.threshold,
                                   refractory_s=self.refractory_s, max_run_s=self.max_run_s,
                                   ignore_labels=s["ignore_labels"])
+        # silence flush() adds: half a window (the last window centred at the end), or for
+        # frames the smoothing span, so the average over a word at the very end completes
+        self._tail = max(self.window // 2, int(s["smoothing_windows"]) * self.hop) \
+            if self.frames else self.window // 2
         self._buf = np.zeros(self.window, np.float32)
         self._until_next = self.window if self.frames else self.window // 2
         self._next_index = 0  # window k is centred at k * hop
@@ -190,13 +197,13 @@ class Detector:
         return out
 
     def flush(self):
-        """End of stream: half a window of zeros (so the last window is centred
-        at the end of the audio), classify what is pending, close the open
-        run. Returns the remaining detections."""
+        """End of stream: zeros (half a window, so the last window is centred at the
+        end of the audio; for a streaming model the smoothing span), classify what is
+        pending, close the open run. Returns the remaining detections."""
         if self._flushed:
             return []
         start = time.perf_counter()
-        out = self._push(np.zeros(self.window // 2, np.float32))
+        out = self._push(np.zeros(self._tail, np.float32))
         out += self._evaluate()
         out += self._close_run()
         self._flushed = True

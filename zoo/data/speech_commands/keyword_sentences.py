@@ -189,6 +189,14 @@ def has_keyword_sentences(data_dir) -> bool:
     return (Path(data_dir) / "kw_sentences" / "items.csv").is_file()
 
 
+def build_command(data_dir) -> str:
+    """The `sentences` command that built the data dir's keyword sentences (its seed and
+    count per keyword, from their config.json), with the data dir written `DATA`."""
+    config = json.loads((Path(data_dir) / "kw_sentences" / "config.json").read_text())
+    return (f"python -m zoo.data.speech_commands sentences --data-dir DATA "
+            f"--per-keyword {config['per_keyword']} --seed {config['seed']}")
+
+
 def load_keyword_sentences(data_dir, split: str, labels):
     """`(audio, label ids, start_s, end_s)` of a split: a list of float32 16 kHz arrays,
     the keyword's index in `labels`, and where the keyword starts and ends (s)."""

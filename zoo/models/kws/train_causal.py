@@ -151,16 +151,22 @@ class ContextExamples:
                 ctx[idx] = self.x[rng.choice(self.silence, len(idx))]
         gain = rng.uniform(0.3, 1.2, (n, 1)).astype(np.float32)
         clips = self._speech_after(rng) if self.running is not None else self.x
-        xs = np.concatenate([np.clip(ctx * gain, -1, 1), clips], axis=1)
-        ys = self.y
-        if self.running is not None and n_running:
-            rows = rng.integers(0, len(self.running), n_running)
-            extra = self.running[rows] * rng.uniform(0.3, 1.2, (n_running, 1)).astype(np.float32)
-            xs = np.concatenate([xs, np.clip(extra, -1, 1)])
-            ys = np.concatenate([ys, np.full(n_running, self.unknown_label, ys.dtype)])
-        if self.sentences is not None:
-            sx, sy = self.sentence_examples(rng)
-            xs, ys = np.concatenate([xs, sx]), np.concatenate([ys, sy])
+        n_extra = n_running if self.running is not None else 0
+        rows = extra_gain = None
+        if n_extra:
+            rows = rng.integers(0, len(self.running), n_extra)
+            extra_gain = rng.uniform(0.3, 1.2, (n_extra, 1)).astype(np.float32)
+        sx, sy = self.sentence_examples(rng)
+        # one array filled in place: an epoch of 2-s examples is gigabytes, so no concatenations
+        xs = np.empty((n + n_extra + len(sy), TRAIN_SAMPLES), np.float32)
+        np.clip(ctx * gain, -1, 1, out=xs[:n, :CONTEXT_SAMPLES])
+        xs[:n, CONTEXT_SAMPLES:] = clips
+        del ctx, clips
+        for k in range(0, n_extra, 1024):      # in blocks: no second copy of the running rows
+            block = slice(k, min(k + 1024, n_extra))
+            np.clip(self.running[rows[block]] * extra_gain[block], -1, 1, out=xs[n + k:n + block.stop])
+        xs[n + n_extra:] = sx
+        ys = np.concatenate([self.y, np.full(n_extra, self.unknown_label, self.y.dtype), sy])
         return xs, ys
 
 
@@ -185,17 +191,17 @@ def _dataset(examples, batch_size, seed, n_running):
             self._draw()
 
         def _draw(self):
+            self.xs = None          # the last epoch's examples go before the next are drawn
             rng = np.random.default_rng([seed, self.epoch])
-            xs, ys = examples.draw(rng, n_running)
-            order = rng.permutation(len(ys))
-            self.xs, self.ys = xs[order], ys[order]
+            self.xs, self.ys = examples.draw(rng, n_running)
+            self.order = rng.permutation(len(self.ys))   # batches index it: no shuffled copy
 
         def __len__(self):
             return int(np.ceil(len(self.ys) / batch_size))
 
         def __getitem__(self, i):
-            sl = slice(i * batch_size, (i + 1) * batch_size)
-            return self.xs[sl], self.ys[sl]
+            rows = self.order[i * batch_size:(i + 1) * batch_size]
+            return self.xs[rows], self.ys[rows]
 
         def on_epoch_end(self):
             self.epoch += 1
@@ -256,6 +262,8 @@ def main(argv=None, name=None):
         data["description"] += (f" Plus {len(sent_train[1])} TTS sentences holding one keyword "
                                 "each (windows ending just after the keyword, labelled with it, "
                                 "and before it, as `_unknown_`).")
+    from zoo.data.speech_commands import keyword_sentences
+
     status = training.classifier_run(
         entry, args, out, (x_train, y_train, val[0], val[1], x_test, y_test), labels,
         config={"seed": args.seed}, train_config={"samples": TRAIN_SAMPLES},
@@ -268,11 +276,12 @@ def main(argv=None, name=None):
             "real non-English recordings): accuracy on real microphones will be lower than "
             "the test figure, which is measured on held-out synthetic voices."],
         reproduce={"train": f"zoo train {args.model} --data-dir DATA --epochs {args.epochs} "
-                            f"--seed {args.seed}" + (" --no-sentences" if args.no_sentences else "")
+                            f"--seed {args.seed} --learning-rate {args.learning_rate:g}"
+                            + (" --no-sentences" if args.no_sentences else "")
                             + (f" --init-weights {args.init_weights}" if args.init_weights else ""),
                    "data": "python -m zoo.data.speech_commands build --data-dir DATA && "
                            "python -m zoo.data.speech_commands running --data-dir DATA"
-                           + (" && python -m zoo.data.speech_commands sentences --data-dir DATA"
+                           + (" && " + keyword_sentences.build_command(args.data_dir)
                               if sent_train is not None else "")},
         metric_keys=("accuracy",), validation_examples=100)
     if status == 0 and not args.evaluate_only:

@@ -161,8 +161,11 @@ class Detector(
         return out
     }
 
-    /** End of stream: half a window of zeros, then close the open run. */
-    fun flush(): List<Detection> = feed(FloatArray(window / 2)) + closeRun()
+    /** End of stream: half a window of zeros (for a streaming model the smoothing span, so a
+     *  word that ends the audio is averaged to its end), then close the open run. */
+    fun flush(): List<Detection> =
+        feed(FloatArray(if (frames) maxOf(window / 2, settings.smoothingWindows * hop) else window / 2)) +
+            closeRun()
 
     private fun evaluate(windowSamples: FloatArray, t: Double): List<Detection> {
         val start = System.nanoTime()
