@@ -113,7 +113,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("items", nargs="*", help="NAME=RUN to ship (NAME alone with --cards-only)")
     p.add_argument("--seeds", nargs="*", default=[], help="NAME=RUN,RUN,... seed runs")
-    p.add_argument("--metric", default="accuracy", help="comparison metric (results.metrics.keras, or accuracy_in_stream: "
+    p.add_argument("--metric", default="accuracy",
+                   help="comparison metric (results.metrics.keras, or accuracy_in_stream: "
                         "streaming.json's in-stream Keras accuracy)")
     p.add_argument("--cards-only", action="store_true",
                    help="keep the shipped files; re-measure WebGPU and regenerate the cards")
