@@ -72,6 +72,7 @@ def best_within(points, budget):
 def run(variants, data_dirs, mode):
     from zoo import registry
     from zoo.models.kws import operating_point as op
+    from zoo.models.kws.stream_export import read_streaming
 
     streams = op.dev_streams(data_dirs)
     rows, occ = [], 0
@@ -83,9 +84,7 @@ def run(variants, data_dirs, mode):
         occ = points[0]["occurrences"]      # as scored: once per segment and word
         res = json.loads((folder / "results.json").read_text()) if (folder / "results.json").is_file() else {}
         acc = res.get("metrics", {}).get(mode, res.get("metrics", {}).get("keras", {})).get("accuracy")
-        stream = json.loads((folder / "streaming.json").read_text())["streaming"] \
-            if (folder / "streaming.json").is_file() else {}
-        in_stream = stream.get("files", {}).get(mode, {}).get("test_accuracy_in_stream")
+        in_stream = read_streaming(folder).get("files", {}).get(mode, {}).get("test_accuracy_in_stream")
         rows.append({"variant": label, "model": model, "folder": str(folder), "mode": mode,
                      "test_accuracy": acc, "test_accuracy_in_stream": in_stream,
                      "recipe": res.get("reproduce", {}).get("train"),

@@ -161,11 +161,12 @@ class Detector(
         return out
     }
 
-    /** End of stream: half a window of zeros (for a streaming model the smoothing span, so a
-     *  word that ends the audio is averaged to its end), then close the open run. */
-    fun flush(): List<Detection> =
-        feed(FloatArray(if (frames) maxOf(window / 2, settings.smoothingWindows * hop) else window / 2)) +
-            closeRun()
+    /** Silence flush() adds: half a window, or for a streaming model the smoothing span (a
+     *  word that ends the audio is averaged to its end, as in a live stream). */
+    private val tail = if (frames) maxOf(window / 2, settings.smoothingWindows * hop) else window / 2
+
+    /** End of stream: `tail` zeros, then close the open run. */
+    fun flush(): List<Detection> = feed(FloatArray(tail)) + closeRun()
 
     private fun evaluate(windowSamples: FloatArray, t: Double): List<Detection> {
         val start = System.nanoTime()
