@@ -9,13 +9,17 @@ Each `--variant LABEL=MODEL[:FOLDER]` is a trained streaming model (its step fil
 `MODEL.stream.<mode>.tflite` in FOLDER, default the shipped one). Its posteriors are
 computed frame by frame on the `dev_free` / `dev_keywords` streams of every data dir
 (`python -m zoo.data.speech_commands running`: validation voices and sentences only,
-never the recordings reserved for evaluation) exactly as `zoo.models.kws.operating_point`
+never the recordings reserved for evaluation), and on its recorded-speech dev streams
+where it has them (`dev_real_en_free`, `dev_real_other_free`: `python -m
+zoo.data.speech_commands real-dev`), exactly as `zoo.models.kws.operating_point`
 does, the same (smoothing, threshold) grid is scored, and the table gives, per variant,
 the most dev recall within 5, 20 and 100 false alarms per hour of keyword-free speech, the
 synthetic test accuracy of its card (`results.json`, 1-s clips of held-out voices from the
 initial state), its in-stream test accuracy where its `streaming.json` has one (each clip
 after 1 s of silence, `zoo.models.kws.stream_export.in_stream`) and its training recipe. All
-variants run in one process on the same streams.
+variants run in one process on the same streams. A second table gives each variant's
+recall and false alarms per hour on every keyword-free stream at one common decision
+(`--at SMOOTHING:THRESHOLD`, default the shipped 25:0.995).
 
 Writes `<stem>.json` and `.md` to `--out` (default benchmarks/results/; `--stem`, default
 kws_dev_streams).
@@ -65,11 +69,19 @@ def best_within(points, budget):
     from zoo.models.kws.operating_point import choose
 
     p = choose(points, budget)
-    return None if p is None else {k: p[k] for k in ("recall", "hits", "occurrences", "fa_per_hour_free",
-                                                    "smoothing_frames", "threshold")}
+    return None if p is None else {k: p.get(k) for k in ("recall", "hits", "occurrences", "fa_per_hour_free",
+                                                        "fa_per_hour_real", "fa_per_hour_tts",
+                                                        "smoothing_frames", "threshold")}
 
 
-def run(variants, data_dirs, mode):
+def at_point(points, smoothing, threshold):
+    """Recall and false alarms per hour on each keyword-free stream at one decision."""
+    p = next(q for q in points if q["smoothing_frames"] == smoothing and abs(q["threshold"] - threshold) < 1e-9)
+    return {"smoothing_frames": smoothing, "threshold": threshold, "recall": p["recall"],
+            "fa_per_hour": {name: v["false_alarms"] / v["hours"] for name, v in p["free_by_stream"].items()}}
+
+
+def run(variants, data_dirs, mode, at=(25, 0.995)):
     from zoo import registry
     from zoo.models.kws import operating_point as op
     from zoo.models.kws.stream_export import read_streaming
@@ -88,10 +100,13 @@ def run(variants, data_dirs, mode):
         rows.append({"variant": label, "model": model, "folder": str(folder), "mode": mode,
                      "test_accuracy": acc, "test_accuracy_in_stream": in_stream,
                      "recipe": res.get("reproduce", {}).get("train"),
-                     "within": {str(b): best_within(points, b) for b in BUDGETS}})
+                     "within": {str(b): best_within(points, b) for b in BUDGETS},
+                     "at": at_point(points, *at)})
         print(f"{label}: done", flush=True)
     hours = sum(m["duration_s"] for n, _, m in streams if n.endswith("_free")) / 3600
+    free = {n: m["duration_s"] / 3600 for n, _, m in streams if n.endswith("_free")}
     return {"mode": mode, "dev_streams": [n for n, _, _ in streams], "free_hours": hours,
+            "free_stream_hours": free, "at": {"smoothing_frames": at[0], "threshold": at[1]},
             "keyword_occurrences": occ, "budgets_fa_per_hour": list(BUDGETS), "variants": rows}
 
 
@@ -114,6 +129,20 @@ def markdown(result):
         acc, lead = ("—" if v is None else f"{100 * v:.2f} %"
                      for v in (r["test_accuracy"], r.get("test_accuracy_in_stream")))
         lines.append(f"| {r['variant']} | {r['model']} | " + " | ".join(cells) + f" | {acc} | {lead} |")
+    at, free = result.get("at"), result.get("free_stream_hours") or {}
+    if at and free:
+        names = list(free)
+        lines += ["", f"False alarms per hour on each keyword-free dev stream at one decision for all "
+                  f"({at['smoothing_frames']} frames of smoothing, threshold {at['threshold']}; the shipped "
+                  "operating point), hours in brackets. `dev_real_*`: recorded speech "
+                  "(`python -m zoo.data.speech_commands real-dev`), English and other languages; the "
+                  "rest text-to-speech.", "",
+                  "| variant | recall | " + " | ".join(f"{n} ({free[n]:.2f} h)" for n in names) + " |",
+                  "|---|---|" + "---|" * len(names)]
+        for r in result["variants"]:
+            a = r["at"]
+            lines.append(f"| {r['variant']} | {100 * a['recall']:.1f} % | "
+                         + " | ".join(f"{a['fa_per_hour'].get(n, float('nan')):.1f}" for n in names) + " |")
     lines += ["", "Recipes:", ""] + [f"- {r['variant']}: `{r['recipe']}` ({r['folder']})" for r in result["variants"]]
     return "\n".join(lines) + "\n"
 
@@ -125,10 +154,17 @@ def main(argv=None):
     p.add_argument("--mode", default="dynamic")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     p.add_argument("--stem", default="kws_dev_streams", help="file name of the results (no suffix)")
+    p.add_argument("--at", default="25:0.995", help="SMOOTHING:THRESHOLD of the per-stream table "
+                   "(default: the shipped operating point)")
     args = p.parse_args(argv)
     try:
         variants = [parse_variant(v) for v in args.variant]
-        result = run(variants, args.data_dir, args.mode)
+        sm, _, th = args.at.partition(":")
+        try:
+            at = (int(sm), float(th))
+        except ValueError:
+            raise ValueError(f"--at {args.at!r}: write SMOOTHING:THRESHOLD, e.g. 25:0.995") from None
+        result = run(variants, args.data_dir, args.mode, at)
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -175,14 +175,9 @@ def load_audio(path):
 def concat(items, gap_s):
     """`(samples, segments)`: `items` (samples, text, keywords, source) joined with
     `gap_s` of silence between (and at both ends)."""
-    gap = np.zeros(int(round(gap_s * RATE)), np.float32)
-    pieces, segments, pos = [gap], [], len(gap)
-    for x, text, kws, source in items:
-        segments.append(dict(start_s=round(pos / RATE, 6), end_s=round((pos + len(x)) / RATE, 6),
-                             text=text, keywords=list(kws), source=source))
-        pieces += [x, gap]
-        pos += len(x) + len(gap)
-    return np.concatenate(pieces), segments
+    from zoo.demo.scoring import join_segments
+
+    return join_segments(items, gap_s, RATE)
 
 
 def stream_names(bands):

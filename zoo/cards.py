@@ -623,6 +623,14 @@ def _streaming_lines(streaming):
                     f"{_fmt(c.get('free_hours'))} h), recall {_fmt(c.get('recall'))} "
                     f"({_fmt(c.get('hits'))} of {_fmt(c.get('occurrences'))} keywords in "
                     "sentences)."]
+        if c.get("hours_real"):
+            out[-1] += (f" Of that, recorded speech (`python -m zoo.data.speech_commands real-dev`: "
+                        f"{_fmt(c.get('hours_real'))} h, English and other languages, speakers no "
+                        f"training data holds): {_fmt(c.get('fa_per_hour_real'))} false alarms per "
+                        f"hour; text-to-speech: {_fmt(c.get('fa_per_hour_tts'))}.")
+        if c.get("fa_per_hour_by_stream"):
+            out[-1] += " Per stream: " + ", ".join(
+                f"{k} {_fmt(v)}" for k, v in c["fa_per_hour_by_stream"].items()) + " false alarms per hour."
     real = streaming.get("real_audio")
     if real:
         out += ["", f"Real recordings (reserved for evaluation; `{real.get('command')}`): "

@@ -37,3 +37,19 @@ def test_best_within_is_the_most_recall_within_the_budget():
                                        "recipe": "zoo train m", "within": {"5.0": bench.best_within(points, 5.0),
                                                                            "100.0": None}}]})
     assert "| v | m | 30.0 % (4.0) | — | 80.00 % |" in md
+
+
+def test_at_point_gives_false_alarms_per_hour_per_stream():
+    points = [dict(smoothing_frames=s, threshold=t, recall=r,
+                   free_by_stream={"a/dev_free": {"false_alarms": fa, "hours": 0.5},
+                                   "a/dev_real_en_free": {"false_alarms": 2 * fa, "hours": 0.25}})
+              for s, t, r, fa in [(25, 0.99, 0.4, 3), (25, 0.995, 0.3, 1), (10, 0.995, 0.35, 2)]]
+    at = bench.at_point(points, 25, 0.995)
+    assert at["recall"] == 0.3 and at["fa_per_hour"] == {"a/dev_free": 2.0, "a/dev_real_en_free": 8.0}
+    md = bench.markdown({"mode": "dynamic", "dev_streams": ["a/dev_free"], "free_hours": 0.75,
+                         "keyword_occurrences": 10, "budgets_fa_per_hour": [5.0],
+                         "free_stream_hours": {"a/dev_free": 0.5, "a/dev_real_en_free": 0.25},
+                         "at": {"smoothing_frames": 25, "threshold": 0.995},
+                         "variants": [{"variant": "v", "model": "m", "folder": "f", "test_accuracy": None,
+                                       "recipe": "r", "within": {"5.0": None}, "at": at}]})
+    assert "| v | 30.0 % | 2.0 | 8.0 |" in md and "a/dev_real_en_free (0.25 h)" in md

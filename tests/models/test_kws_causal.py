@@ -177,6 +177,29 @@ def test_operating_point_takes_the_most_recall_within_the_false_alarm_budget():
     assert entry["hop_ms"] == entry["window_ms"] == 20 and entry["threshold"] == 0.75
 
 
+def test_operating_point_counts_real_speech_with_the_free_streams_and_apart():
+    from zoo.models.kws import operating_point as op
+
+    labels = ["_silence_", "_unknown_", "yes"]
+    n = 1000
+    times = op.frame_times(n)
+    quiet = np.tile(np.array([0.1, 0.9, 0.0], np.float32), (n, 1))
+    real = quiet.copy()
+    real[100:110] = real[500:510] = [0, 0.1, 0.9]   # two "yes" bursts 8 s apart: 2 false alarms
+    posteriors = {"d/dev_free": (times, quiet, {"duration_s": 1800.0, "segments": []}),
+                  "d/dev_real_en_free": (times, real, {"duration_s": 900.0, "segments": []}),
+                  "d/dev_keywords": (times, quiet, {"duration_s": 20.0, "segments": []})}
+    p = op.evaluate(posteriors, labels, smoothing=1, threshold=0.5)
+    assert p["false_alarms_free"] == 2 and p["fa_per_hour_free"] == pytest.approx(2 / 0.75)
+    assert p["fa_per_hour_real"] == pytest.approx(8.0) and p["fa_per_hour_tts"] == 0.0
+    assert p["free_by_stream"] == {"d/dev_free": {"false_alarms": 0, "hours": 0.5},
+                                   "d/dev_real_en_free": {"false_alarms": 2, "hours": 0.25}}
+    assert op.is_real("x/dev_real_other_free") and not op.is_real("x/dev_free")
+    calibration = op.settings_entry(p, "int8")["calibration"]
+    assert calibration["fa_per_hour_real"] == pytest.approx(8.0)
+    assert calibration["fa_per_hour_by_stream"] == {"d/dev_free": 0.0, "d/dev_real_en_free": 8.0}
+
+
 def test_half_of_the_word_clips_go_on_with_running_speech_after_the_word():
     from zoo.models.kws.train_causal import word_end
 
@@ -218,3 +241,54 @@ def test_operating_points_stay_reachable_by_the_int8_step_file():
     for name, section in settings["models"].items():
         if name.startswith("kws-stream-"):
             assert section["threshold"] <= op.INT8_TOP, name
+
+
+def test_hard_negative_p_gives_the_hardest_tenth_its_share_of_the_draws():
+    from zoo.models.kws import train_causal as tc
+
+    scores = np.linspace(0, 1, 100)[::-1].copy()        # crop 0 is the hardest
+    p = tc.hard_negative_p(scores, 0.5)
+    assert p.sum() == pytest.approx(1.0)
+    assert p[:10].sum() == pytest.approx(0.5) and np.allclose(p[:10], 0.05)
+    assert np.allclose(p[10:], 0.5 / 90)
+    with pytest.raises(ValueError, match="hard-negative share"):
+        tc.hard_negative_p(scores, 1.0)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-0.1, 0.1, (6, tc.TRAIN_SAMPLES - tc.CONTEXT_SAMPLES)).astype(np.float32)
+    y = np.array([0, 1, 2, 2, 1, 0])
+    running = np.stack([np.full(tc.TRAIN_SAMPLES, v, np.float32) for v in (0.1, 0.2, 0.3, 0.4)])
+    ex = tc.ContextExamples(x, y, running, running_p=np.array([0, 0, 0, 1.0]))
+    xs, ys = ex.draw(np.random.default_rng(1), 50)
+    extra = xs[6:56]                                     # the running negatives, gain 0.3-1.2
+    assert (ys[6:56] == 1).all()
+    ratio = extra[:, 0] / extra[:, -1]
+    assert np.allclose(ratio, 1) and (extra[:, 0] <= 0.4 * 1.2 + 1e-6).all() and (extra[:, 0] >= 0.4 * 0.3 - 1e-6).all()
+
+
+def test_keyword_scores_take_the_best_keyword_column():
+    from zoo.models.kws import train_causal as tc
+
+    class Fixed:
+        def predict(self, x, batch_size=None, verbose=0):
+            return np.array([[0.7, 0.1, 0.2, 0.0], [0.0, 0.1, 0.3, 0.6]])[:len(x)]
+
+    got = tc.keyword_scores(Fixed(), np.zeros((2, 5)), ["_silence_", "_unknown_", "yes", "no"])
+    assert got.tolist() == pytest.approx([0.2, 0.6])
+
+
+def test_compact_point_keeps_counts_per_stream():
+    from zoo.models.kws import operating_point as op
+
+    p = {"threshold": 0.9, "free_by_stream": {"a/dev_free": {"false_alarms": 3, "hours": 0.5}}}
+    assert op.compact(p) == {"threshold": 0.9, "false_alarms_by_stream": {"a/dev_free": 3}}
+
+
+@pytest.mark.parametrize("extra", [["--hard-negatives", "1.5", "--init-weights", "x.h5"],
+                                   ["--hard-negatives", "0.5"]])
+def test_hard_negatives_refuses_a_bad_share_or_no_miner(extra, tmp_path):
+    from zoo.models.kws import train_causal as tc
+
+    with pytest.raises(SystemExit, match="share between 0 and 1"):
+        tc.main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "run"), *extra],
+                name="kws-stream-att-gru")
+    assert not (tmp_path / "run").exists()        # refused before a run folder is made

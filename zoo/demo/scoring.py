@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Detection", "Smoother", "Decision", "detect", "decision_kwargs", "score", "sweep",
+__all__ = ["Detection", "join_segments", "Smoother", "Decision", "detect", "decision_kwargs", "score", "sweep",
            "write_stream", "read_stream", "BEFORE_S", "AFTER_S", "format_time"]
 
 BEFORE_S, AFTER_S = 0.25, 1.0  # a hit may come this early / late around its segment
@@ -255,6 +255,22 @@ def sweep(times, probs, labels, segments, duration_s, thresholds, *, keywords=No
 
 
 # ------------------------------------------------------------------ streams
+
+
+def join_segments(items, gap_s, sample_rate=16000):
+    """`(samples, segments)`: `items` (samples, text, keywords, source) joined with
+    `gap_s` of silence between them and at both ends; each segment holds its start and
+    end (seconds), text, keywords and source, as `write_stream` stores them."""
+    gap = np.zeros(int(round(gap_s * sample_rate)), np.float32)
+    pieces, segments, pos = [gap], [], len(gap)
+    for x, text, kws, source in items:
+        x = np.asarray(x, np.float32).reshape(-1)
+        segments.append(dict(start_s=round(pos / sample_rate, 6),
+                             end_s=round((pos + len(x)) / sample_rate, 6),
+                             text=text, keywords=list(kws), source=source))
+        pieces += [x, gap]
+        pos += len(x) + len(gap)
+    return np.concatenate(pieces), segments
 
 
 def write_stream(wav_path, samples, segments, *, sample_rate=16000, **extra):

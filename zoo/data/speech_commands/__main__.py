@@ -1,4 +1,4 @@
-"""Command line: ``python -m zoo.data.speech_commands build|stats|running --data-dir DIR ...``."""
+"""Command line: ``python -m zoo.data.speech_commands build|stats|running|sentences|real-dev --data-dir DIR ...``."""
 
 from __future__ import annotations
 
@@ -47,6 +47,12 @@ def main(argv=None) -> int:
     k.add_argument("--per-keyword", type=int, default=300, help="train sentences per keyword "
                                                                 "(validation: a sixth)")
     _synthesis_args(k)
+    d = sub.add_parser("real-dev", help="keyword-free dev streams of real recorded speech (speakers no "
+                                        "training data holds) in DATA_DIR/running/streams")
+    d.add_argument("--data-dir", required=True)
+    d.add_argument("--no-fetch", action="store_true",
+                   help="use installed packages only (default: `apt-get download` and unpack "
+                        "the missing ones under $ZOO_HOME/cache/debs, never installing them)")
     args = p.parse_args(argv)
     try:
         if args.cmd == "build":
@@ -73,6 +79,10 @@ def main(argv=None) -> int:
                                   engines=args.engines, reverb=args.reverb, progress=not args.no_progress)
             print(f"{res['items']} keyword sentences ({res['generated']} generated) in "
                   f"{res['seconds']:.1f} s -> {res['root']}; per split {res['per_split']}")
+        elif args.cmd == "real-dev":
+            from zoo.data.speech_commands.real_dev import build as build_real_dev
+
+            build_real_dev(args.data_dir, fetch=not args.no_fetch)
         else:
             print(format_stats(stats(args.data_dir)))
     except (EngineUnavailableError, ValueError, FileNotFoundError) as e:

@@ -6,7 +6,11 @@
 The dev streams are the `dev_free` (keyword-free running speech) and
 `dev_keywords` (keywords inside sentences) streams of `python -m
 zoo.data.speech_commands running`: validation voices and sentences only, never
-the recordings reserved for evaluation. The posteriors of the model's step
+the recordings reserved for evaluation; and, where a data dir holds it, the
+`dev_real_en_free` / `dev_real_other_free` streams of `python -m
+zoo.data.speech_commands real-dev` (keyword-free recorded speech, English and other
+languages, of speakers no training data holds), counted with the keyword-free
+streams and reported apart (`fa_per_hour_real` / `_tts`, and per stream). The posteriors of the model's step
 file are computed once per stream (frame by frame, state carried, exactly as
 the demo runs), then every combination of smoothing (frames) and threshold is
 scored with `zoo.demo.scoring`. The operating point is the one with the most
@@ -56,24 +60,37 @@ def stream_posteriors(path, audio):
 
 
 def dev_streams(data_dirs, split="dev"):
-    """`[(name, audio, meta)]`: the `<split>_free` and `<split>_keywords` streams of each dir."""
+    """`[(name, audio, meta)]`: the `<split>_free` and `<split>_keywords` streams of each dir,
+    plus every other `<split>_*` stream it holds (e.g. `dev_real_en_free`, real speech:
+    `python -m zoo.data.speech_commands real-dev`)."""
     from zoo.data.speech_commands import running
 
     out = []
     for d in data_dirs:
-        for kind in ("free", "keywords"):
-            audio, meta = running.load_stream(d, f"{split}_{kind}")
-            out.append((f"{Path(d).name}/{split}_{kind}", audio, meta))
+        have = [n for n in running.stream_names(d) if n.startswith(f"{split}_")]
+        names = [f"{split}_free", f"{split}_keywords"] + sorted(
+            n for n in have if n not in (f"{split}_free", f"{split}_keywords"))
+        for name in names:
+            audio, meta = running.load_stream(d, name)
+            out.append((f"{Path(d).name}/{name}", audio, meta))
     return out
+
+
+def is_real(name):
+    """Whether dev stream `name` is recorded speech (`real_dev`), not text-to-speech."""
+    return "_real_" in name.rsplit("/", 1)[-1]
 
 
 def evaluate(posteriors, labels, *, smoothing, threshold, ignore_labels=("_silence_", "_unknown_"),
              _smoothed=None):
-    """Summed dev score over streams: free-stream FA/h, keyword-stream recall and FA."""
+    """Summed dev score over streams: free-stream FA/h (all keyword-free streams, and the
+    recorded-speech and TTS ones apart), keyword-stream recall and FA."""
     from zoo.demo import scoring
 
     keywords = [lab for lab in labels if lab not in ignore_labels]
     free_fa = free_s = kw_fa = kw_s = hits = occ = 0
+    fa_of, s_of = {"real": 0, "tts": 0}, {"real": 0.0, "tts": 0.0}
+    by_stream = {}
     for name, (times, probs, meta) in posteriors.items():
         key = (name, int(smoothing))
         if _smoothed is None or key not in _smoothed:
@@ -90,6 +107,11 @@ def evaluate(posteriors, labels, *, smoothing, threshold, ignore_labels=("_silen
         if name.endswith("_free"):
             free_fa += s["false_alarms"]
             free_s += meta["duration_s"]
+            kind = "real" if is_real(name) else "tts"
+            fa_of[kind] += s["false_alarms"]
+            s_of[kind] += meta["duration_s"]
+            by_stream[name] = {"false_alarms": int(s["false_alarms"]),
+                               "hours": meta["duration_s"] / 3600}
         else:
             kw_fa += s["false_alarms"]
             kw_s += meta["duration_s"]
@@ -99,7 +121,11 @@ def evaluate(posteriors, labels, *, smoothing, threshold, ignore_labels=("_silen
                 fa_per_hour_free=3600.0 * free_fa / free_s if free_s else None,
                 false_alarms_free=int(free_fa), free_hours=free_s / 3600,
                 recall=hits / occ if occ else None, hits=int(hits), occurrences=int(occ),
-                false_alarms_keyword_stream=int(kw_fa))
+                false_alarms_keyword_stream=int(kw_fa),
+                **{f"{k}_{kind}": v for kind in ("real", "tts") for k, v in (
+                    ("fa_per_hour", 3600.0 * fa_of[kind] / s_of[kind] if s_of[kind] else None),
+                    ("false_alarms", int(fa_of[kind])), ("hours", s_of[kind] / 3600))},
+                free_by_stream=by_stream)
 
 
 def grid(posteriors, labels, smoothing=SMOOTHING, thresholds=THRESHOLDS):
@@ -117,14 +143,26 @@ def choose(points, target_fa):
     return max(ok, key=lambda p: (p["recall"] or 0, -p["fa_per_hour_free"], p["threshold"]))
 
 
+def compact(point):
+    """`point` with its per-stream false alarms as {stream: count} (the hours are the same
+    for every point of a grid)."""
+    out = {k: v for k, v in point.items() if k != "free_by_stream"}
+    out["false_alarms_by_stream"] = {n: v["false_alarms"] for n, v in point["free_by_stream"].items()}
+    return out
+
+
 def settings_entry(point, mode):
     """The model's section of settings.json for operating point `point`."""
+    calibration = {k: point[k] for k in ("fa_per_hour_free", "false_alarms_free", "free_hours",
+                                         "fa_per_hour_real", "hours_real", "fa_per_hour_tts",
+                                         "recall", "hits", "occurrences") if k in point}
+    if point.get("hours_real"):
+        calibration["fa_per_hour_by_stream"] = {k: round(v["false_alarms"] / v["hours"], 2)
+                                                for k, v in point["free_by_stream"].items() if v["hours"]}
     return {"window_ms": FRAME / 16, "hop_ms": FRAME / 16,
             "smoothing_windows": point["smoothing_frames"], "threshold": point["threshold"],
             "refractory_ms": REFRACTORY_S * 1000, "max_run_ms": MAX_RUN_S * 1000,
-            "file_mode": mode,
-            "calibration": {k: point[k] for k in ("fa_per_hour_free", "false_alarms_free",
-                                                  "free_hours", "recall", "hits", "occurrences")}}
+            "file_mode": mode, "calibration": calibration}
 
 
 def main(argv=None):
@@ -165,7 +203,9 @@ def main(argv=None):
         return 1
     print(json.dumps(best, indent=1))
     result = {"model": args.model, "mode": args.mode, "target_fa_per_hour": args.target_fa,
-              "dev_streams": list(posteriors), "chosen": best, "points": points}
+              "dev_streams": list(posteriors), "chosen": best,
+              "free_stream_hours": {n: v["hours"] for n, v in best["free_by_stream"].items()},
+              "points": [compact(p) for p in points]}
     if args.write:
         from zoo.models.kws import stream_export
 

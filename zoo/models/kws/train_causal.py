@@ -25,6 +25,10 @@ what a model that runs on an endless stream needs:
   keyword starts late enough gives a window that ends before the keyword
   (`_unknown_`, ending 0.3 s or more before it: the words leading up to a keyword are not it). `--no-sentences`
   leaves them out (the ablation).
+- **Hard negatives** (`--hard-negatives SHARE`, with `--init-weights`): the starting
+  model scores every training running-speech crop once, before training; the tenth
+  it is most sure holds a keyword (`HARD_TOP`) is drawn as SHARE of the
+  running-speech negatives, the rest uniformly (training-side data only).
 - Validation uses the same recipe on the validation split with a fixed draw;
   test accuracy is on the 1-s test clips (the whole-window model after 50
   frames), comparable with the other KWS models.
@@ -55,6 +59,7 @@ TRAIN_SAMPLES = 32000
 RUNNING_SHARE = 0.25     # extra `_unknown_` examples of running speech, per training clip
 CONTEXT_MIX = {"running": 0.5, "clip": 0.35, "silence": 0.15}
 SPEECH_AFTER = 0.5       # share of word clips continued by running speech after the word
+HARD_TOP = 0.1           # --hard-negatives: the hardest tenth of the running crops ...
 SENTENCE_AFTER_S = (0.05, 0.4)   # a sentence window ends this long after its keyword ends
 BEFORE_MARGIN_S = 0.3            # a pre-keyword window ends at least this long before the keyword (read-alone starts run late)
 MIN_BEFORE_S = 0.6               # ... and only where the keyword starts this late in its sentence
@@ -74,8 +79,10 @@ def load_running(data_dir, split, n, seed):
 class ContextExamples:
     """Draws 2-s examples: context + labelled clip, plus running-speech negatives."""
 
-    def __init__(self, x, y, running, silence_label=0, unknown_label=1, sentences=None):
+    def __init__(self, x, y, running, silence_label=0, unknown_label=1, sentences=None,
+                 running_p=None):
         self.x, self.y, self.running = x, y, running
+        self.running_p = running_p      # draw probabilities of the running negatives (None: uniform)
         self.silence_label = silence_label
         self.silence = np.flatnonzero(y == silence_label)
         self.unknown_label = unknown_label
@@ -154,7 +161,8 @@ class ContextExamples:
         n_extra = n_running if self.running is not None else 0
         rows = extra_gain = None
         if n_extra:
-            rows = rng.integers(0, len(self.running), n_extra)
+            rows = (rng.integers(0, len(self.running), n_extra) if self.running_p is None
+                    else rng.choice(len(self.running), n_extra, p=self.running_p))
             extra_gain = rng.uniform(0.3, 1.2, (n_extra, 1)).astype(np.float32)
         sx, sy = self.sentence_examples(rng)
         # one array filled in place: an epoch of 2-s examples is gigabytes, so no concatenations
@@ -168,6 +176,30 @@ class ContextExamples:
         xs[n + n_extra:] = sx
         ys = np.concatenate([self.y, np.full(n_extra, self.unknown_label, self.y.dtype), sy])
         return xs, ys
+
+
+def keyword_scores(model, crops, labels, batch_size=256):
+    """The highest keyword probability `model` gives each crop (at its end)."""
+    keywords = [i for i, lab in enumerate(labels) if lab not in ("_silence_", "_unknown_")]
+    scores = np.empty(len(crops), np.float32)
+    for k in range(0, len(crops), 4096):        # in blocks: predict keeps its outputs only
+        probs = model.predict(crops[k:k + 4096], batch_size=batch_size, verbose=0)
+        scores[k:k + 4096] = probs[:, keywords].max(1)
+    return scores
+
+
+def hard_negative_p(scores, share, top=HARD_TOP):
+    """Draw probabilities over the running crops: the `top` fraction with the highest
+    keyword scores (the hardest negatives) get `share` of the draws, the rest the others."""
+    n = len(scores)
+    k = max(1, int(round(top * n)))
+    if not 0 < share < 1 or k >= n:
+        raise ValueError(f"hard-negative share must be in (0, 1) with some crops left over, "
+                         f"not {share!r} of {n} crops")
+    hard = np.argsort(-scores, kind="stable")[:k]
+    p = np.full(n, (1 - share) / (n - k))
+    p[hard] = share / k
+    return p / p.sum()
 
 
 def word_end(clip, frame=320, rel=0.1):
@@ -223,11 +255,18 @@ def load_sentences(data_dir, split, labels):
 def _extra_args(p):
     p.add_argument("--no-sentences", action="store_true",
                    help="leave out the keyword-in-sentence examples even when the data dir has them")
+    p.add_argument("--hard-negatives", type=float, default=0.0, metavar="SHARE",
+                   help="hard-negative mining: score the training running-speech crops with the "
+                        "starting model (--init-weights) and give the tenth it is most sure hold "
+                        "a keyword SHARE of the running-speech negatives (e.g. 0.5; 0: uniform)")
 
 
 def main(argv=None, name=None):
     args = kws_train.parse(sys.argv[1:] if argv is None else argv, name, FAMILY,
                           "zoo.models.kws.train_causal", extra=_extra_args)
+    if args.hard_negatives and not (0 < args.hard_negatives < 1 and args.init_weights):
+        raise SystemExit(f"--hard-negatives {args.hard_negatives:g}: give a share between 0 and 1 "
+                         "(e.g. 0.5) and --init-weights (the model that mines)")
     entry, out = training.start_run(args)
     labels = list(entry.labels)
     (x_train, y_train, x_val, y_val, x_test, y_test), split_sizes = \
@@ -248,7 +287,24 @@ def main(argv=None, name=None):
     print(f"clips: train {len(y_train)} (+{n_running if run_train is not None else 0} running "
           f"speech, +{len(sent_train[1]) if sent_train else 0} keyword sentences per epoch), "
           f"validation {len(y_val)}, test {len(y_test)}", flush=True)
-    train_set = _dataset(ContextExamples(x_train, y_train, run_train, sentences=sent_train),
+    running_p, mined = None, None
+    if args.hard_negatives:
+        if run_train is None:
+            raise SystemExit("--hard-negatives needs a running-speech pool in the data dir "
+                             "(python -m zoo.data.speech_commands running --data-dir ...)")
+        miner = entry.build(seed=args.seed, samples=TRAIN_SAMPLES)
+        miner.load_weights(training.init_weights_path(args.init_weights))
+        scores = keyword_scores(miner, run_train, labels)
+        running_p = hard_negative_p(scores, args.hard_negatives)
+        cut = np.sort(scores)[::-1][max(1, int(round(HARD_TOP * len(scores)))) - 1]
+        mined = {"share": args.hard_negatives, "top": HARD_TOP, "crops": int(len(scores)),
+                 "score_cut": float(cut), "median_score": float(np.median(scores))}
+        print(f"hard negatives: the top {HARD_TOP:.0%} of {len(scores)} running crops (keyword "
+              f"probability >= {cut:.3f}; median {np.median(scores):.3f}) get "
+              f"{args.hard_negatives:.0%} of the running negatives", flush=True)
+        del miner
+    train_set = _dataset(ContextExamples(x_train, y_train, run_train, sentences=sent_train,
+                                         running_p=running_p),
                          args.batch_size, args.seed, n_running)
     val = ContextExamples(x_val, y_val, run_val, sentences=sent_val).draw(
         np.random.default_rng(args.seed + 7), len(run_val) if run_val is not None else 0)
@@ -258,6 +314,11 @@ def main(argv=None, name=None):
     data["description"] += (" Training examples are 2 s: 1 s of context (running speech, "
                             "another clip or silence) before each clip, plus running-speech "
                             "crops as `_unknown_`.")
+    if mined is not None:
+        data["description"] += (f" Hard negatives: the {mined['top']:.0%} of the running crops the "
+                                f"starting model scored highest for a keyword (>= "
+                                f"{mined['score_cut']:.3f}) make {mined['share']:.0%} of the "
+                                "running-speech negatives.")
     if sent_train is not None:
         data["description"] += (f" Plus {len(sent_train[1])} TTS sentences holding one keyword "
                                 "each (windows ending just after the keyword, labelled with it, "
@@ -278,6 +339,7 @@ def main(argv=None, name=None):
         reproduce={"train": f"zoo train {args.model} --data-dir DATA --epochs {args.epochs} "
                             f"--seed {args.seed} --learning-rate {args.learning_rate:g}"
                             + (" --no-sentences" if args.no_sentences else "")
+                            + (f" --hard-negatives {args.hard_negatives:g}" if args.hard_negatives else "")
                             + (f" --init-weights {args.init_weights}" if args.init_weights else ""),
                    "data": "python -m zoo.data.speech_commands build --data-dir DATA && "
                            "python -m zoo.data.speech_commands running --data-dir DATA"
