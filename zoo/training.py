@@ -160,10 +160,21 @@ def fit(model, entry, out, train, validation, args, monitor="val_accuracy", mode
                         batch_size=None if batched else args.batch_size, callbacks=callbacks,
                         shuffle=not batched, verbose=1).history
     seconds = round(time.time() - start, 1)
+    # A run resumed by BackupAndRestore starts at a later epoch; its history holds the epochs
+    # of this process only, so number them (and `seconds` is this process's time).
+    first = int(getattr(model, "_initial_epoch", 0) or 0)
+    history = dict(history, epoch=list(range(first + 1, first + len(history.get("loss", [])) + 1)))
     model.load_weights(checkpoint)
     save_inference_weights(entry, model, best, config)
     os.unlink(checkpoint)
     return history, seconds
+
+
+def epochs_run(history):
+    """Epochs trained in all, counting those before a resume (`fit`'s `epoch` numbers)."""
+    if not history:
+        return None
+    return history["epoch"][-1] if history.get("epoch") else len(history.get("loss", []))
 
 
 def predict_batches(predict_fn, x, batch=256):
@@ -348,7 +359,7 @@ def classifier_run(entry, args, out, data, labels, *, config, calibration, shipp
     details = {"per_class_accuracy": keras_metrics["per_class_accuracy"],
                "confusion_matrix": keras_metrics["confusion_matrix"], "labels": list(labels),
                "train_seconds": train_seconds, "seed": args.seed,
-               "epochs_run": None if history is None else len(history.get("loss", [])),
+               "epochs_run": epochs_run(history),
                "history": history_dict(history), "classical_baselines": peers,
                **(details or {})}
     write_run(out, results, details)

@@ -161,7 +161,7 @@ def main(argv=None, name=None):
         train_seconds = previous.get("train_seconds")
     details = {
         "seed": args.seed, "train_seconds": train_seconds,
-        "epochs_run": len(history["loss"]) if history else previous.get("epochs_run"),
+        "epochs_run": training.epochs_run(history) if history else previous.get("epochs_run"),
         "history": training.history_dict(history) or previous.get("history"),
         "validation": fc.summary(keras_val),
         "test_per_origin": {"origins": [str(series.dates[t].date()) for t in test_at],

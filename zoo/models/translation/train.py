@@ -423,7 +423,7 @@ def main(argv=None, name=None):
     details = {"scores": per_mode, "train_seconds": train_seconds, "seed": args.seed,
                "decode_seconds": {"keras_greedy": round(greedy_seconds, 1),
                                   f"keras_beam{args.beam}": round(beam_seconds, 1)},
-               "epochs_run": None if history is None else len(history.get("loss", [])),
+               "epochs_run": training.epochs_run(history),
                "history": training.history_dict(history)}
     training.write_run(out, results, details)
     return 0
