@@ -70,7 +70,7 @@ PACKAGES = {
 }
 KEYWORD_EVENTS = {"nooo", "yessir", "comeonthen"}
 GAME_VOICES = "usr/share/games/hedgewars/Data/Sounds/voices/"
-WORDS_FOLDER = "usr/share/ktuberling/sounds/en/"
+WORDS_FOLDER = ("ktuberling", "sounds", "en")      # the folder of ktuberling's English words
 AUDIO_SUFFIXES = (".wav", ".gsm", ".ogg")
 # pocketsphinx-testdata: folder -> its transcript file (Sphinx format: "<s> text </s> (id)")
 SPHINX_TRANSCRIPTS = {"librivox": "transcription", "cards": "cards.transcription"}
@@ -170,7 +170,7 @@ def utterances(*, fetch=False, cache=None, log=print):
             chosen = [(p, p.stem) for p in files if GAME_VOICES in p.as_posix()
                       and p.stem.lower() not in KEYWORD_EVENTS]
         elif lang == "words":
-            chosen = [(p, p.stem.split("_")[-1]) for p in files if WORDS_FOLDER in p.as_posix()]
+            chosen = [(p, p.stem.split("_")[-1]) for p in files if p.parent.parts[-3:] == WORDS_FOLDER]
         elif lang == "en":
             texts = _sphinx_transcripts(files)
             chosen = [(p, texts.get((p.parent.name, p.stem))) for p in files]
