@@ -76,9 +76,15 @@ def best_within(points, budget):
 
 def at_point(points, smoothing, threshold):
     """Recall and false alarms per hour on each keyword-free stream at one decision."""
-    p = next(q for q in points if q["smoothing_frames"] == smoothing and abs(q["threshold"] - threshold) < 1e-9)
-    return {"smoothing_frames": smoothing, "threshold": threshold, "recall": p["recall"],
-            "fa_per_hour": {name: v["false_alarms"] / v["hours"] for name, v in p["free_by_stream"].items()}}
+    from zoo.models.kws.operating_point import fa_per_hour_by_stream
+
+    found = [q for q in points if q["smoothing_frames"] == smoothing and abs(q["threshold"] - threshold) < 1e-9]
+    if not found:
+        raise ValueError(f"--at {smoothing}:{threshold:g} is not on the grid: smoothing one of "
+                         f"{sorted({q['smoothing_frames'] for q in points})}, threshold one of "
+                         f"{sorted({q['threshold'] for q in points})}")
+    return {"smoothing_frames": smoothing, "threshold": threshold, "recall": found[0]["recall"],
+            "fa_per_hour": fa_per_hour_by_stream(found[0])}
 
 
 def run(variants, data_dirs, mode, at=(25, 0.995)):
@@ -103,9 +109,8 @@ def run(variants, data_dirs, mode, at=(25, 0.995)):
                      "within": {str(b): best_within(points, b) for b in BUDGETS},
                      "at": at_point(points, *at)})
         print(f"{label}: done", flush=True)
-    hours = sum(m["duration_s"] for n, _, m in streams if n.endswith("_free")) / 3600
     free = {n: m["duration_s"] / 3600 for n, _, m in streams if n.endswith("_free")}
-    return {"mode": mode, "dev_streams": [n for n, _, _ in streams], "free_hours": hours,
+    return {"mode": mode, "dev_streams": [n for n, _, _ in streams], "free_hours": sum(free.values()),
             "free_stream_hours": free, "at": {"smoothing_frames": at[0], "threshold": at[1]},
             "keyword_occurrences": occ, "budgets_fa_per_hour": list(BUDGETS), "variants": rows}
 

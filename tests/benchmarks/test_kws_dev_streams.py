@@ -46,6 +46,8 @@ def test_at_point_gives_false_alarms_per_hour_per_stream():
               for s, t, r, fa in [(25, 0.99, 0.4, 3), (25, 0.995, 0.3, 1), (10, 0.995, 0.35, 2)]]
     at = bench.at_point(points, 25, 0.995)
     assert at["recall"] == 0.3 and at["fa_per_hour"] == {"a/dev_free": 2.0, "a/dev_real_en_free": 8.0}
+    with pytest.raises(ValueError, match="not on the grid: smoothing one of \\[10, 25\\]"):
+        bench.at_point(points, 20, 0.995)
     md = bench.markdown({"mode": "dynamic", "dev_streams": ["a/dev_free"], "free_hours": 0.75,
                          "keyword_occurrences": 10, "budgets_fa_per_hour": [5.0],
                          "free_stream_hours": {"a/dev_free": 0.5, "a/dev_real_en_free": 0.25},

@@ -151,14 +151,18 @@ def compact(point):
     return out
 
 
+def fa_per_hour_by_stream(point):
+    """{keyword-free stream: false alarms per hour} of an `evaluate` point."""
+    return {n: v["false_alarms"] / v["hours"] for n, v in point["free_by_stream"].items() if v["hours"]}
+
+
 def settings_entry(point, mode):
     """The model's section of settings.json for operating point `point`."""
     calibration = {k: point[k] for k in ("fa_per_hour_free", "false_alarms_free", "free_hours",
                                          "fa_per_hour_real", "hours_real", "fa_per_hour_tts",
                                          "recall", "hits", "occurrences") if k in point}
     if point.get("hours_real"):
-        calibration["fa_per_hour_by_stream"] = {k: round(v["false_alarms"] / v["hours"], 2)
-                                                for k, v in point["free_by_stream"].items() if v["hours"]}
+        calibration["fa_per_hour_by_stream"] = {k: round(v, 2) for k, v in fa_per_hour_by_stream(point).items()}
     return {"window_ms": FRAME / 16, "hop_ms": FRAME / 16,
             "smoothing_windows": point["smoothing_frames"], "threshold": point["threshold"],
             "refractory_ms": REFRACTORY_S * 1000, "max_run_ms": MAX_RUN_S * 1000,
