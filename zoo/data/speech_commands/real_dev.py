@@ -179,8 +179,8 @@ def utterances(*, fetch=False, cache=None, log=print):
             texts = _transcripts(lang)
             chosen = [(p, texts.get(_prompt_name(p, lang), "")) for p in files]
         kept = []
+        asterisk = lang not in ("game", "words", "en")       # a prompt's file name holds words too
         for p, text in chosen:
-            asterisk = lang in ("es", "fr", "it")
             name_words = re.sub(r"[-_/]", " ", _prompt_name(p, lang)) if asterisk else ""
             words = set(_WORD.findall(f"{text} {name_words}".lower()))
             if not words & bad:
