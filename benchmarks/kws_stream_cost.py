@@ -2,6 +2,7 @@
 step files against the window models the demo re-ran every 100 ms.
 
     python -m benchmarks.kws_stream_cost [--rounds 7] [--frames 500] [--out benchmarks/results]
+                                         [--candidate RUN_DIR ...]
 
 One process, one interpreter thread, the files interleaved round by round so
 that drift on these noisy machines hits every file alike. For a step file the
@@ -9,7 +10,10 @@ cost per 20 ms is one `FrameStream` call (the frame and the state in, the
 probabilities and the next state out); for a window model it is one 1-s window
 through `export.runtime` divided by 5, since the window demo runs every 100 ms
 (five frames of 20 ms). p50 over rounds of the mean per frame; ratios to the
-fastest window model of the same run. Writes `kws_stream_cost.json` and `.md`.
+fastest window model of the same run. `--candidate DIR`: the step files in DIR
+(e.g. written by `python -m zoo.models.kws.stream_export ... --layout single`)
+measured in the same rounds beside the shipped ones. Writes `kws_stream_cost.json`
+and `.md`.
 """
 
 from __future__ import annotations
@@ -30,10 +34,13 @@ WINDOW = {"kws-att-bilstm": ("int8",), "kws-att-mh-gru": ("int8",)}
 HOP_FRAMES = 5   # the window demo's 100 ms hop = 5 frames of 20 ms
 
 
-def _runners(frames):
+def _runners(frames, candidates=()):
+    from pathlib import Path
+
     import export
     from zoo import registry
     from zoo.models.kws.frames import FrameStream, stream_filename
+    from zoo.models.kws.stream_export import file_layout
 
     rng = np.random.default_rng(0)
     audio = (0.05 * rng.standard_normal(frames * 320)).astype(np.float32)
@@ -45,14 +52,19 @@ def _runners(frames):
             if art is None or not art.has(stream_filename(name, mode)):
                 print(f"skip {name} {mode}: no step file")
                 continue
-            stream = FrameStream.from_file(art.file(stream_filename(name, mode)))
+            paths = [("shipped", art.file(stream_filename(name, mode)))] + [
+                (str(d), Path(d) / stream_filename(name, mode)) for d in candidates
+                if (Path(d) / stream_filename(name, mode)).is_file()]
+            for where, path in paths:
+                stream = FrameStream.from_file(path)
 
-            def run(stream=stream):
-                stream.reset()
-                start = time.perf_counter()
-                stream.run(audio)
-                return (time.perf_counter() - start) / frames
-            out[(name, mode, "step file, 1 invoke chain per 20 ms frame")] = run
+                def run(stream=stream):
+                    stream.reset()
+                    start = time.perf_counter()
+                    stream.run(audio)
+                    return (time.perf_counter() - start) / frames
+                out[(name, mode, f"step file ({file_layout(path)} layout, {where}), one "
+                                 "step per 20 ms frame")] = run
     for name, modes in WINDOW.items():
         for mode in modes:
             rt = export.runtime.load(registry.require_artifacts(name).file(
@@ -68,8 +80,8 @@ def _runners(frames):
     return out
 
 
-def measure(rounds=7, frames=500):
-    runners = _runners(frames)
+def measure(rounds=7, frames=500, candidates=()):
+    runners = _runners(frames, candidates)
     times = {k: [] for k in runners}
     for _ in range(rounds):
         for key, run in runners.items():
@@ -105,8 +117,10 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--frames", type=int, default=500)
     p.add_argument("--out", default="benchmarks/results")
+    p.add_argument("--candidate", action="append", default=[],
+                   help="a folder of step files to measure beside the shipped ones")
     args = p.parse_args(argv)
-    result = measure(args.rounds, args.frames)
+    result = measure(args.rounds, args.frames, args.candidate)
     write_results(args.out, "kws_stream_cost", result, markdown(result))
     return 0
 

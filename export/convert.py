@@ -275,12 +275,14 @@ def _convert_selective(tf, fn, quantize, samples, per_channel_dense):
 
     float_file = _convert_signatures(tf, {SINGLE_SIGNATURE: fn}, "float32", [], per_channel_dense)
     denylist = sorted({name for name in _tensor_names(float_file) if FLOAT_SCOPE in name})
-    feeds = [list(feed.values()) for _, feed in samples]
     with scratch_directory() as scratch:
         workdir = str(scratch / "saved_model")
         tf.saved_model.save(tf.Module(), workdir, signatures={SINGLE_SIGNATURE: _frozen(tf, fn)})
         converter = tf.lite.TFLiteConverter.from_saved_model(workdir)
-        _configure(tf, converter, quantize, feeds, per_channel_dense)
+        # (signature, {input name: array}) samples: a list by position would follow the
+        # saved model's input order (sorted by name), not the function's (a step model's
+        # frame and states were fed to the wrong inputs)
+        _configure(tf, converter, quantize, samples, per_channel_dense)
         # float kernels for the denylisted scope: the builtin set, not integer-only
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
         converter.experimental_mlir_quantizer = True

@@ -588,12 +588,13 @@ def _streaming_lines(streaming):
         rows = []
         for mode, f in files.items():
             check = f.get("streamed_vs_keras") or {}
-            rows.append([mode, f"`{f.get('file')}`", f"{f['size_bytes'] / 1024:.1f} KiB",
+            rows.append([mode, f"`{f.get('file')}`", f.get("layout", "stepped"),
+                         f"{f['size_bytes'] / 1024:.1f} KiB",
                          f"{f['ms_per_frame_p50_1t']:.3f} ms",
                          _fmt(f.get("test_accuracy_in_stream")),
                          _fmt(f.get("test_accuracy_streamed")),
                          _fmt(check.get("top1_agreement")), _fmt(check.get("max_abs_error"))])
-        out += _table(["mode", "step file", "size", "cost per frame p50 (1 thread)",
+        out += _table(["mode", "step file", "layout", "size", "cost per frame p50 (1 thread)",
                        "test accuracy, each clip after 1 s of silence (in stream)",
                        "test accuracy, each clip from the initial state",
                        "top-1 = Keras (streamed 2-s excerpts)", "max |Δ| vs Keras"], rows)
@@ -607,7 +608,10 @@ def _streaming_lines(streaming):
                         "measures on the 1-s whole-window model)."]
         out += ["", "The step file takes the frame and the state (audio tail, log-mel tail, GRU "
                     "state, attention ring) and returns the probabilities and the next state; "
-                    "`zoo.models.kws.frames.FrameStream` runs it."]
+                    "`zoo.models.kws.frames.FrameStream` runs it. A single-layout file is one "
+                    "signature (`serving_default`), one invoke per frame, that a stock "
+                    "interpreter runs; a stepped one is a chain of signatures its plan orders "
+                    "(the float front end apart from the integer body)."]
     point = streaming.get("operating_point")
     if point:
         c = point.get("calibration") or {}

@@ -43,6 +43,7 @@ CASES = {
     "luong-dot": case(lambda: layers.LuongAttention("dot"), dq=6, trainable=False),
     "luong-dot-scaled": case(lambda: layers.LuongAttention("dot", use_scale=True), dq=6),
     "luong-general": case(lambda: layers.LuongAttention("general")),
+    "luong-general-sqrt": case(lambda: layers.LuongAttention("general", scaled=True)),
     "luong-concat": case(lambda: layers.LuongAttention("concat", units=8)),
     "scaled-dot": case(lambda: layers.ScaledDotProductAttention(), dq=6, trainable=False),
     # The contract calls layer(query, values): self-attention (values=None)

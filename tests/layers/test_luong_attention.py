@@ -107,3 +107,23 @@ def test_config_roundtrip(score, units):
     assert clone.get_config() == layer.get_config()
     assert (clone.score_mode, clone.units, clone.use_scale, clone.dropout) == (
         score, units, True, 0.25)
+
+
+@pytest.mark.parametrize("score", ["dot", "general"])
+def test_scaled_divides_the_energies_by_the_root_of_the_query_width(score, rng):
+    dq = 7 if score == "dot" else 9
+    layer = LuongAttention(score, scaled=True, use_scale=True)
+    query = (3 * rng.normal(size=(2, 3, dq))).astype("float32")
+    values = (3 * rng.normal(size=(2, 5, 7))).astype("float32")
+    layer(query, values)
+    layer.scale.assign(0.6)
+    context, weights = layer(query, values, mask=MASK, return_attention_scores=True)
+    for i in range(2):
+        ctx, w = ref.luong(query[i].astype("float64"), values[i].astype("float64"), score,
+                           MASK[i], scale=0.6 / np.sqrt(dq), **reference_weights(layer))
+        np.testing.assert_allclose(np.asarray(weights[i]), w, atol=1e-5)
+        np.testing.assert_allclose(np.asarray(context[i]), ctx, atol=1e-5)
+    clone = LuongAttention.from_config(layer.get_config())
+    assert clone.scaled and clone.use_scale
+    with pytest.raises(ValueError, match="concat"):
+        LuongAttention("concat", units=4, scaled=True)

@@ -111,6 +111,16 @@ def test_step_files_run_frame_by_frame_like_keras(trained_like, tmp_path):
     export.to_tflite(step, path8, quantize="int8", representative_data=states, validate=False)
     probs8 = FrameStream.from_file(path8).run(audio)
     assert np.abs(probs8 - keras_probs).max() < 0.1
+    # one signature, one invoke per frame: the step's six inputs calibrated by name (fed
+    # by position they met the saved model's sorted inputs and the converter failed)
+    from zoo.models.kws.stream_export import file_layout
+
+    single = tmp_path / "step.single.int8.tflite"
+    export.to_tflite(step, single, quantize="int8", representative_data=states,
+                     validate=False, layout="single")
+    assert file_layout(single) == "single" and file_layout(path8) == "stepped"
+    assert len(export.runtime.load(single).signatures) == 1
+    assert np.abs(FrameStream.from_file(single).run(audio) - keras_probs).max() < 0.1
     with pytest.raises(ValueError, match="not a one-frame step file"):
         FrameStream.from_file("zoo/pretrained/kws-gru/kws-gru.float32.tflite")
 

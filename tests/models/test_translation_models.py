@@ -81,9 +81,10 @@ def _peaky(model):
     return model
 
 
-@pytest.mark.parametrize("attention", ["bahdanau", None])
+@pytest.mark.parametrize("attention", ["bahdanau", "luong", None])
 def test_tflite_file_decodes_like_keras(attention, tmp_path, rng):
-    model = _peaky(models.build_translator(attention, **TINY))
+    # luong as a new run builds it: scores scaled by 1/sqrt(decoder units)
+    model = _peaky(models.build_translator(attention, **TINY, luong_scaled=attention == "luong"))
     src, tgt = _batch(rng, 12)
     reference = _keras_greedy(model, src)
     path = tmp_path / "mt.float32.tflite"
@@ -160,6 +161,20 @@ def test_trainer_on_user_pairs_writes_scores_and_a_matching_tflite_file(tmp_path
     for name in ("source_vocab.txt", "target_vocab.txt", "calibration.npz",
                  "mt-numbers-en-de-seq2seq.float32.tflite", "SHA256SUMS"):
         assert (out / name).is_file()
+
+
+def test_new_luong_runs_record_scaled_scores_and_old_configs_build_as_trained(rng):
+    assert models.build_defaults("mt-en-de-luong") == {"luong_scaled": True}
+    assert models.build_defaults("mt-en-de-bahdanau") == {} == models.build_defaults("x")
+    old = models.build_translator("luong", **TINY)  # a config without the key
+    new = models.build_translator("luong", **TINY, luong_scaled=True)
+    new.set_weights(old.get_weights())
+    old_cell, new_cell = (m.get_layer("decoder").cell.attention for m in (old, new))
+    assert (old_cell.scaled, new_cell.scaled) == (False, True)
+    query = rng.normal(size=(2, TINY["decoder_units"])).astype("float32")
+    keys = rng.normal(size=(2, 7, TINY["decoder_units"])).astype("float32")
+    np.testing.assert_allclose(np.asarray(new_cell.score(query, keys)) * np.sqrt(10.0),
+                               np.asarray(old_cell.score(query, keys)), rtol=1e-5)
 
 
 def test_translate_api_errors_name_the_fix():

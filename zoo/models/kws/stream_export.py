@@ -108,12 +108,14 @@ def keras_in_stream_accuracy(entry, model, config, x, y):
 
 
 def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks=12,
-                      test=None, measure_only=False):
+                      test=None, measure_only=False, layout="stepped"):
     """Write the step files of the trained model in `out`; returns its streaming section.
     `test`: `(x, y)` clips whose accuracy each file reports, streamed from the initial state
     and in stream (`in_stream`; the Keras model's in-stream accuracy beside them).
     `measure_only`: keep the files in `out` as they are, with their step validation and
-    cost per frame from `streaming.json`, and measure their accuracy again."""
+    cost per frame from `streaming.json`, and measure their accuracy again.
+    `layout`: `export.to_tflite`'s, for the modes it can give ("single": one signature,
+    one invoke per frame; "dynamic" stays stepped, see `export.convert.SINGLE_REFUSED`)."""
     import export
 
     model, config = load_trained(entry, out)
@@ -127,8 +129,10 @@ def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks
     whole = entry.build(**{**config, "samples": audio.shape[1]})
     whole.set_weights(model.get_weights())
     reference = np.asarray(whole.predict(audio[streams:], verbose=0))
-    result = {"frame_samples": causal.FRAME, "ring_steps": causal.RING, "files": {}}
     old = read_streaming(out)
+    # the modes not written now keep their entries (one mode can be re-exported alone)
+    result = {"frame_samples": causal.FRAME, "ring_steps": causal.RING,
+              "files": {m: f for m, f in old.get("files", {}).items() if m not in modes}}
     if old.get("operating_point"):
         result["operating_point"] = old["operating_point"]
     if test is not None:
@@ -147,7 +151,8 @@ def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks
             size, checked = path.stat().st_size, old["files"][mode]["step_validation"]
         else:
             report = export.to_tflite(step, path, quantize=mode, representative_data=calibration,
-                                      validation_data=validation)
+                                      validation_data=validation,
+                                      layout=step_layout(layout, mode))
             size, checked = report.size_bytes, report.validation
         stream = FrameStream.from_file(path)
         final = []
@@ -156,7 +161,7 @@ def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks
             final.append(stream.run(row)[-1])
         final = np.array(final)
         result["files"][mode] = {
-            "file": path.name, "size_bytes": size,
+            "file": path.name, "size_bytes": size, "layout": file_layout(path),
             "step_validation": checked,
             "streamed_vs_keras": {
                 "streams": int(len(final)), "seconds_each": audio.shape[1] / 16000,
@@ -177,6 +182,20 @@ def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks
                  f"{f['test_accuracy_in_stream']:.4f}" if acc is not None else ""), flush=True)
     write_streaming(entry.name, out, result)
     return result
+
+
+def step_layout(layout, mode):
+    """The layout a step file of `mode` is written in when `layout` is asked for."""
+    from export.convert import SINGLE_REFUSED
+
+    return "stepped" if layout == "single" and mode in SINGLE_REFUSED else layout
+
+
+def file_layout(path):
+    """"single" or "stepped": the layout of the step file at `path` (its plan)."""
+    from export.runtime import read_plan
+
+    return (read_plan(Path(path).read_bytes()) or {}).get("layout", "stepped")
 
 
 STREAMING_JSON = "streaming.json"
@@ -214,12 +233,17 @@ def main(argv=None):
     p.add_argument("--measure-only", action="store_true",
                    help="measure the accuracy of the step files already in --run again (no "
                         "re-export; their step validation and cost per frame are kept)")
+    p.add_argument("--layout", choices=("stepped", "single"), default="stepped",
+                   help="single: one signature and one invoke per frame (float32, int8)")
+    p.add_argument("--modes", default=",".join(MODES),
+                   help="comma list of the step files to (re)write; the others keep theirs")
     args = p.parse_args(argv)
     entry = registry.get(args.model, task="speech")
     x_train, _, _ = speech_commands.load(args.data_dir, "train")
     x_test, y_test, _ = speech_commands.load(args.data_dir, "test")
     export_step_files(entry, args.run, x_train, seed=args.seed, test=(x_test, y_test),
-                      measure_only=args.measure_only)
+                      measure_only=args.measure_only, layout=args.layout,
+                      modes=[m for m in args.modes.split(",") if m])
     return 0
 
 

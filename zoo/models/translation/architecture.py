@@ -79,14 +79,17 @@ class CellStep(keras.layers.Layer):
 def build_translator(attention="bahdanau", source_vocab_size=4000, target_vocab_size=4000,
                      source_length=24, target_length=26, embedding=96, encoder_units=128,
                      decoder_units=160, attention_units=128, baseline_decoder_units=None,
-                     output_embedding=None, dropout=0.2, seed=None, name=None):
+                     output_embedding=None, dropout=0.2, seed=None, name=None,
+                     luong_scaled=False):
     """The teacher-forced training model (see the module docstring).
 
     `output_embedding`: a width `k` factorises the output layer into
     `Dense(k, name="output_projection")` then `Dense(V, name="logits")`
     (`d*k + k*V` weights instead of `d*V`: an 8,000-piece vocabulary fits a
     small file). `source_length` / `target_length` `None` build a model of any
-    length (the trainer's length-bucketed batches; the weights are the same)."""
+    length (the trainer's length-bucketed batches; the weights are the same).
+    `luong_scaled`: the Luong score divided by `sqrt(decoder_units)`
+    (`LuongAttention(scaled=True)`; models trained before it keep `False`)."""
     if attention not in ATTENTIONS:
         raise ValueError(f"attention must be one of {ATTENTIONS}; got {attention!r}")
     for key, value in (("source_vocab_size", source_vocab_size),
@@ -114,7 +117,8 @@ def build_translator(attention="bahdanau", source_vocab_size=4000, target_vocab_
     y = keras.layers.Dropout(dropout, seed=seed, name="target_dropout")(y)
     if attention:
         mechanism = (BahdanauAttention(units=attention_units, name="bahdanau")
-                     if attention == "bahdanau" else LuongAttention(score="general", name="luong"))
+                     if attention == "bahdanau" else LuongAttention(score="general", scaled=luong_scaled,
+                                                       name="luong"))
         cell = AttentionRNNCell(keras.layers.GRUCell(units, name="decoder_gru"), mechanism,
                                 attention_layer_size=units, input_feeding=True,
                                 output_alignments=True, name="attention_cell")

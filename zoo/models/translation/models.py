@@ -148,8 +148,19 @@ def family_of(name):
                      f"(families: {', '.join(FAMILIES)})")
 
 
+#: The attention ("bahdanau", "luong" or None) of each registered translator.
+ATTENTION = {}
+
+
+def build_defaults(name):
+    """Builder arguments a new run of model `name` records in its config (a shipped
+    config without them builds what it was trained as)."""
+    return {"luong_scaled": True} if ATTENTION.get(name) == "luong" else {}
+
+
 def _register(name, attention, what, baseline=None):
     family = family_of(name)
+    ATTENTION[name] = attention
     # Token ids of any length: each model's limits are its config's (`settings`), and a
     # model trained before the family changed keeps its own.
     spec = [{"shape": (None,), "dtype": "int32", "name": "source"},
@@ -171,7 +182,8 @@ def _register(name, attention, what, baseline=None):
 
 _BAHDANAU = ("BiGRU encoder, GRU decoder with additive (Bahdanau) attention, input feeding "
              "and attention layer (AttentionRNNCell)")
-_LUONG = ("BiGRU encoder, GRU decoder with multiplicative (Luong 'general') attention, input "
+_LUONG = ("BiGRU encoder, GRU decoder with multiplicative (Luong 'general', energies scaled by "
+          "1/sqrt(units)) attention, input "
           "feeding and attention layer (AttentionRNNCell)")
 _SEQ2SEQ = ("BiGRU encoder, GRU decoder from the encoder's final state, no attention "
             "(baseline; comparable parameter count)")

@@ -316,7 +316,8 @@ def main(argv=None, name=None):
     config = {"seed": args.seed, "source_vocab_size": len(vocabs[0]),
               "target_vocab_size": len(vocabs[1]),
               "source_length": family["source_length"], "target_length": family["target_length"],
-              **family["build"], **{k: v for k, v in family.items() if k in models.TOKEN_KEYS}}
+              **family["build"], **models.build_defaults(args.model),
+              **{k: v for k, v in family.items() if k in models.TOKEN_KEYS}}
     atomic_write_bytes(out / "config.json", json.dumps(config).encode())
     family = models.settings(args.model, config)
 
