@@ -65,12 +65,16 @@ def step_file(model, folder, mode):
     return Path(folder), path
 
 
-def best_within(points, budget):
+def best_within(points, budget, real=False):
+    """The most dev recall within `budget` false alarms per hour of keyword-free speech
+    (`real`: recall on recorded keyword sentences within `budget` on recorded speech)."""
     from zoo.models.kws.operating_point import choose
 
-    p = choose(points, budget)
+    p = (choose(points, budget, fa="fa_per_hour_real", recall="recall_real") if real
+         else choose(points, budget))
     return None if p is None else {k: p.get(k) for k in ("recall", "hits", "occurrences", "fa_per_hour_free",
                                                         "fa_per_hour_real", "fa_per_hour_tts",
+                                                        "recall_real", "hits_real", "occurrences_real",
                                                         "smoothing_frames", "threshold")}
 
 
@@ -84,6 +88,7 @@ def at_point(points, smoothing, threshold):
                          f"{sorted({q['smoothing_frames'] for q in points})}, threshold one of "
                          f"{sorted({q['threshold'] for q in points})}")
     return {"smoothing_frames": smoothing, "threshold": threshold, "recall": found[0]["recall"],
+            "recall_real": found[0].get("recall_real"),
             "fa_per_hour": fa_per_hour_by_stream(found[0])}
 
 
@@ -107,6 +112,8 @@ def run(variants, data_dirs, mode, at=(25, 0.995)):
                      "test_accuracy": acc, "test_accuracy_in_stream": in_stream,
                      "recipe": res.get("reproduce", {}).get("train"),
                      "within": {str(b): best_within(points, b) for b in BUDGETS},
+                     "within_real": ({str(b): best_within(points, b, real=True) for b in BUDGETS}
+                                     if points[0].get("occurrences_real") else None),
                      "at": at_point(points, *at)})
         print(f"{label}: done", flush=True)
     free = {n: m["duration_s"] / 3600 for n, _, m in streams if n.endswith("_free")}
@@ -134,6 +141,20 @@ def markdown(result):
         acc, lead = ("—" if v is None else f"{100 * v:.2f} %"
                      for v in (r["test_accuracy"], r.get("test_accuracy_in_stream")))
         lines.append(f"| {r['variant']} | {r['model']} | " + " | ".join(cells) + f" | {acc} | {lead} |")
+    real = [r for r in result["variants"] if r.get("within_real")]
+    if real:
+        occ = next(p["occurrences_real"] for r in real for p in r["within_real"].values() if p)
+        lines += ["", f"Recorded speech only: the most recall on the recorded keyword sentences ({occ} "
+                  "keywords, `dev_real_*_keywords`) whose false alarms per hour on the recorded keyword-free "
+                  "streams (`dev_real_*_free`) stay within the budget (their FA/h in brackets): the dev "
+                  "figure nearest to what the reserved real-audio benchmark measures.", "",
+                  "| variant | " + " | ".join(f"real recall ≤ {b:g} FA/h real" for b in result["budgets_fa_per_hour"])
+                  + " |", "|---|" + "---|" * len(result["budgets_fa_per_hour"])]
+        for r in real:
+            cells = ["—" if (p := r["within_real"][str(b)]) is None else
+                     f"{100 * p['recall_real']:.1f} % ({p['fa_per_hour_real']:.1f})"
+                     for b in result["budgets_fa_per_hour"]]
+            lines.append(f"| {r['variant']} | " + " | ".join(cells) + " |")
     at, free = result.get("at"), result.get("free_stream_hours") or {}
     if at and free:
         names = list(free)
@@ -142,11 +163,12 @@ def markdown(result):
                   "operating point), hours in brackets. `dev_real_*`: recorded speech "
                   "(`python -m zoo.data.speech_commands real-dev`), English and other languages; the "
                   "rest text-to-speech.", "",
-                  "| variant | recall | " + " | ".join(f"{n} ({free[n]:.2f} h)" for n in names) + " |",
-                  "|---|---|" + "---|" * len(names)]
+                  "| variant | recall | real recall | " + " | ".join(f"{n} ({free[n]:.2f} h)" for n in names) + " |",
+                  "|---|---|---|" + "---|" * len(names)]
         for r in result["variants"]:
             a = r["at"]
-            lines.append(f"| {r['variant']} | {100 * a['recall']:.1f} % | "
+            rr = "—" if a.get("recall_real") is None else f"{100 * a['recall_real']:.1f} %"
+            lines.append(f"| {r['variant']} | {100 * a['recall']:.1f} % | {rr} | "
                          + " | ".join(f"{a['fa_per_hour'].get(n, float('nan')):.1f}" for n in names) + " |")
     lines += ["", "Recipes:", ""] + [f"- {r['variant']}: `{r['recipe']}` ({r['folder']})" for r in result["variants"]]
     return "\n".join(lines) + "\n"

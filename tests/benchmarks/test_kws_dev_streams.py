@@ -54,4 +54,4 @@ def test_at_point_gives_false_alarms_per_hour_per_stream():
                          "at": {"smoothing_frames": 25, "threshold": 0.995},
                          "variants": [{"variant": "v", "model": "m", "folder": "f", "test_accuracy": None,
                                        "recipe": "r", "within": {"5.0": None}, "at": at}]})
-    assert "| v | 30.0 % | 2.0 | 8.0 |" in md and "a/dev_real_en_free (0.25 h)" in md
+    assert "| v | 30.0 % | — | 2.0 | 8.0 |" in md and "a/dev_real_en_free (0.25 h)" in md

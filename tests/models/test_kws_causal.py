@@ -210,6 +210,31 @@ def test_operating_point_counts_real_speech_with_the_free_streams_and_apart():
     assert calibration["fa_per_hour_by_stream"] == {"d/dev_free": 0.0, "d/dev_real_en_free": 8.0}
 
 
+def test_recall_on_recorded_keyword_sentences_is_counted_apart():
+    from zoo.models.kws import operating_point as op
+
+    labels = ["_silence_", "_unknown_", "yes"]
+    n = 1000
+    times = op.frame_times(n)
+    quiet = np.tile(np.array([0.1, 0.9, 0.0], np.float32), (n, 1))
+    tts_kw, real_kw, real_free = quiet.copy(), quiet.copy(), quiet.copy()
+    tts_kw[100:110] = [0, 0.1, 0.9]                 # the TTS "yes" found at 0.9
+    real_kw[100:110] = [0, 0.4, 0.6]                # the recorded "yes" only at 0.6
+    real_free[500:510] = [0, 0.3, 0.7]              # one false alarm on recorded speech below 0.75
+    seg = {"duration_s": 20.0, "segments": [{"start_s": 1.8, "end_s": 2.4, "keywords": ["yes"]},
+                                            {"start_s": 12.0, "end_s": 13.0, "keywords": ["yes"]}]}
+    posteriors = {"d/dev_keywords": (times, tts_kw, seg), "d/dev_real_game_keywords": (times, real_kw, seg),
+                  "d/dev_real_game_free": (times, real_free, {"duration_s": 3600.0, "segments": []})}
+    points = [op.evaluate(posteriors, labels, smoothing=1, threshold=t) for t in (0.55, 0.8)]
+    lo, hi = points
+    assert (lo["hits"], lo["occurrences"], lo["recall_real"], lo["recall_tts"]) == (2, 4, 0.5, 0.5)
+    assert (hi["recall_real"], hi["recall_tts"], hi["fa_per_hour_real"]) == (0.0, 0.5, 0.0)
+    best = op.choose(points, 1.0, fa="fa_per_hour_real", recall="recall_real")
+    assert best["threshold"] == 0.55 and op.choose(points, 0.5, fa="fa_per_hour_real",
+                                                   recall="recall_real")["threshold"] == 0.8
+    assert op.settings_entry(lo, "int8")["calibration"]["recall_real"] == 0.5
+
+
 def test_half_of_the_word_clips_go_on_with_running_speech_after_the_word():
     from zoo.models.kws.train_causal import word_end
 

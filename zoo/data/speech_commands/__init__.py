@@ -72,6 +72,12 @@ Keyword sentences (`keyword_sentences`): ``python -m zoo.data.speech_commands se
 keyword each, with the keyword's start and end, for `load_keyword_sentences` (the
 streaming trainer's in-sentence positives).
 
+Real English dialogue (`game_dialogue`): ``python -m zoo.data.speech_commands game
+--data-dir D`` adds ``D/game/``: keyword-free lines of a freeware game's recorded
+dialogue (training characters) as a running-speech pool, its aligned keyword lines as
+real keyword sentences, and two dev streams of other characters (`dev_real_game_free`,
+`dev_real_game_keywords`).
+
 Generation
 ----------
 Everything is a pure function of ``(seed, label, clip index)``:
@@ -129,6 +135,8 @@ Modules (the public names are re-exported here):
   `load_stream`, `keywords_in`);
 - `keyword_sentences`: keywords inside sentences with their times (`build`,
   `load_keyword_sentences`);
+- `real_dev`: dev streams of recorded speech from other packages (`build`);
+- `game_dialogue`: real English game dialogue matched to its text (`build`, `lines`);
 - `__main__`: the command line.
 """
 

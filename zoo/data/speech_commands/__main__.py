@@ -1,4 +1,4 @@
-"""Command line: ``python -m zoo.data.speech_commands build|stats|running|sentences|real-dev --data-dir DIR ...``."""
+"""Command line: ``python -m zoo.data.speech_commands build|stats|running|sentences|real-dev|game --data-dir DIR ...``."""
 
 from __future__ import annotations
 
@@ -53,6 +53,16 @@ def main(argv=None) -> int:
     d.add_argument("--no-fetch", action="store_true",
                    help="use installed packages only (default: `apt-get download` and unpack "
                         "the missing ones under $ZOO_HOME/cache/debs, never installing them)")
+    g = sub.add_parser("game", help="real English game dialogue: a training pool in DATA_DIR/game and "
+                                    "two real dev streams (keyword-free, keywords in sentences)")
+    g.add_argument("--data-dir", required=True)
+    g.add_argument("--minutes", type=float, default=45.0, help="training pool (minutes of dialogue)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--workers", type=int, default=2)
+    g.add_argument("--no-fetch", action="store_true", help="use an installed or already unpacked package only")
+    g.add_argument("--no-align", action="store_true",
+                   help="no real keyword sentences (they need PocketSphinx: pip install pocketsphinx)")
+    g.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     try:
         if args.cmd == "build":
@@ -83,6 +93,11 @@ def main(argv=None) -> int:
             from zoo.data.speech_commands.real_dev import build as build_real_dev
 
             build_real_dev(args.data_dir, fetch=not args.no_fetch)
+        elif args.cmd == "game":
+            from zoo.data.speech_commands.game_dialogue import build as build_game
+
+            build_game(args.data_dir, args.minutes, args.seed, args.workers, fetch=not args.no_fetch,
+                       progress=not args.no_progress, align=None if args.no_align else "sphinx")
         else:
             print(format_stats(stats(args.data_dir)))
     except (EngineUnavailableError, ValueError, FileNotFoundError) as e:

@@ -10,7 +10,10 @@ the recordings reserved for evaluation; and, where a data dir holds it, the
 `dev_real_en_free` / `dev_real_other_free` streams of `python -m
 zoo.data.speech_commands real-dev` (keyword-free recorded speech, English and other
 languages, of speakers no training data holds), counted with the keyword-free
-streams and reported apart (`fa_per_hour_real` / `_tts`, and per stream). The posteriors of the model's step
+streams and reported apart (`fa_per_hour_real` / `_tts`, and per stream), and the
+`dev_real_game_free` / `dev_real_game_keywords` streams of `python -m
+zoo.data.speech_commands game` (recorded English dialogue of characters no training data
+holds; its keywords inside real sentences give `recall_real`). The posteriors of the model's step
 file are computed once per stream (frame by frame, state carried, exactly as
 the demo runs), then every combination of smoothing (frames) and threshold is
 scored with `zoo.demo.scoring`. The operating point is the one with the most
@@ -90,6 +93,7 @@ def evaluate(posteriors, labels, *, smoothing, threshold, ignore_labels=("_silen
     keywords = [lab for lab in labels if lab not in ignore_labels]
     free_fa = free_s = kw_fa = kw_s = hits = occ = 0
     fa_of, s_of = {"real": 0, "tts": 0}, {"real": 0.0, "tts": 0.0}
+    hits_of, occ_of = {"real": 0, "tts": 0}, {"real": 0, "tts": 0}
     by_stream = {}
     for name, (times, probs, meta) in posteriors.items():
         key = (name, int(smoothing))
@@ -117,6 +121,9 @@ def evaluate(posteriors, labels, *, smoothing, threshold, ignore_labels=("_silen
             kw_s += meta["duration_s"]
             hits += s["hits"]
             occ += s["occurrences"]
+            kind = "real" if is_real(name) else "tts"
+            hits_of[kind] += s["hits"]
+            occ_of[kind] += s["occurrences"]
     return dict(smoothing_frames=int(smoothing), threshold=float(threshold),
                 fa_per_hour_free=3600.0 * free_fa / free_s if free_s else None,
                 false_alarms_free=int(free_fa), free_hours=free_s / 3600,
@@ -124,7 +131,9 @@ def evaluate(posteriors, labels, *, smoothing, threshold, ignore_labels=("_silen
                 false_alarms_keyword_stream=int(kw_fa),
                 **{f"{k}_{kind}": v for kind in ("real", "tts") for k, v in (
                     ("fa_per_hour", 3600.0 * fa_of[kind] / s_of[kind] if s_of[kind] else None),
-                    ("false_alarms", int(fa_of[kind])), ("hours", s_of[kind] / 3600))},
+                    ("false_alarms", int(fa_of[kind])), ("hours", s_of[kind] / 3600),
+                    ("recall", hits_of[kind] / occ_of[kind] if occ_of[kind] else None),
+                    ("hits", int(hits_of[kind])), ("occurrences", int(occ_of[kind])))},
                 free_by_stream=by_stream)
 
 
@@ -135,12 +144,14 @@ def grid(posteriors, labels, smoothing=SMOOTHING, thresholds=THRESHOLDS):
             for s in smoothing for t in thresholds]
 
 
-def choose(points, target_fa):
-    ok = [p for p in points if p["fa_per_hour_free"] is not None
-          and p["fa_per_hour_free"] <= target_fa]
+def choose(points, target_fa, *, fa="fa_per_hour_free", recall="recall"):
+    """The point with the most `recall` whose `fa` (false alarms per hour) is at most
+    `target_fa` (ties: fewer false alarms, then the higher threshold); None if none is.
+    `fa="fa_per_hour_real", recall="recall_real"`: recorded speech only."""
+    ok = [p for p in points if p.get(fa) is not None and p[fa] <= target_fa]
     if not ok:
         return None
-    return max(ok, key=lambda p: (p["recall"] or 0, -p["fa_per_hour_free"], p["threshold"]))
+    return max(ok, key=lambda p: (p.get(recall) or 0, -p[fa], p["threshold"]))
 
 
 def compact(point):
@@ -160,7 +171,8 @@ def settings_entry(point, mode):
     """The model's section of settings.json for operating point `point`."""
     calibration = {k: point[k] for k in ("fa_per_hour_free", "false_alarms_free", "free_hours",
                                          "fa_per_hour_real", "hours_real", "fa_per_hour_tts",
-                                         "recall", "hits", "occurrences") if k in point}
+                                         "recall", "hits", "occurrences", "recall_real", "hits_real",
+                                         "occurrences_real") if point.get(k) is not None}
     if point.get("hours_real"):
         calibration["fa_per_hour_by_stream"] = {k: round(v, 2) for k, v in fa_per_hour_by_stream(point).items()}
     return {"window_ms": FRAME / 16, "hop_ms": FRAME / 16,

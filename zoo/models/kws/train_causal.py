@@ -29,6 +29,13 @@ what a model that runs on an endless stream needs:
   model scores every training running-speech crop once, before training; the tenth
   it is most sure holds a keyword (`HARD_TOP`) is drawn as SHARE of the
   running-speech negatives, the rest uniformly (training-side data only).
+- **Real English** (`--real-english SHARE`): SHARE of the running-speech crops (the
+  negatives and the contexts) come from the data dir's `game` pool (`python -m
+  zoo.data.speech_commands game`: keyword-free lines of real game dialogue, training
+  characters only, with the running-speech augmentation) instead of TTS and foreign speech.
+- **Real keywords** (`--real-keywords N`): the game's training lines that say one keyword,
+  placed by forced alignment (`D/game/kw_sentences`), join the keyword sentences N
+  times each (real voices saying the keywords inside real sentences).
 - Validation uses the same recipe on the validation split with a fixed draw;
   test accuracy is on the 1-s test clips (the whole-window model after 50
   frames), comparable with the other KWS models.
@@ -63,6 +70,35 @@ HARD_TOP = 0.1           # --hard-negatives: the hardest tenth of the running cr
 SENTENCE_AFTER_S = (0.05, 0.4)   # a sentence window ends this long after its keyword ends
 BEFORE_MARGIN_S = 0.3            # a pre-keyword window ends at least this long before the keyword (read-alone starts run late)
 MIN_BEFORE_S = 0.6               # ... and only where the keyword starts this late in its sentence
+
+
+def load_real_english(data_dir, n, seed):
+    """`(n, 32000)` training crops of the data dir's real-English `game` pool."""
+    from zoo.data.speech_commands import running
+
+    game = Path(data_dir) / "game"
+    if not (game / "pool.csv").is_file():
+        raise SystemExit(f"--real-english needs {game}/pool.csv: build it with "
+                         f"`python -m zoo.data.speech_commands game --data-dir {data_dir}`")
+    return running.load_running(game, "train", n, seed, seconds=TRAIN_SAMPLES / 16000)
+
+
+def add_real_keywords(sentences, data_dir, labels, times):
+    """`sentences` (`load_sentences`' tuple, or None) with the data dir's real keyword
+    sentences (`D/game/kw_sentences`, train) appended `times` times each."""
+    from zoo.data.speech_commands import keyword_sentences
+
+    game = Path(data_dir) / "game"
+    if times < 1 or not keyword_sentences.has_keyword_sentences(game):
+        raise SystemExit(f"--real-keywords {times}: needs N >= 1 and {game}/kw_sentences (build it with "
+                         f"`python -m zoo.data.speech_commands game --data-dir {data_dir}`, PocketSphinx "
+                         "installed)")
+    clips, ys, starts, ends = keyword_sentences.load_keyword_sentences(game, "train", labels)
+    print(f"real keywords: {len(ys)} aligned game lines, {times}x each", flush=True)
+    real = (clips * times, np.tile(ys, times), np.tile(starts, times), np.tile(ends, times))
+    if sentences is None:
+        return real
+    return (list(sentences[0]) + real[0], *(np.concatenate([a, b]) for a, b in zip(sentences[1:], real[1:])))
 
 
 def load_running(data_dir, split, n, seed):
@@ -259,6 +295,13 @@ def _extra_args(p):
                    help="hard-negative mining: score the training running-speech crops with the "
                         "starting model (--init-weights) and give the tenth it is most sure hold "
                         "a keyword SHARE of the running-speech negatives (e.g. 0.5; 0: uniform)")
+    p.add_argument("--real-keywords", type=int, default=0, metavar="N",
+                   help="add the game dialogue's aligned keyword sentences (`python -m "
+                        "zoo.data.speech_commands game`) N times each to the keyword sentences")
+    p.add_argument("--real-english", type=float, default=0.0, metavar="SHARE",
+                   help="draw SHARE of the running-speech crops (negatives and contexts) from the "
+                        "data dir's real English game dialogue (`python -m zoo.data.speech_commands "
+                        "game`; e.g. 0.5; 0: none)")
 
 
 def main(argv=None, name=None):
@@ -267,6 +310,10 @@ def main(argv=None, name=None):
     if args.hard_negatives and not (0 < args.hard_negatives < 1 and args.init_weights):
         raise SystemExit(f"--hard-negatives {args.hard_negatives:g}: give a share between 0 and 1 "
                          "(e.g. 0.5) and --init-weights (the model that mines)")
+    if args.real_keywords < 0:
+        raise SystemExit(f"--real-keywords {args.real_keywords}: give a count >= 0 (e.g. 3)")
+    if not 0 <= args.real_english < 1:
+        raise SystemExit(f"--real-english {args.real_english:g}: give a share in [0, 1) (e.g. 0.5)")
     entry, out = training.start_run(args)
     labels = list(entry.labels)
     (x_train, y_train, x_val, y_val, x_test, y_test), split_sizes = \
@@ -274,6 +321,13 @@ def main(argv=None, name=None):
     n_running = int(RUNNING_SHARE * len(y_train))
     run_train = load_running(args.data_dir, "train", max(2 * n_running, 4000), args.seed)
     run_val = load_running(args.data_dir, "validation", max(len(y_val) // 4, 200), args.seed + 1)
+    if args.real_english:
+        if run_train is None:
+            raise SystemExit("--real-english mixes into the running-speech pool: build it first "
+                             "(python -m zoo.data.speech_commands running --data-dir ...)")
+        k = int(round(args.real_english * len(run_train)))
+        run_train[:k] = load_real_english(args.data_dir, k, args.seed)
+        print(f"real English: {k} of {len(run_train)} running crops from the game dialogue pool", flush=True)
     if run_train is None:
         print("no running-speech pool in the data dir (python -m zoo.data.speech_commands "
               "running --data-dir ...): contexts are other clips only", flush=True)
@@ -281,6 +335,8 @@ def main(argv=None, name=None):
     if not args.no_sentences:
         sent_train = load_sentences(args.data_dir, "train", labels)
         sent_val = load_sentences(args.data_dir, "validation", labels)
+        if args.real_keywords:
+            sent_train = add_real_keywords(sent_train, args.data_dir, labels, args.real_keywords)
         if sent_train is None:
             print("no keyword sentences in the data dir (python -m zoo.data.speech_commands "
                   "sentences --data-dir ...): keywords are isolated clips only", flush=True)
@@ -314,6 +370,13 @@ def main(argv=None, name=None):
     data["description"] += (" Training examples are 2 s: 1 s of context (running speech, "
                             "another clip or silence) before each clip, plus running-speech "
                             "crops as `_unknown_`.")
+    if args.real_english:
+        data["description"] += (f" {args.real_english:.0%} of the running-speech crops are real "
+                                "English game dialogue (Flight of the Amazon Queen, training "
+                                "characters, keyword-free lines, augmented).")
+    if args.real_keywords:
+        data["description"] += (f" Plus the game's training lines that say one keyword ({args.real_keywords}x "
+                                "each; keyword times from PocketSphinx forced alignment).")
     if mined is not None:
         data["description"] += (f" Hard negatives: the {mined['top']:.0%} of the running crops the "
                                 f"starting model scored highest for a keyword (>= "
@@ -340,9 +403,13 @@ def main(argv=None, name=None):
                             f"--seed {args.seed} --learning-rate {args.learning_rate:g}"
                             + (" --no-sentences" if args.no_sentences else "")
                             + (f" --hard-negatives {args.hard_negatives:g}" if args.hard_negatives else "")
+                            + (f" --real-english {args.real_english:g}" if args.real_english else "")
+                            + (f" --real-keywords {args.real_keywords}" if args.real_keywords else "")
                             + (f" --init-weights {args.init_weights}" if args.init_weights else ""),
                    "data": "python -m zoo.data.speech_commands build --data-dir DATA && "
                            "python -m zoo.data.speech_commands running --data-dir DATA"
+                           + (" && python -m zoo.data.speech_commands game --data-dir DATA"
+                              if args.real_english or args.real_keywords else "")
                            + (" && " + keyword_sentences.build_command(args.data_dir)
                               if sent_train is not None else "")},
         metric_keys=("accuracy",), validation_examples=100)
