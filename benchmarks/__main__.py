@@ -56,6 +56,8 @@ SECTIONS = (  # (file stem, heading) in README order
     ("translation_int8", "Translation: where int8 files part from Keras greedy"),
     ("kws_real_audio", "Keyword spotting on real recorded speech"),
     ("kws_stream_cost", "Streaming keyword spotting: cost per 20 ms of audio"),
+    ("kws_dev_streams_game", "Streaming keyword spotting: real English game dialogue (dev streams with recorded keywords in sentences)"),
+    ("kws_dev_streams_game_seeds", "Streaming keyword spotting: real English game dialogue, more seeds"),
     ("kws_dev_streams", "Streaming keyword spotting: what each recipe change buys (dev streams, synthetic and real)"),
     ("kws_dev_streams_hard", "Streaming keyword spotting: hard-negative mining (dev streams)"),
     ("kws_dev_streams_v2_tts", "Streaming keyword spotting: 9,000 keyword sentences (synthetic dev streams only, earlier run)"),
