@@ -239,3 +239,19 @@ def test_cli_names_bad_input(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("zoo.data.speech_commands.real_dev._cache", lambda: tmp_path / "debs")
     assert main(["game", "--data-dir", str(tmp_path), "--no-fetch", "--no-progress"]) == 2
     assert "neither installed nor unpacked" in capsys.readouterr().err
+
+
+def test_cards_name_the_game_and_its_licence():
+    from types import SimpleNamespace
+
+    from zoo.data import sources
+    from zoo.models.kws.train_causal import limitation
+
+    found = sources.sources_of({"source": "zoo.data.speech_commands.build (...); "
+                                          "zoo.data.speech_commands.game_dialogue"})
+    game = [s for s in found if "Amazon Queen" in s["name"]]
+    assert len(game) == 1 and game[0]["license"].startswith("freeware")
+    assert game[0]["evidence"] == f"/usr/share/doc/{gd.PACKAGE}/copyright"
+    said = limitation(SimpleNamespace(real_english=0.5, real_keywords=0))
+    assert "real English game dialogue" in said and "keywords in real game lines" not in said
+    assert "real English" not in limitation(SimpleNamespace(real_english=0, real_keywords=0))

@@ -93,6 +93,16 @@ LOADERS = {
           for lang, name in (("es", "Spanish"), ("fr", "French"), ("it", "Italian"),
                              ("ru", "Russian"))],
     ),
+    # Real English game dialogue (D/game): training characters' keyword-free lines as
+    # running speech, their aligned keyword lines; other characters as dev streams.
+    "zoo.data.speech_commands.game_dialogue": (
+        {**_deb("flight-of-the-amazon-queen", "Flight of the Amazon Queen 1.0.0 recorded "
+                "dialogue (Debian flight-of-the-amazon-queen)", "freeware (Flight of the "
+                "Amazon Queen licence: free redistribution, no fee for the game itself)",
+                "real English running speech and keyword lines (training characters)"),
+         "note": "the licence in the copyright file lets anyone give the game away and "
+                 "modify it; it says nothing of trained weights"},
+    ),
     "zoo.data.translation.freedict_pairs": (
         {**_deb("dict-freedict-eng-deu", "FreeDict English-German 2022 "
                 "(Debian dict-freedict-eng-deu)", "GPL-3.0-or-later",

@@ -101,6 +101,18 @@ def add_real_keywords(sentences, data_dir, labels, times):
     return (list(sentences[0]) + real[0], *(np.concatenate([a, b]) for a, b in zip(sentences[1:], real[1:])))
 
 
+def limitation(args):
+    """The card's sentence on what the model was trained on."""
+    real = ["real non-English recordings"]
+    if args.real_english:
+        real.append("real English game dialogue")
+    keywords = " and keywords in real game lines" if args.real_keywords else ""
+    return (f"Trained on synthetic keywords (text-to-speech voices{keywords}; running speech also from "
+            f"{' and '.join(real)}): accuracy on real microphones will be lower than the test "
+            "figure, which is measured on held-out synthetic voices; on real recorded speech see "
+            "the README's real-audio table.")
+
+
 def load_running(data_dir, split, n, seed):
     """`(n, 32000)` crops of the data dir's running-speech pool, or None without one."""
     try:
@@ -367,6 +379,9 @@ def main(argv=None, name=None):
 
     shipped = training.subset(x_train, y_train, SHIPPED_CALIBRATION_CLIPS, args.seed + 2)[0]
     data = kws_train.data_description(args.data_dir, split_sizes)
+    data["source"] += "".join(f"; {loader}" for loader, used in (
+        ("zoo.data.speech_commands.running", run_train is not None),
+        ("zoo.data.speech_commands.game_dialogue", args.real_english or args.real_keywords)) if used)
     data["description"] += (" Training examples are 2 s: 1 s of context (running speech, "
                             "another clip or silence) before each clip, plus running-speech "
                             "crops as `_unknown_`.")
@@ -395,10 +410,7 @@ def main(argv=None, name=None):
         calibration=training.subset(x_train, y_train, CALIBRATION_CLIPS, args.seed + 1)[0],
         shipped_calibration={"audio": np.round(shipped * 32767).astype(np.int16)},
         data_section=data,
-        limitations=[
-            "Trained on synthetic speech (text-to-speech voices; running speech also from "
-            "real non-English recordings): accuracy on real microphones will be lower than "
-            "the test figure, which is measured on held-out synthetic voices."],
+        limitations=[limitation(args)],
         reproduce={"train": f"zoo train {args.model} --data-dir DATA --epochs {args.epochs} "
                             f"--seed {args.seed} --learning-rate {args.learning_rate:g}"
                             + (" --no-sentences" if args.no_sentences else "")
