@@ -54,7 +54,6 @@ import io
 import re
 import struct
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +61,7 @@ import numpy as np
 
 from zoo.data import audio
 from zoo.data.reserved import check_not_reserved
+from zoo.data.speech_commands.real_dev import load      # 16 kHz samples of any WAV, quietly resampled
 from zoo.data.speech_commands.task import SAMPLE_RATE
 from zoo.files import guard_config
 
@@ -193,13 +193,11 @@ def role(speaker: str) -> str:
 
 def archive_path(*, fetch=True, cache=None) -> Path:
     """The installed (or unpacked, `real_dev.unpack`) `queen.1c`; never installs the package."""
-    from zoo.data.speech_commands.real_dev import unpack
+    from zoo.data.speech_commands.real_dev import _cache, unpack
 
     installed = Path("/") / ARCHIVE
     if installed.is_file():
         return installed
-    from zoo.data.speech_commands.real_dev import _cache
-
     root = Path(cache or _cache()) / PACKAGE
     if not (root / ".unpacked").is_file():
         if not fetch:
@@ -310,9 +308,7 @@ def keyword_times(chosen: list[Line], clips: dict, align) -> list[tuple[Line, st
         kws = keywords_in(line.text)
         if len(kws) != 1:
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")           # 11 kHz -> 16 kHz, expected here
-            x = audio.read_audio(clips[line.clip], SAMPLE_RATE)
+        x = load(clips[line.clip])
         spans = [(a, b) for w, a, b in align(x, _ALIGN_WORD.findall(line.text.lower())) if w == kws[0]]
         if len(spans) == 1 and spans[0][1] > spans[0][0]:
             out.append((line, kws[0], *spans[0]))
@@ -333,9 +329,7 @@ def write_keyword_sentences(root: Path, found, clips: dict) -> int:
     for line, kw, start, end in found:
         path = folder / f"{line.clip}.wav"
         if not path.is_file():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                audio.write_wav(path, audio.read_audio(clips[line.clip], SAMPLE_RATE), SAMPLE_RATE)
+            audio.write_wav(path, load(clips[line.clip]), SAMPLE_RATE)
         rows.append(dict(path=f"train/{line.clip}.wav", split="train", keyword=kw, text=line.text,
                          start_s=f"{start:.2f}", end_s=f"{end:.2f}", speaker=f"fotaq-{line.speaker}",
                          augmentation="", seed="0"))
@@ -349,6 +343,7 @@ def build(data_dir, minutes: float = 45.0, seed: int = 0, workers: int = 2, *, f
     as real keyword sentences in ``D/game/kw_sentences``) and the two dev streams in
     ``D/running/streams``. `align`: "sphinx" (PocketSphinx, skipped with a message when it is
     not installed), None, or an `align(samples, words)` function."""
+    from zoo.data.speech_commands.augment import prepare_impulses
     from zoo.data.speech_commands.builder import run_jobs
     from zoo.data.speech_commands.running import (
         POOL_FIELDS, _csv_bytes, _work, check_build_dir, keywords_in,
@@ -374,8 +369,6 @@ def build(data_dir, minutes: float = 45.0, seed: int = 0, workers: int = 2, *, f
     usable = [ln for ln in every if _usable(clips[ln.clip])]
     train = [ln for ln in usable if role(ln.speaker) == "train" and not keywords_in(ln.text)]
     dev = [ln for ln in usable if role(ln.speaker) == "dev"]
-    from zoo.data.speech_commands.augment import prepare_impulses
-
     items = plan_pool(train, clips, minutes, seed, prepare_impulses(data_dir, "auto")[1])
     todo = [(str(root), it) for it in items if not (root / it["path"]).is_file()]
     (root / "pool" / "train").mkdir(parents=True, exist_ok=True)
@@ -401,11 +394,8 @@ def build(data_dir, minutes: float = 45.0, seed: int = 0, workers: int = 2, *, f
                                            for it in items) / 60, 2)}
     for kind, name in STREAMS.items():
         members = [ln for ln in dev if bool(keywords_in(ln.text)) == (kind == "keywords")]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")           # 11 kHz -> 16 kHz, expected here
-            x, segs = join_segments(
-                [(audio.read_audio(clips[ln.clip], SAMPLE_RATE), ln.text, keywords_in(ln.text),
-                  f"{PACKAGE}:{ln.clip}") for ln in members], GAP_S, SAMPLE_RATE)
+        x, segs = join_segments([(load(clips[ln.clip]), ln.text, keywords_in(ln.text), f"{PACKAGE}:{ln.clip}")
+                                 for ln in members], GAP_S, SAMPLE_RATE)
         write_stream(streams / f"{name}.wav", x, segs, kind="real", language="english",
                      packages={PACKAGE: len(segs)}, speakers=sorted({ln.speaker for ln in members}))
         out[name] = {"lines": len(segs), "minutes": round(len(x) / SAMPLE_RATE / 60, 2),
