@@ -55,3 +55,19 @@ def test_at_point_gives_false_alarms_per_hour_per_stream():
                          "variants": [{"variant": "v", "model": "m", "folder": "f", "test_accuracy": None,
                                        "recipe": "r", "within": {"5.0": None}, "at": at}]})
     assert "| v | 30.0 % | — | 2.0 | 8.0 |" in md and "a/dev_real_en_free (0.25 h)" in md
+
+
+def test_recorded_speech_table_even_when_no_budget_is_reached():
+    """A variant with recorded keywords but no point within any budget gets a row of dashes
+    (the table's keyword count comes from the run, not from a point that reached a budget)."""
+    reached = {"recall_real": 0.25, "fa_per_hour_real": 4.0, "occurrences_real": 8}
+    none = {"variant": "none", "model": "m", "folder": "f", "test_accuracy": None, "recipe": "r",
+            "within": {"5.0": None, "20.0": None}, "within_real": {"5.0": None, "20.0": None}}
+    some = dict(none, variant="some", within_real={"5.0": None, "20.0": reached})
+    result = {"mode": "dynamic", "dev_streams": ["a/dev_free"], "free_hours": 0.5,
+              "keyword_occurrences": 10, "real_keyword_occurrences": 8, "budgets_fa_per_hour": [5.0, 20.0]}
+    md = bench.markdown(dict(result, variants=[none, some]))
+    assert "recorded keyword sentences (8 keywords" in md
+    assert "| none | — | — |" in md and "| some | — | 25.0 % (4.0) |" in md
+    md = bench.markdown(dict(result, variants=[none]))        # no variant reached a budget
+    assert "recorded keyword sentences (8 keywords" in md and "| none | — | — |" in md

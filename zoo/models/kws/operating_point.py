@@ -108,10 +108,10 @@ def evaluate(posteriors, labels, *, smoothing, threshold, ignore_labels=("_silen
                                 refractory_s=REFRACTORY_S, max_run_s=MAX_RUN_S,
                                 ignore_labels=ignore_labels)
         s = scoring.score(found, meta["segments"], meta["duration_s"], keywords)
+        kind = "real" if is_real(name) else "tts"
         if name.endswith("_free"):
             free_fa += s["false_alarms"]
             free_s += meta["duration_s"]
-            kind = "real" if is_real(name) else "tts"
             fa_of[kind] += s["false_alarms"]
             s_of[kind] += meta["duration_s"]
             by_stream[name] = {"false_alarms": int(s["false_alarms"]),
@@ -121,7 +121,6 @@ def evaluate(posteriors, labels, *, smoothing, threshold, ignore_labels=("_silen
             kw_s += meta["duration_s"]
             hits += s["hits"]
             occ += s["occurrences"]
-            kind = "real" if is_real(name) else "tts"
             hits_of[kind] += s["hits"]
             occ_of[kind] += s["occurrences"]
     return dict(smoothing_frames=int(smoothing), threshold=float(threshold),
