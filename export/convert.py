@@ -80,14 +80,31 @@ def _frozen(tf, fn):
     concrete = fn.get_concrete_function()
     names = sorted(concrete.structured_outputs)
     frozen = convert_variables_to_constants_v2(concrete)
+    aliased = _input_aliases(frozen)
 
     @tf.function(input_signature=fn.input_signature)
     def wrapper(*args):
         outs = frozen(*args)
-        outs = outs if isinstance(outs, (list, tuple)) else [outs]
+        outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
+        for i in aliased:  # a copy op, so that the output is not the input tensor itself
+            outs[i] = outs[i][:]
         return dict(zip(names, outs))
 
     return wrapper.get_concrete_function()
+
+
+def _input_aliases(concrete):
+    """Positions of the outputs of `concrete` that are one of its inputs (through identities
+    only): the converter would make each the input tensor itself, which LiteRT.js
+    computes wrong when the graph also reads it (`export.flatbuffer.input_outputs`)."""
+    inputs = {id(t) for t in concrete.inputs}
+    found = []
+    for i, t in enumerate(concrete.outputs):
+        while t.op.type in ("Identity", "IdentityN", "StopGradient", "Snapshot"):
+            t = t.op.inputs[t.value_index if t.op.type == "IdentityN" else 0]
+        if id(t) in inputs and t.shape.rank:
+            found.append(i)
+    return found
 
 
 def configure_converter(tf, converter, quantize, representative_dataset=None):

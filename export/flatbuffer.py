@@ -287,6 +287,33 @@ def _read_operators(data, names):
             for i, (sg, ops) in enumerate(zip(model.tables(2), subgraphs))}
 
 
+def input_outputs(data: bytes):
+    """`[(signature, output name, input name, read)]` for every signature output that IS
+    one of the signature's input tensors (the converter drops an identity from input to
+    output); `read`: an operator of the signature's subgraph also takes that tensor.
+
+    LiteRT.js (2.5.x) binds an output buffer to every output tensor: it returns such an
+    output unwritten and, when the graph reads the tensor, computes on that buffer
+    instead of the input (measured: a 2-input model's outputs off by 1.3 in wasm)."""
+    try:
+        model = _model(data)
+        subgraphs = model.tables(2)
+        found = []
+        # SignatureDef { inputs:0, outputs:1, signature_key:2, subgraph_index:4 },
+        # TensorMap { name:0, tensor_index:1 }; Operator { inputs:1 }
+        for sig in model.tables(7):
+            ins = {tm.scalar(1, "I"): tm.string(0) for tm in sig.tables(0)}
+            same = [(tm.string(0), tm.scalar(1, "I")) for tm in sig.tables(1)
+                    if tm.scalar(1, "I") in ins]
+            if not same:
+                continue
+            read = {i for op in subgraphs[sig.scalar(4, "I")].tables(3) for i in op.ints(1)}
+            found += [(sig.string(2), name, ins[t], t in read) for name, t in sorted(same)]
+        return found
+    except (struct.error, IndexError, OverflowError) as exc:
+        raise FlatbufferError(f"corrupt TFLite flatbuffer ({exc})") from None
+
+
 def merge_models(first: bytes, second: bytes) -> bytes:
     """One flatbuffer holding the subgraphs and signatures of both models
     (needs TF). Used to keep some signatures float32 in an integer file.

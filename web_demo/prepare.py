@@ -226,19 +226,14 @@ def _stream_test_vector(out, manifest):
 
 def output_passthrough(data: bytes):
     """`{signature: {output name: input name}}` for signature outputs that ARE an
-    input tensor (the streaming step's next audio tail is its frame input).
-    LiteRT.js (2.5.3) returns garbage for such an output (it is never written),
-    so the page takes the input it fed instead."""
-    from export.flatbuffer import _model
+    input tensor (`export.flatbuffer.input_outputs`; the exporter refuses those the
+    graph also reads). LiteRT.js (2.5.3) returns garbage for such an output (it is
+    never written), so the page takes the input it fed instead."""
+    from export.flatbuffer import input_outputs
 
     out = {}
-    # SignatureDef { inputs:0, outputs:1, signature_key:2 }, TensorMap { name:0, tensor_index:1 }
-    for sig in _model(data).tables(7):
-        ins = {tm.scalar(1, "I"): tm.string(0) for tm in sig.tables(0)}
-        same = {tm.string(0): ins[tm.scalar(1, "I")] for tm in sig.tables(1)
-                if tm.scalar(1, "I") in ins}
-        if same:
-            out[sig.string(2)] = dict(sorted(same.items()))
+    for sig, output, inp, _ in input_outputs(data):
+        out.setdefault(sig, {})[output] = inp
     return out
 
 

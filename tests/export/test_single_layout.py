@@ -221,3 +221,43 @@ def test_int8_lstm_keeps_its_cell_state_float(tmp_path, calib):
     assert (plain.validation["relative_mean_error"]
             > 1.5 * report.validation["relative_mean_error"]), (plain.validation,
                                                                report.validation)
+
+
+def _carry_model():
+    """A step whose next state IS its input `x` (an identity), while the graph reads `x` too."""
+    x = keras.Input(shape=(8,), name="x")
+    s = keras.Input(shape=(8,), name="s")
+    y = keras.layers.Dense(4, name="y")(keras.layers.Concatenate()([x, s]))
+    return keras.Model([x, s], [y, keras.layers.Identity(name="next_s")(x)])
+
+
+@pytest.mark.parametrize("layout", ["single", "stepped"])
+def test_an_output_that_is_an_input_gets_a_tensor_of_its_own(layout, tmp_path):
+    from export.flatbuffer import input_outputs
+
+    keras.utils.set_random_seed(0)
+    model = _carry_model()
+    rng = np.random.default_rng(0)
+    x, s = (rng.normal(size=(4, 8)).astype("float32") for _ in range(2))
+    path = tmp_path / "m.tflite"
+    export.to_tflite(model, path, layout=layout, validate=False)
+    # the converter alone makes `next_s` the input tensor `x` itself (LiteRT.js then
+    # computes on an unwritten buffer); the exporter gives it a copy op
+    assert input_outputs(path.read_bytes()) == []
+    runner = _stock(path) if layout == "single" else None
+    for i in range(len(x)):
+        if runner is not None:
+            out = runner(x=x[i:i + 1], s=s[i:i + 1])
+        else:
+            out = dict(zip(["y", "next_s"], export.runtime.load(path)(x[i:i + 1], s[i:i + 1])))
+        want_y, want_s = model.predict([x[i:i + 1], s[i:i + 1]], verbose=0)
+        np.testing.assert_array_equal(out["next_s"], want_s)
+        np.testing.assert_allclose(out["y"], want_y, atol=1e-5)
+
+
+def test_input_outputs_names_the_aliases_the_converter_makes(tmp_path):
+    from export.flatbuffer import input_outputs
+
+    path = tmp_path / "m.tflite"
+    export.to_tflite(_carry_model(), path, recurrent="keras", validate=False)
+    assert input_outputs(path.read_bytes()) == [("serving_default", "output_1", "x", True)]

@@ -114,6 +114,24 @@ def test_export_report_gpu_field_is_the_measured_result(tmp_path):
     assert dict(rep.table())["GPU (WebGPU, measured)"].startswith("runs, max |Δ| vs CPU runtime")
 
 
+@needs_browser[0]
+@needs_browser[1]
+def test_a_state_output_that_is_an_input_runs_right_in_litertjs(tmp_path):
+    """A step whose next state is its input (the streaming spotter's audio tail): LiteRT.js
+    computed such a file on an unwritten buffer (wasm off by 1.3, NaN in the stream step);
+    the exporter's copy op makes both backends match the Python runtime."""
+    import export
+    from tests.export.test_single_layout import _carry_model
+
+    _node_modules()
+    path = tmp_path / "carry.float32.tflite"
+    export.to_tflite(_carry_model(), path, layout="single", validate=False)
+    (m,) = gpu_check.check(files=[str(path)], modes=("float32",), timeout=60,
+                           log=lambda *a: None)["models"]
+    assert m["status"] == "ok", gpu_check.format_line(m)
+    assert m["wasm"]["vs_runtime"] <= 1e-5 and m["webgpu"]["vs_runtime"] <= 1e-4, m
+
+
 @pytest.mark.slow
 @needs_browser[0]
 @needs_browser[1]

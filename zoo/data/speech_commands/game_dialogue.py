@@ -238,13 +238,10 @@ def extract(data: bytes, chosen: list[Line], folder: Path, index=None, progress=
     return out
 
 
-def _usable(path) -> bool:
-    return audio.audio_info(path).duration_s >= MIN_LINE_S
-
-
-def plan_pool(chosen: list[Line], clips: dict, minutes: float, seed: int, irs=()) -> list[dict]:
+def plan_pool(chosen: list[Line], clips: dict, seconds: dict, minutes: float, seed: int,
+              irs=()) -> list[dict]:
     """Deterministic running-pool item specs (`running.render_item`) of up to `minutes` of
-    training lines drawn in a seeded order."""
+    training lines drawn in a seeded order (`seconds`: each clip's duration)."""
     from zoo.data.speech_commands.builder import _music_tracks
     from zoo.data.speech_commands.running import _draw_aug
 
@@ -264,7 +261,7 @@ def plan_pool(chosen: list[Line], clips: dict, minutes: float, seed: int, irs=()
                           speaker=f"fotaq-{line.speaker}", text=line.text, recording=str(clips[line.clip]),
                           keywords="", kind="pool", seed=str(cs),
                           augmentation=";".join(f"{k}={v}" for k, v in aug.items())))
-        total += audio.audio_info(clips[line.clip]).duration_s
+        total += seconds[line.clip]
     return items
 
 
@@ -366,10 +363,11 @@ def build(data_dir, minutes: float = 45.0, seed: int = 0, workers: int = 2, *, f
                                         "lines": len(every), "dev_characters": sorted(DEV_CHARACTERS)},
                  f"delete {root} or use the same settings")
     clips = extract(data, every, root / "clips", index, progress)
-    usable = [ln for ln in every if _usable(clips[ln.clip])]
+    seconds = {ln.clip: audio.audio_info(clips[ln.clip]).duration_s for ln in every}
+    usable = [ln for ln in every if seconds[ln.clip] >= MIN_LINE_S]
     train = [ln for ln in usable if role(ln.speaker) == "train" and not keywords_in(ln.text)]
     dev = [ln for ln in usable if role(ln.speaker) == "dev"]
-    items = plan_pool(train, clips, minutes, seed, prepare_impulses(data_dir, "auto")[1])
+    items = plan_pool(train, clips, seconds, minutes, seed, prepare_impulses(data_dir, "auto")[1])
     todo = [(str(root), it) for it in items if not (root / it["path"]).is_file()]
     (root / "pool" / "train").mkdir(parents=True, exist_ok=True)
     run_jobs(_work, todo, total=len(items), cache=str(data_dir / "_cache"), workers=workers,
