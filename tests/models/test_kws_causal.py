@@ -327,3 +327,27 @@ def test_hard_negatives_refuses_a_bad_share_or_no_miner(extra, tmp_path):
         tc.main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "run"), *extra],
                 name="kws-stream-att-gru")
     assert not (tmp_path / "run").exists()        # refused before a run folder is made
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_shipped_float32_step_file_runs_in_a_stock_interpreter_loop(name):
+    """The README's loop: a stock interpreter, the file's own input names, the state fed
+    back from the `next_*` outputs, nothing of ours; the last frame's probabilities are
+    the whole-window Keras model's on the same audio."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    path = zoo.registry.require_artifacts(name).file(f"{name}.stream.float32.tflite")
+    step = Interpreter(model_path=str(path)).get_signature_runner()
+    details = step.get_input_details()
+    assert list(step.get_output_details()) == sorted(["probabilities"] + [
+        f"next_{n}" for n in details if n != "frame"])
+    state = {n: np.zeros(d["shape"], np.float32) for n, d in details.items() if n != "frame"}
+    state["mel_tail"][:] = np.log(1e-6)  # the log-mel of silence
+    audio = zoo.api.read_audio("zoo/demo_audio/yes.wav")[:16000]
+    for frame in audio.reshape(-1, causal.FRAME):
+        out = step(frame=frame[None], **state)
+        state = {n: out["next_" + n] for n in state}
+    whole = zoo.registry.get(name).build(samples=len(audio))
+    whole.set_weights(zoo.load(name).get_weights())
+    expected = np.asarray(whole(audio[None], training=False))[0]
+    np.testing.assert_allclose(out["probabilities"][0], expected, atol=1e-4)

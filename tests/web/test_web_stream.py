@@ -101,17 +101,22 @@ def test_prepare_writes_the_stream_files(prepared):
         assert (out / f"{base}.tflite").read_bytes() == src.read_bytes()
         plan = json.loads((out / f"{base}.plan.json").read_text())
         assert plan == runtime.read_plan(src.read_bytes())
-        assert state["names"] == plan["inputs"][1:]
+        # one state for both files, by position: the names are the first file's (a stepped
+        # file's inputs are t0.., a single-layout file's the model's own)
+        if mode == MODES[0]:
+            assert state["names"] == plan["inputs"][1:]
         assert state["shapes"] == [s[1:] for s in plan["input_shapes"][1:]]
+        # a stepped file passes the frame through its last signature as the next audio
+        # tail (the same tensor; LiteRT.js returns it unwritten, so the page needs this map,
+        # found in the file's SignatureDefs); a single-layout file computes it (its own op)
+        passthrough = json.loads((out / f"{base}.passthrough.json").read_text())
+        assert passthrough == ({} if plan.get("layout") == "single" else
+                               {plan["stages"][-1]["name"]: {plan["outputs"][1]: plan["inputs"][0]}})
     # the initial state is Python's silence_state, in plan order (mel tail = log of the floor)
     want = silence_state([tuple(s) for s in state["shapes"]])
     assert len(state["data"]) == len(want)
     for got, w in zip(state["data"], want):
         np.testing.assert_array_equal(np.float32(got), w.ravel())
-        # the next audio tail IS the frame input tensor; LiteRT.js returns it unwritten,
-        # so the page needs this map (found in the file's SignatureDefs)
-        passthrough = json.loads((out / f"{base}.passthrough.json").read_text())
-        assert passthrough == {plan["stages"][-1]["name"]: {plan["outputs"][1]: plan["inputs"][0]}}
     assert state["roles"][:3] == ["audio_tail", "mel_tail", "gru_state"]
     assert np.allclose(state["data"][1], np.log(1e-6), atol=1e-4)
     assert load_settings(settings, model=MODEL) == json.loads((out / "settings.json").read_text())
@@ -210,6 +215,11 @@ def test_browser_streams_frames_int8_and_matches_python(server):
 @needs_model
 @needs_browser
 def test_browser_float32_frames_match_python(server):
+    """The float32 step file: single layout once shipped so (LiteRT.js computed it on an
+    unwritten buffer until the exporter gave the next audio tail an op of its own)."""
+    from export import runtime
+
     r = _run_page(server, "mode=float32&accel=wasm&selftest=1&report=1")
     _check_selftest(r["selftest"], "float32", 1e-4)
-    assert sorted(r["signatures"]) == ["seg0", "seg1", "seg2"]
+    plan = runtime.read_plan((MODEL_DIR / f"{MODEL}.stream.float32.tflite").read_bytes())
+    assert sorted(r["signatures"]) == sorted(s["name"] for s in plan["stages"])

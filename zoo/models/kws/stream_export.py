@@ -180,6 +180,9 @@ def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks
               f"per 20 ms frame, top-1 vs Keras {f['streamed_vs_keras']['top1_agreement']:.3f}"
               + (f", test accuracy from the initial state {acc:.4f}, in stream "
                  f"{f['test_accuracy_in_stream']:.4f}" if acc is not None else ""), flush=True)
+    # in MODES order, however many were re-exported now
+    files = result["files"]
+    result["files"] = {m: files[m] for m in [*MODES, *sorted(set(files) - set(MODES))] if m in files}
     write_streaming(entry.name, out, result)
     return result
 
