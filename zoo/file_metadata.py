@@ -7,7 +7,9 @@ Name, description, version, author and licence of the model; its input (audio:
 16 kHz mono, so MediaPipe's AudioClassifier feeds it; other inputs as
 features) and output (a classifier's probabilities with `labels.txt` attached).
 Stepped files carry their plan instead (their subgraph 0 is one step, not the
-model), so only the files a family exports as "single" get it.
+model), so only the files a family exports as "single" get it, and the streaming
+spotters' single-layout step files (`for_stream_step`: the frame, the state in and
+out, the probabilities).
 """
 
 from __future__ import annotations
@@ -49,3 +51,50 @@ def export_options(name, mode, layout=None):
     export through this, so a file is the same whichever made it."""
     layout = layout or registry.get(name).family.layout(mode)
     return {"layout": layout, "metadata": for_model(name) if layout == "single" else None}
+
+
+#: What each tensor of a streaming step file holds (zoo/models/kws/causal.py); the
+#: outputs `next_NAME` are the state to feed back as input NAME on the next call.
+STREAM_STATE = {
+    "audio_tail": "the previous frame (zeros at the start)",
+    "mel_tail": "the last 3 log-mel frames (log(1e-6), the log-mel of silence, at the start)",
+    "gru_state": "the GRU state (zeros at the start)",
+    "keys": "the attention ring's keys of the last 50 frames (zeros at the start)",
+    "values": "the attention ring's values of the last 50 frames (zeros at the start)",
+}
+
+
+def for_stream_step(name, data):
+    """`(metadata_bytes, {"labels.txt": bytes})` for the single-layout step file `data`
+    of streaming spotter `name`: its tensors in the order of the file's subgraph."""
+    from export import metadata as md
+    from export.flatbuffer import _model
+    from zoo import __version__
+    from zoo.models.kws.causal import FRAME
+
+    entry = registry.get(name)
+    model = _model(data)
+    (sig,) = model.tables(7)  # SignatureDef { inputs:0, outputs:1 }, TensorMap { name:0, index:1 }
+    graph = model.tables(2)[sig.scalar(4, "I")]
+
+    def names(field, order):
+        by_index = {tm.scalar(1, "I"): tm.string(0) for tm in sig.tables(field)}
+        return [by_index[i] for i in graph.ints(order)]
+
+    def tensor(n):
+        if n == "frame":
+            return md.TensorInfo(n, f"the newest {FRAME / 16:g} ms of audio, {FRAME} samples in "
+                                 "[-1, 1]", kind="audio", sample_rate=16000, channels=1)
+        if n == "probabilities":
+            return md.TensorInfo(n, "class probabilities (softmax) after this frame, in the "
+                                 "order of labels.txt", labels_file=registry.LABELS_FILE)
+        state = n[len("next_"):] if n.startswith("next_") else n
+        if state not in STREAM_STATE:
+            raise ValueError(f"{name}: unknown step tensor {n!r}")
+        return md.TensorInfo(n, (f"state out: feed it back as {state!r} on the next call"
+                                 if n.startswith("next_") else f"state in: {STREAM_STATE[n]}"))
+
+    data_md = md.build(name, f"{entry.description} One 20 ms frame per call, the state "
+                       "carried by the caller.", __version__, AUTHOR, LICENSE,
+                       [tensor(n) for n in names(0, 1)], [tensor(n) for n in names(1, 2)])
+    return data_md, {registry.LABELS_FILE: ("\n".join(entry.labels) + "\n").encode()}

@@ -351,3 +351,29 @@ def test_shipped_float32_step_file_runs_in_a_stock_interpreter_loop(name):
     whole.set_weights(zoo.load(name).get_weights())
     expected = np.asarray(whole(audio[None], training=False))[0]
     np.testing.assert_allclose(out["probabilities"][0], expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_shipped_float32_step_file_carries_standard_metadata(name):
+    """TFLite Metadata (name, version, licence, each tensor described, labels.txt) in the
+    single-layout step file, as the window models' single files carry it."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from export import metadata
+    from zoo import file_metadata
+
+    path = zoo.registry.require_artifacts(name).file(f"{name}.stream.float32.tflite")
+    data = path.read_bytes()
+    md = metadata.read(data)
+    assert md["name"] == name and md["license"] and md["version"] == zoo.__version__
+    step = Interpreter(model_path=str(path)).get_signature_runner()
+    assert {t["name"] for t in md["inputs"]} == set(step.get_input_details())
+    assert {t["name"] for t in md["outputs"]} == set(step.get_output_details())
+    by_name = {t["name"]: t for t in md["inputs"] + md["outputs"]}
+    frame = by_name["frame"]
+    assert (frame["kind"], frame["sample_rate"], frame["channels"]) == ("audio", 16000, 1)
+    for n in set(step.get_input_details()) - {"frame"}:
+        assert f"feed it back as {n!r}" in by_name["next_" + n]["description"]
+    labels = metadata.read_associated(data)[by_name["probabilities"]["labels_file"]]
+    assert labels.decode().split() == list(zoo.registry.get(name).labels)
+    assert md == metadata.parse(file_metadata.for_stream_step(name, data)[0])  # current

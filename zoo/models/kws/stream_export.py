@@ -154,6 +154,8 @@ def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks
                                       validation_data=validation,
                                       layout=step_layout(layout, mode))
             size, checked = report.size_bytes, report.validation
+            if file_layout(path) == "single":  # standard TFLite Metadata, as the window files
+                size = attach_metadata(entry.name, path)
         stream = FrameStream.from_file(path)
         final = []
         for row in audio[streams:]:
@@ -185,6 +187,18 @@ def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks
     result["files"] = {m: files[m] for m in [*MODES, *sorted(set(files) - set(MODES))] if m in files}
     write_streaming(entry.name, out, result)
     return result
+
+
+def attach_metadata(name, path):
+    """Write `zoo.file_metadata.for_stream_step`'s metadata and labels.txt into the
+    single-layout step file at `path` (atomically); returns its new size in bytes."""
+    from export import metadata
+    from zoo import file_metadata
+
+    data = Path(path).read_bytes()
+    data = metadata.attach(data, *file_metadata.for_stream_step(name, data))
+    atomic_write_bytes(path, data)
+    return len(data)
 
 
 def step_layout(layout, mode):
