@@ -404,6 +404,9 @@ def write_converted(path, convert, *, quantize, recurrent, inputs=(), metadata=N
     if metadata is not None:  # standard TFLite Metadata + associated files (export.metadata)
         from export.metadata import attach
 
+        if callable(metadata):  # made from the converted file (e.g. its tensor order)
+            metadata = metadata(flatbuffer)
+
         flatbuffer = attach(flatbuffer, *metadata)
     seconds = time.perf_counter() - start
     atomic_write_bytes(path, flatbuffer, inputs)
@@ -440,7 +443,10 @@ def to_tflite(model, path, quantize="float32", representative_data=None, validat
             `export.metadata.build` and its associated files `{name: bytes}`
             (e.g. labels.txt), stored in the file as the TFLite Support
             writers store them (MediaPipe Tasks need it). Its tensors describe
-            subgraph 0: use it with single-layout (one-signature) files.
+            subgraph 0, in the order the converter gave them: use it with
+            single-layout (one-signature) files. Or a function `flatbuffer ->
+            (metadata_bytes, files)`, called with the converted file (before it
+            is written), to describe tensors in that order.
         float_cell_state: in "int8" single-layout files, keep the LSTM cell-state
             update (`c = f*c + i*g, h = o*tanh(c)`) float while the matmuls and
             gates are int8 (default; measured: kws-bilstm int8 77.2 -> 80.5 %

@@ -226,9 +226,9 @@ def _stream_test_vector(out, manifest):
 
 def output_passthrough(data: bytes):
     """`{signature: {output name: input name}}` for signature outputs that ARE an
-    input tensor (`export.flatbuffer.input_outputs`; the exporter refuses those the
-    graph also reads). LiteRT.js (2.5.3) returns garbage for such an output (it is
-    never written), so the page takes the input it fed instead."""
+    input tensor (`export.flatbuffer.input_outputs`: files exported before the exporter
+    gave such outputs a copy op of their own). LiteRT.js (2.5.3) returns garbage for such
+    an output (it is never written), so the page takes the input it fed instead."""
     from export.flatbuffer import input_outputs
 
     out = {}

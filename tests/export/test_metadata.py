@@ -299,3 +299,38 @@ def test_mediapipe_refuses_the_file_without_metadata(models, tmp_path):
     path.write_bytes(models["float32"])
     with pytest.raises(ValueError, match="require TFLite Model Metadata"):
         classify(path, clip())
+
+
+def test_to_tflite_takes_metadata_made_from_the_converted_file(tmp_path):
+    """`metadata=` a function: called with the converted flatbuffer (before the file is
+    written), so the tensors can be described in the converter's own order."""
+    import keras
+
+    import export
+    from export.flatbuffer import _model
+
+    a = keras.Input(shape=(4,), name="a")
+    b = keras.Input(shape=(3,), name="b")
+    model = keras.Model([a, b], keras.layers.Dense(2, name="y")(keras.layers.Concatenate()([a, b])))
+    seen = []
+
+    def describe(flatbuffer):
+        seen.append(bytes(flatbuffer[4:8]))
+        m = _model(flatbuffer)
+        (sig,) = m.tables(7)
+        by_index = {tm.scalar(1, "I"): tm.string(0) for tm in sig.tables(0)}
+        order = [by_index[i] for i in m.tables(2)[0].ints(1)]
+        return metadata.build("m", "d", "1", "me", "MIT", [TensorInfo(n) for n in order],
+                              [TensorInfo("y")]), {}
+
+    path = tmp_path / "m.tflite"
+    export.to_tflite(model, path, layout="single", validate=False, metadata=describe)
+    assert seen == [b"TFL3"]  # called once, with the converted file
+    from ai_edge_litert.interpreter import Interpreter
+
+    # the interpreter's own view: subgraph 0's inputs in order, named by the signature
+    it = Interpreter(model_path=str(path))
+    index = {i: n for n, i in it._get_full_signature_list()["serving_default"]["inputs"].items()}
+    names = [index[d["index"]] for d in it.get_input_details()]
+    assert sorted(names) == ["a", "b"]
+    assert [t["name"] for t in metadata.read(path.read_bytes())["inputs"]] == names

@@ -150,12 +150,11 @@ def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks
                                         "missing: export it first (leave out --measure-only)")
             size, checked = path.stat().st_size, old["files"][mode]["step_validation"]
         else:
+            step_file_layout = step_layout(layout, mode)
             report = export.to_tflite(step, path, quantize=mode, representative_data=calibration,
-                                      validation_data=validation,
-                                      layout=step_layout(layout, mode))
+                                      validation_data=validation, layout=step_file_layout,
+                                      metadata=stream_metadata(entry.name, step_file_layout))
             size, checked = report.size_bytes, report.validation
-            if file_layout(path) == "single":  # standard TFLite Metadata, as the window files
-                size = attach_metadata(entry.name, path)
         stream = FrameStream.from_file(path)
         final = []
         for row in audio[streams:]:
@@ -189,16 +188,15 @@ def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks
     return result
 
 
-def attach_metadata(name, path):
-    """Write `zoo.file_metadata.for_stream_step`'s metadata and labels.txt into the
-    single-layout step file at `path` (atomically); returns its new size in bytes."""
-    from export import metadata
+def stream_metadata(name, layout):
+    """`export.to_tflite`'s `metadata` for a step file: standard TFLite Metadata for a
+    single-layout file (`zoo.file_metadata.for_stream_step`, made from the converted
+    file: its tensor order), none for a stepped one (it carries its plan)."""
     from zoo import file_metadata
 
-    data = Path(path).read_bytes()
-    data = metadata.attach(data, *file_metadata.for_stream_step(name, data))
-    atomic_write_bytes(path, data)
-    return len(data)
+    if layout != "single":
+        return None
+    return lambda flatbuffer: file_metadata.for_stream_step(name, flatbuffer)
 
 
 def step_layout(layout, mode):
