@@ -122,6 +122,9 @@ def main():
     p.add_argument("--drop-modes", default="",
                    help="comma-separated TFLite modes measured in the run but not shipped "
                         "(users make them with `zoo export NAME -q MODE`)")
+    p.add_argument("--keep-results", default="",
+                   help="comma-separated keys of the shipped results.json to keep over the "
+                        "run's (e.g. data,limitations: text written after training)")
     args = p.parse_args()
     if args.cards_only:
         names = args.items
@@ -132,7 +135,8 @@ def main():
         for name, run in runs.items():
             seed_runs.setdefault(name, [run])
         for name, run in runs.items():
-            dest = ship(name, run, [m for m in args.drop_modes.split(",") if m])
+            dest = ship(name, run, [m for m in args.drop_modes.split(",") if m],
+                        keep_results=[k for k in args.keep_results.split(",") if k])
             baseline = baseline_of(name)
             if baseline and baseline in seed_runs:
                 atomic_write_bytes(dest / "comparison.json", json.dumps(comparison(

@@ -44,3 +44,39 @@ def test_comparison_means_each_side_over_its_seed_runs(ship, tmp_path, metric):
     assert f"{100 * np.std(values['b'], ddof=1):.2f}" in text and "3 / 3 training seeds" in text
     if metric == "accuracy_in_stream":
         assert "after 1 s of silence" in text
+
+
+def test_shipping_a_run_again_keeps_the_named_results_keys(tmp_path, monkeypatch):
+    """`ship(..., keep_results=("data", "limitations"))`: the shipped results.json's
+    descriptive keys survive re-shipping a run whose results.json predates them; the
+    measured keys come from the run; without it the run's results.json is shipped as is."""
+    import shutil
+
+    from zoo import registry, shipping
+
+    name = "kws-stream-gru"
+    src = registry.package_dir() / name
+    run = tmp_path / "run"
+    run.mkdir()
+    for f in ("config.json", "model.weights.h5", "labels.txt"):
+        shutil.copy(src / f, run / f)
+    measured = {"metrics": {"keras": {"accuracy": 0.5}}, "data": {"source": "old"},
+                "limitations": ["old"]}
+    (run / "results.json").write_text(json.dumps(measured))
+    registry.write_checksums(run)
+    shipped = {"metrics": {"keras": {"accuracy": 0.1}}, "data": {"source": "new"},
+               "limitations": ["new"]}
+    folders = {}
+
+    def fake_dir(n):
+        return folders.setdefault(n, tmp_path / "pretrained" / n)
+
+    monkeypatch.setattr(shipping, "pretrained_dir", fake_dir)
+    for keep, want in (((), measured), (("data", "limitations"),
+                                        {**measured, "data": shipped["data"],
+                                         "limitations": shipped["limitations"]})):
+        fake_dir(name).mkdir(parents=True, exist_ok=True)
+        (fake_dir(name) / "results.json").write_text(json.dumps(shipped))
+        dest = shipping.ship(name, run, keep_results=keep)
+        assert json.loads((dest / "results.json").read_text()) == want
+        assert (dest / "model.weights.h5").is_file() and (dest / "labels.txt").is_file()

@@ -33,10 +33,17 @@ def pretrained_dir(name):
     return registry.package_dir() / name
 
 
-def ship(name, run, drop_modes=(), extra_results=None):
-    """Copy `run` to `zoo/pretrained/NAME` (replacing it); returns the folder."""
+def ship(name, run, drop_modes=(), extra_results=None, keep_results=()):
+    """Copy `run` to `zoo/pretrained/NAME` (replacing it); returns the folder.
+    `keep_results`: keys of the shipped results.json kept over the run's (e.g. `data`,
+    `limitations` written after training), for shipping a run again."""
     run = Path(run)
     dest = pretrained_dir(name)
+    old = dest / "results.json"
+    kept = {}
+    if keep_results and old.is_file():
+        previous = json.loads(old.read_text())
+        kept = {k: previous[k] for k in keep_results if k in previous}
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
@@ -51,6 +58,10 @@ def ship(name, run, drop_modes=(), extra_results=None):
         if f not in SKIP and f not in dropped:
             shutil.copy(run / f, dest / f)
     extra = dict(extra_results or {})
+    if kept and (dest / "results.json").is_file():
+        results = json.loads((dest / "results.json").read_text())
+        results.update(kept)
+        atomic_write_bytes(dest / "results.json", json.dumps(results, indent=2).encode())
     if drop_modes:
         extra.setdefault("limitations", []).append(
             f"Measured in training but not shipped (package size): the {', '.join(drop_modes)} "
