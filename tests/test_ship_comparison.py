@@ -80,3 +80,9 @@ def test_shipping_a_run_again_keeps_the_named_results_keys(tmp_path, monkeypatch
         dest = shipping.ship(name, run, keep_results=keep)
         assert json.loads((dest / "results.json").read_text()) == want
         assert (dest / "model.weights.h5").is_file() and (dest / "labels.txt").is_file()
+    # with dropped modes, their limitation line is added once, also to a kept list holding it
+    for _ in range(2):
+        dest = shipping.ship(name, run, drop_modes=["dynamic"], keep_results=["limitations"])
+    limitations = json.loads((dest / "results.json").read_text())["limitations"]
+    assert limitations[0] == "new" and len(limitations) == 2, limitations
+    assert limitations[1].startswith("Measured in training but not shipped") and "dynamic" in limitations[1]

@@ -39,10 +39,9 @@ def ship(name, run, drop_modes=(), extra_results=None, keep_results=()):
     `limitations` written after training), for shipping a run again."""
     run = Path(run)
     dest = pretrained_dir(name)
-    old = dest / "results.json"
     kept = {}
-    if keep_results and old.is_file():
-        previous = json.loads(old.read_text())
+    if keep_results and (dest / "results.json").is_file():
+        previous = json.loads((dest / "results.json").read_text())
         kept = {k: previous[k] for k in keep_results if k in previous}
     if dest.exists():
         shutil.rmtree(dest)
@@ -58,20 +57,18 @@ def ship(name, run, drop_modes=(), extra_results=None, keep_results=()):
         if f not in SKIP and f not in dropped:
             shutil.copy(run / f, dest / f)
     extra = dict(extra_results or {})
-    if kept and (dest / "results.json").is_file():
-        results = json.loads((dest / "results.json").read_text())
-        results.update(kept)
-        atomic_write_bytes(dest / "results.json", json.dumps(results, indent=2).encode())
     if drop_modes:
         extra.setdefault("limitations", []).append(
             f"Measured in training but not shipped (package size): the {', '.join(drop_modes)} "
             f"file(s); make one with `zoo export {name} -q MODE -o FILE`.")
-    if (drop_modes or extra) and (dest / "results.json").is_file():
-        results = json.loads((dest / "results.json").read_text())
+    if (kept or drop_modes or extra) and (dest / "results.json").is_file():
+        results = {**json.loads((dest / "results.json").read_text()), **kept}
         for mode in drop_modes:
             (results.get("exports") or {}).pop(mode, None)
-        for key, value in extra.items():
-            results[key] = (results.get(key, []) + value) if isinstance(value, list) else value
+        for key, value in extra.items():  # list items once (a kept list may hold them)
+            old_items = results.get(key, [])
+            results[key] = (old_items + [v for v in value if v not in old_items]
+                            if isinstance(value, list) else value)
         atomic_write_bytes(dest / "results.json", json.dumps(results, indent=2).encode())
     registry.write_checksums(dest)
     return dest
