@@ -69,7 +69,7 @@ def ship(name, run, drop_modes=(), extra_results=None, keep_results=()):
             old_items = results.get(key, [])
             results[key] = (old_items + [v for v in value if v not in old_items]
                             if isinstance(value, list) else value)
-        atomic_write_bytes(dest / "results.json", json.dumps(results, indent=2).encode())
+        atomic_write_bytes(dest / "results.json", (json.dumps(results, indent=2) + "\n").encode())
     registry.write_checksums(dest)
     return dest
 

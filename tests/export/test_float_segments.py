@@ -97,3 +97,48 @@ def test_int8_never_rounds_raw_audio_before_the_float_front_end(layout, tmp_path
         ops = read_operators(path.read_bytes())
         for stage in rt.plan["stages"][:2]:
             assert stage.get("float_only") and "QUANTIZE" not in ops[stage["name"]]
+
+
+def stream_step_model():
+    """A stream step as the causal spotters': `[frame, tail, h]` -> `[probabilities,
+    next_tail (= frame), next_h]`, a float front end on tail + frame, and the softmax
+    float at the end."""
+    frame, tail = keras.Input(shape=(8,), name="frame"), keras.Input(shape=(8,), name="tail")
+    h = keras.Input(shape=(4,), name="h")
+    joined = keras.layers.Concatenate(name="joined")([tail, frame])
+    front = Doubled(name="front")(joined)
+    h_next = keras.layers.Dense(4, activation="tanh", name="cell")(
+        keras.layers.Concatenate(name="cell_in")([front, h]))
+    logits = keras.layers.Dense(5, name="logits")(h_next)
+    softmax = keras.layers.Softmax(name="probabilities")
+    softmax.export_float = True
+    return keras.Model([frame, tail, h], [softmax(logits),
+                                          keras.layers.Identity(name="next_tail")(frame),
+                                          keras.layers.Identity(name="next_h")(h_next)])
+
+
+def test_a_float_softmax_after_a_step_leaves_one_integer_body_and_the_passed_state_float(tmp_path):
+    """The segment that makes the float softmax's input makes the step's state outputs
+    too (the body is not computed twice), and the state passed through unchanged (the
+    audio tail) comes out of the float front, never rounded to 8 bits: an int8 file
+    returns the frame exactly and probabilities finer than an int8 softmax's 1/256."""
+    from export import stepped
+
+    keras.utils.set_random_seed(0)
+    model = stream_step_model()
+    plan, stages = stepped.build_plan(model)
+    assert [(s.kind, s.float_only) for s in stages] == [
+        ("segment", True), ("segment", True), ("segment", False), ("segment", True)]
+    weighted = [layer.name for s in stages for layer in s.model.layers if layer.weights]
+    assert sorted(weighted) == ["cell", "logits"]                 # each computed once
+    rng = np.random.default_rng(0)
+    data = [rng.normal(size=(64, 8)).astype("float32"), rng.normal(size=(64, 8)).astype("float32"),
+            rng.uniform(-1, 1, (64, 4)).astype("float32")]
+    path = tmp_path / "step.tflite"
+    export.to_tflite(model, path, quantize="int8", representative_data=data)
+    probs, next_tail, next_h = export.runtime.load(path)(*data)
+    np.testing.assert_array_equal(next_tail, data[0])
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(probs * 256, np.round(probs * 256), atol=1e-3)
+    keras_probs = model.predict(data, verbose=0)[0]
+    assert np.mean(probs.argmax(1) == keras_probs.argmax(1)) >= 0.9

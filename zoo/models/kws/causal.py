@@ -135,7 +135,10 @@ def _head_out(layers, newest, keys=None, values=None, return_attention=False):
         summary = layers["proj1"](layers["proj0"](newest))
     x = keras.layers.Concatenate(name="summary")([newest, summary])
     x = layers["hidden"](layers["drop"](x))
-    return layers["out"](x), weights
+    x = layers["out"](x)
+    if "softmax" in layers:  # the step model's float softmax (`frame_step_model`)
+        x = layers["softmax"](x)
+    return x, weights
 
 
 def build_causal_gru(attention=True, units=96, heads=4, hidden=64, dropout=0.2,
@@ -207,11 +210,18 @@ def frame_step_model(model):
         keys = L.Concatenate(axis=1, name="next_keys")([ring_k[:, 1:], k_new])
         values = L.Concatenate(axis=1, name="next_values")([ring_v[:, 1:], v_new])
         outputs_state += [keys, values]
+    # The softmax on its own, float in the integer files: an int8 softmax steps by 1/256,
+    # stopping at 255/256, so no threshold above 0.996 could fire (the dev grid goes to 0.9995).
+    layers["out"] = L.Dense(layers["out"].units, name="logits")
+    layers["softmax"] = L.Softmax(name="probabilities")
+    layers["softmax"].export_float = True
     probs, _ = _head_out(layers, h_next, keys, values)
     step_model = keras.Model(inputs, [probs, *outputs_state], name=model.name + "_step")
+    source_of = {"gru_cell": gru, "logits": model.get_layer("probabilities")}
     for layer in step_model.layers:
         if layer.weights:
-            source = gru if layer.name == "gru_cell" else model.get_layer(layer.name)
+            source = source_of.get(layer.name)
+            source = model.get_layer(layer.name) if source is None else source
             layer.set_weights(source.get_weights())
     return step_model
 

@@ -36,14 +36,11 @@ import numpy as np
 from zoo.models.kws.causal import FRAME
 
 SMOOTHING = (1, 3, 5, 10, 15, 25)
-# An int8 file's probabilities step by 1/256 (its largest below 1 is 255/256 = 0.996): a
-# higher threshold would never fire in the int8 step file the browser and Android demos
-# run, so the grid keeps only thresholds at or below it (0.998 and 0.999 drop out).
-INT8_TOP = 255 / 256
-THRESHOLDS = tuple(t for t in np.round(np.concatenate([np.arange(0.30, 0.90, 0.05),
-                                                       np.arange(0.90, 0.995, 0.01),
-                                                       [0.995, 0.998, 0.999]]), 3)
-                   if t <= INT8_TOP)
+# Up to 0.9995: the step files' softmax is float in every mode (`causal.frame_step_model`),
+# so an int8 file's probabilities do not stop at 255/256 as an int8 softmax's would.
+THRESHOLDS = tuple(np.round(np.concatenate([np.arange(0.30, 0.90, 0.05),
+                                            np.arange(0.90, 0.995, 0.01),
+                                            [0.995, 0.997, 0.998, 0.999, 0.9995]]), 4))
 REFRACTORY_S = 1.0
 MAX_RUN_S = 1.0
 
