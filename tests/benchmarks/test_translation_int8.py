@@ -41,3 +41,32 @@ def test_token_agreement_counts_the_steps_where_a_backend_picks_the_reference_to
     assert token_agreement(counting_backend(flip_after=4), source, hyps) == 4 / 5
     flipped = host.decode_ids(counting_backend(flip_after=4), source)
     assert host.agreement(hyps, flipped) == 0.0  # sentence-wise, one flip loses the sentence
+
+
+def test_flip_margins_puts_each_flip_at_the_reference_margin_of_its_step():
+    """Reference logits with known top-2 margins (5 - -5 = 10 at every step but the one
+    before token 5, where a second candidate sits 0.2 below): the flipping backend's one
+    flip falls below every bound; the other steps are above them."""
+    from benchmarks.translation_int8 import flip_margins
+
+    source = np.ones((2, 2), np.int32)
+    reference = counting_backend()
+    near_tie = counting_backend()
+    step = reference.step
+
+    def close_step(feed):
+        out = step(feed)
+        logits = out["logits"].copy()
+        rows = feed["token"][:, 0] == 4          # the step that emits 5
+        logits[rows, 7] = 4.8
+        return {**out, "logits": logits}
+
+    near_tie.step = close_step
+    hyps = host.decode_ids(near_tie, source)
+    assert [list(h.tokens) for h in hyps] == [[3, 4, 5, 6]] * 2
+    result = flip_margins(near_tie, counting_backend(flip_after=4), source, hyps,
+                          margins=(0.5, 20.0))
+    assert result["steps"] == 10 and result["flip_rate"] == 0.2
+    assert result["below"]["0.5"] == {"steps": 0.2, "flips": 1.0}
+    assert result["below"]["20.0"] == {"steps": 1.0, "flips": 1.0}
+    assert result["median_margin"] == 10.0

@@ -377,3 +377,28 @@ def test_shipped_float32_step_file_carries_standard_metadata(name):
     labels = metadata.read_associated(data)[by_name["probabilities"]["labels_file"]]
     assert labels.decode().split() == list(zoo.registry.get(name).labels)
     assert md == metadata.parse(file_metadata.for_stream_step(name, data)[0])  # current
+
+
+def test_the_int8_step_file_keeps_the_gru_cell_and_softmax_float_and_computes_each_layer_once():
+    """`float_gru=True` (what `stream_export` asks for in int8): the GRU cell and the softmax
+    are float stages of their own, the front end stays float, every weighted layer is in
+    exactly one stage, and the shipped int8 step files carry exactly this plan."""
+    from export import stepped
+    from export.runtime import read_plan
+    from zoo.models.kws.frames import stream_filename
+    from zoo.models.kws.stream_export import FLOAT_GRU_MODES
+
+    assert FLOAT_GRU_MODES == ("int8",)
+    for name in ("kws-stream-att-gru", "kws-stream-gru"):
+        model = zoo.load(name, compile=False)
+        plan, stages = stepped.build_plan(causal.frame_step_model(model, float_gru=True))
+        assert [s.float_only for s in stages] == [True, True, False, True, False, True], name
+        weighted = [layer.name for s in stages for layer in s.model.layers if layer.weights]
+        assert len(weighted) == len(set(weighted)), name
+        (gru_stage,) = [s for s in stages if any(la.name == "gru_cell" for la in s.model.layers)]
+        assert gru_stage.float_only
+        shipped = zoo.registry.require_artifacts(name).file(stream_filename(name, "int8"))
+        def outline(p):
+            return p["inputs"], p["outputs"], [(st["name"], st["inputs"], st["outputs"],
+                                                bool(st.get("float_only"))) for st in p["stages"]]
+        assert outline(read_plan(shipped.read_bytes())) == outline(plan), name

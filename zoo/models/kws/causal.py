@@ -173,10 +173,12 @@ def _has(model, name):
     return any(layer.name == name for layer in model.layers)
 
 
-def frame_step_model(model):
+def frame_step_model(model, float_gru=False):
     """The one-frame step of whole-window causal model `model` (its weights):
     inputs `frame (320,)` + state, outputs `probabilities` + next state (module doc).
-    Input/output order: frame, audio_tail, mel_tail, gru_state[, keys, values]."""
+    Input/output order: frame, audio_tail, mel_tail, gru_state[, keys, values].
+    `float_gru`: the GRU cell asks to stay float in integer files (`export_float`, a
+    float signature of its own in a stepped file), as the softmax always does."""
     gru = model.get_layer("gru")
     units = gru.units
     attention = _has(model, "attention")
@@ -196,6 +198,7 @@ def frame_step_model(model):
     x = layers["conv"](layers["norm"](window))                       # (b, 1, filters)
     # The GRU's own cell on one step: plain ops (no loop), so it quantizes to int8.
     cell = L.GRUCell(units, name="gru_cell")
+    cell.export_float = bool(float_gru)
     h_next, _ = cell(x[:, 0], [h])
     keys = values = None
     outputs_state = [L.Identity(name="next_audio_tail")(frame),

@@ -27,6 +27,11 @@ from zoo.models.kws import causal
 from zoo.models.kws.frames import FrameStream, stream_filename
 
 MODES = ("float32", "dynamic", "int8")
+#: Modes whose step file keeps the GRU cell float (`causal.frame_step_model(float_gru=True)`).
+#: Measured on the shipped models (in-stream test accuracy, 4,733 clips): int8 with an int8
+#: GRU cell 77.44 % (attention) / 71.86 % (twin) against float32 78.91 / 78.03 %; with the
+#: cell float 78.68 / 77.98 %, at 1.3x the int8 file size.
+FLOAT_GRU_MODES = ("int8",)
 
 
 def load_trained(entry, out):
@@ -151,7 +156,9 @@ def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks
             size, checked = path.stat().st_size, old["files"][mode]["step_validation"]
         else:
             step_file_layout = step_layout(layout, mode)
-            report = export.to_tflite(step, path, quantize=mode, representative_data=calibration,
+            model_of_mode = causal.frame_step_model(model, float_gru=mode in FLOAT_GRU_MODES)
+            report = export.to_tflite(model_of_mode, path, quantize=mode,
+                                      representative_data=calibration,
                                       validation_data=validation, layout=step_file_layout,
                                       metadata=stream_metadata(entry.name, step_file_layout))
             size, checked = report.size_bytes, report.validation
