@@ -156,6 +156,11 @@ def measure(name, modes, per_domain, data_dir=None, log=print, per_channel_dense
     return rows
 
 
+def _file_label(row):
+    return ("shipped" if row["shipped"] else "exported") + (
+        ", per-channel dense" if row.get("per_channel_dense") else "")
+
+
 def markdown(rows):
     lines = ["# Where int8 translators part from Keras greedy", "",
              "Greedy decoding of the same test sentences; *tokens*: the file's pick equals "
@@ -165,9 +170,7 @@ def markdown(rows):
              "identical | Keras encoder + file step | file encoder + Keras step |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        how = ("shipped" if r["shipped"] else "exported") + (
-            ", per-channel dense" if r.get("per_channel_dense") else "")
-        lines.append(f"| {r['model']} | {r['mode']} | {how}"
+        lines.append(f"| {r['model']} | {r['mode']} | {_file_label(r)}"
                      f" | {r['sentences']} | {r['mean_tokens']:.1f} | "
                      f"{100 * r['sentences_identical']:.1f} % | {100 * r['tokens_identical']:.2f} %"
                      f" | {100 * r['keras_encoder_file_step']:.1f} % | "
@@ -182,9 +185,7 @@ def markdown(rows):
         fm = r.get("flip_margins")
         if not fm:
             continue
-        how = ("shipped" if r["shipped"] else "exported") + (
-            ", per-channel dense" if r.get("per_channel_dense") else "")
-        lines.append(f"| {r['model']} | {r['mode']} | {how} | {fm['steps']} | "
+        lines.append(f"| {r['model']} | {r['mode']} | {_file_label(r)} | {fm['steps']} | "
                      f"{fm['median_margin']:.2f} | " + " | ".join(
                          f"{100 * fm['below'][str(m)]['steps']:.1f} / "
                          f"{100 * fm['below'][str(m)]['flips']:.1f} %" for m in MARGINS) + " |")
