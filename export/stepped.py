@@ -138,42 +138,46 @@ def _producer(tensor):
     return history.operation, history.node_index
 
 
-def _needed_inputs(targets, available):
-    """Tensors from `available` (dict id -> tensor) that `targets` depend on."""
-    needed, seen, stack = {}, set(), list(targets)
+def _walk(targets, available, through_float=True):
+    """Walk the producers from `targets` back to `available` tensors (dict id -> tensor):
+    `(reached, ops, blocker)`: the available tensors reached (`{id: tensor}`), the
+    operations passed (`{id: operation}`) and the first `(tensor, operation)` that stops
+    the walk (no producer, a recurrent layer, or with `through_float=False` a float-only
+    layer), else None."""
+    reached, ops, seen, stack = {}, {}, set(), list(targets)
     while stack:
         t = stack.pop()
         if id(t) in seen:
             continue
         seen.add(id(t))
         if id(t) in available:
-            needed[id(t)] = t
+            reached[id(t)] = t
             continue
         op, node_index = _producer(t)
+        if op is None or is_recurrent(op) or (not through_float and is_float_only(op)):
+            return reached, ops, (t, op)
+        ops[id(op)] = op
+        stack.extend(op._inbound_nodes[node_index].input_tensors)
+    return reached, ops, None
+
+
+def _needed_inputs(targets, available):
+    """Tensors from `available` (dict id -> tensor) that `targets` depend on."""
+    reached, _, blocker = _walk(targets, available)
+    if blocker is not None:
+        t, op = blocker
         if op is None:
             raise ExportError(f"tensor {t.name} is not reachable from the model inputs")
-        if is_recurrent(op):
-            raise ExportError(f"internal: recurrent layer '{op.name}' output not yet available")
-        stack.extend(op._inbound_nodes[node_index].input_tensors)
-    return list(needed.values())
+        raise ExportError(f"internal: recurrent layer '{op.name}' output not yet available")
+    return list(reached.values())
 
 
 def _ops_before(targets, available):
     """`({id: operation}, ok)`: the operations between `available` tensors and `targets`,
     and whether `targets` are computable from them alone (no recurrent or float-only
     operation in between)."""
-    ops, seen, stack = {}, set(), list(targets)
-    while stack:
-        t = stack.pop()
-        if id(t) in seen or id(t) in available:
-            continue
-        seen.add(id(t))
-        op, node_index = _producer(t)
-        if op is None or is_recurrent(op) or is_float_only(op):
-            return ops, False
-        ops[id(op)] = op
-        stack.extend(op._inbound_nodes[node_index].input_tensors)
-    return ops, True
+    _, ops, blocker = _walk(targets, available, through_float=False)
+    return ops, blocker is None
 
 
 def _outputs_made_with(targets, outputs, available):
