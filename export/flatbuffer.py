@@ -287,6 +287,29 @@ def _read_operators(data, names):
             for i, (sg, ops) in enumerate(zip(model.tables(2), subgraphs))}
 
 
+def signature_tensor_names(data: bytes):
+    """`(input names, output names)` of a one-signature file's SignatureDef, in the order
+    of its subgraph's inputs and outputs (what TFLite Metadata describes, tensor by
+    tensor), not the SignatureDef's own (sorted) order."""
+    try:
+        model = _model(data)
+        sigs = model.tables(7)
+        if len(sigs) != 1:
+            raise FlatbufferError(f"expected one signature, found {len(sigs)}")
+        (sig,) = sigs
+        # SignatureDef { inputs:0, outputs:1, subgraph_index:4 }, TensorMap { name:0,
+        # tensor_index:1 }; SubGraph { inputs:1, outputs:2 }
+        graph = model.tables(2)[sig.scalar(4, "I")]
+
+        def names(field, order):
+            by_index = {tm.scalar(1, "I"): tm.string(0) for tm in sig.tables(field)}
+            return [by_index[i] for i in graph.ints(order)]
+
+        return names(0, 1), names(1, 2)
+    except (struct.error, IndexError, OverflowError, KeyError) as exc:
+        raise FlatbufferError(f"corrupt TFLite flatbuffer ({exc})") from None
+
+
 def input_outputs(data: bytes):
     """`[(signature, output name, input name, read)]` for every signature output that IS
     one of the signature's input tensors (the converter drops an identity from input to

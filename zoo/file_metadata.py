@@ -68,18 +68,12 @@ def for_stream_step(name, data):
     """`(metadata_bytes, {"labels.txt": bytes})` for the single-layout step file `data`
     of streaming spotter `name`: its tensors in the order of the file's subgraph."""
     from export import metadata as md
-    from export.flatbuffer import _model
+    from export.flatbuffer import signature_tensor_names
     from zoo import __version__
     from zoo.models.kws.causal import FRAME
 
     entry = registry.get(name)
-    model = _model(data)
-    (sig,) = model.tables(7)  # SignatureDef { inputs:0, outputs:1 }, TensorMap { name:0, index:1 }
-    graph = model.tables(2)[sig.scalar(4, "I")]
-
-    def names(field, order):
-        by_index = {tm.scalar(1, "I"): tm.string(0) for tm in sig.tables(field)}
-        return [by_index[i] for i in graph.ints(order)]
+    inputs, outputs = signature_tensor_names(data)
 
     def tensor(n):
         if n == "frame":
@@ -96,5 +90,5 @@ def for_stream_step(name, data):
 
     data_md = md.build(name, f"{entry.description} One 20 ms frame per call, the state "
                        "carried by the caller.", __version__, AUTHOR, LICENSE,
-                       [tensor(n) for n in names(0, 1)], [tensor(n) for n in names(1, 2)])
+                       [tensor(n) for n in inputs], [tensor(n) for n in outputs])
     return data_md, {registry.LABELS_FILE: ("\n".join(entry.labels) + "\n").encode()}

@@ -261,3 +261,29 @@ def test_input_outputs_names_the_aliases_the_converter_makes(tmp_path):
     path = tmp_path / "m.tflite"
     export.to_tflite(_carry_model(), path, recurrent="keras", validate=False)
     assert input_outputs(path.read_bytes()) == [("serving_default", "output_1", "x", True)]
+
+
+def test_signature_tensor_names_follow_the_subgraph_order_a_stock_interpreter_gives(tmp_path):
+    """The names in the order of the subgraph's inputs/outputs (what TFLite Metadata
+    describes), equal to a stock interpreter's tensor order; a stepped (several
+    signatures) or corrupt file gets a clear error."""
+    from export.flatbuffer import FlatbufferError, signature_tensor_names
+
+    path = tmp_path / "m.tflite"
+    export.to_tflite(_carry_model(), path, layout="single", validate=False)
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+    runner = interpreter.get_signature_runner()
+    by_index = {d["index"]: n for n, d in runner.get_input_details().items()}
+    by_index_out = {d["index"]: n for n, d in runner.get_output_details().items()}
+    want = ([by_index[d["index"]] for d in interpreter.get_input_details()],
+            [by_index_out[d["index"]] for d in interpreter.get_output_details()])
+    assert signature_tensor_names(path.read_bytes()) == want
+    assert sorted(want[0]) == ["s", "x"] and sorted(want[1]) == ["next_s", "y"]
+    stepped_path = tmp_path / "stepped.tflite"
+    export.to_tflite(recurrent_model(kind="gru"), stepped_path, validate=False)
+    with pytest.raises(FlatbufferError, match="one signature"):
+        signature_tensor_names(stepped_path.read_bytes())
+    with pytest.raises(FlatbufferError, match="corrupt"):
+        signature_tensor_names(path.read_bytes()[:200])

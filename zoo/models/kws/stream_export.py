@@ -156,7 +156,8 @@ def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks
             size, checked = path.stat().st_size, old["files"][mode]["step_validation"]
         else:
             step_file_layout = step_layout(layout, mode)
-            model_of_mode = causal.frame_step_model(model, float_gru=mode in FLOAT_GRU_MODES)
+            model_of_mode = (causal.frame_step_model(model, float_gru=True)
+                             if mode in FLOAT_GRU_MODES else step)
             report = export.to_tflite(model_of_mode, path, quantize=mode,
                                       representative_data=calibration,
                                       validation_data=validation, layout=step_file_layout,
