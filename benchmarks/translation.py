@@ -110,9 +110,10 @@ def examples_markdown(rows, name="mt-en-de-bahdanau", seed=0):
 
 
 def aggregate_runs(runs):
-    """Rows `{model, bucket, low, n, seeds, bleu_mean, bleu_std, exact_mean, exact_std}`
-    over the seed runs (beam search scores of each run's training.json); bucket "all"
-    (low -1) is the whole test split."""
+    """Rows `{model, bucket, low, n, seeds, bleu_*, chrf_*, exact_*}` (`_mean`, `_std`)
+    over the seed runs (beam search scores of each run's training.json): bucket "all"
+    (low -1) is the whole test split, a length bucket has its lower bound as `low`, and a
+    test group (en-de domain, numbers form; low -2, `group` true) its name as bucket."""
     from benchmarks.seeds import mean_std
 
     table = {}
@@ -122,20 +123,28 @@ def aggregate_runs(runs):
         details = json.loads((run / "training.json").read_text())
         beam = next(v for k, v in details["scores"].items() if k.startswith("keras_beam"))
         whole = dict(bucket="all", low=-1, n=sum(b["n"] for b in beam["by_length"]),
-                     bleu=beam["bleu"])
-        for b, e in zip([whole, *beam["by_length"]],
-                        [dict(exact_match=beam["exact_match"]), *beam["exact_match_by_length"]]):
+                     bleu=beam["bleu"], chrf=beam.get("chrf"), exact_match=beam["exact_match"])
+        lengths = [dict(b, exact_match=e["exact_match"])
+                   for b, e in zip(beam["by_length"], beam["exact_match_by_length"])]
+        groups = [dict(bucket=g, low=-2, n=v.get("sentences", v.get("n")), bleu=v.get("bleu"),
+                       chrf=v.get("chrf"), exact_match=v.get("exact_match"), group=True)
+                  for g, v in beam.get("by_domain", {}).items()]
+        for b in [whole, *lengths, *groups]:
             cell = table.setdefault((results["model"], b["low"], b["bucket"]),
-                                    {"n": b["n"], "bleu": [], "exact": [], "seeds": []})
-            cell["bleu"].append(b["bleu"])
-            cell["exact"].append(e["exact_match"])
+                                    {"n": b["n"], "group": b.get("group", False),
+                                     "bleu": [], "chrf": [], "exact": [], "seeds": []})
+            for key, value in (("bleu", b.get("bleu")), ("chrf", b.get("chrf")),
+                               ("exact", b.get("exact_match"))):
+                cell[key].append(value)
             cell["seeds"].append(details.get("seed"))
     rows = []
     for (model, low, bucket), c in sorted(table.items()):
-        bm, bs = mean_std(c["bleu"])
-        em, es = mean_std(c["exact"])
-        rows.append(dict(model=model, bucket=bucket, low=low, n=c["n"], seeds=c["seeds"],
-                         bleu_mean=bm, bleu_std=bs, exact_mean=em, exact_std=es))
+        row = dict(model=model, bucket=bucket, low=low, n=c["n"], seeds=c["seeds"])
+        if c["group"]:
+            row["group"] = True
+        for key in ("bleu", "chrf", "exact"):
+            row[f"{key}_mean"], row[f"{key}_std"] = mean_std(c[key])
+        rows.append(row)
     return rows
 
 
@@ -207,34 +216,47 @@ def _group_table(family, metric, present, rows):
     return lines + [""]
 
 
+def _seed_cell(row, key, scale=1):
+    """`mean ± std (seeds)`, the value alone for one seed, "–" for none."""
+    if not row or not row["n"] or row[f"{key}_mean"] is None:
+        return "–"
+    mean = row[f"{key}_mean"]
+    if len(row["seeds"]) > 1:
+        return f"{_f(scale * mean)} ± {_f(scale * row[f'{key}_std'])} ({len(row['seeds'])})"
+    return _f(scale * mean)
+
+
 def seeds_markdown(rows):
     lines = ["## Over training seeds (beam search, from the training runs)", "",
              "Mean ± std over the seeds of each model's runs (`--runs`; the number of seeds "
-             "in brackets, one seed shows its value alone): BLEU for mt-en-de-*, exact match % "
-             "for mt-numbers-*.", ""]
+             "in brackets, one seed shows its value alone): BLEU by length and BLEU / chrF "
+             "by domain for mt-en-de-*, exact match % for mt-numbers-*.", ""]
     by = {(r["model"], r["bucket"]): r for r in rows}
     for family, (metric, names) in FAMILIES.items():
         models = [n for n in names if any(r["model"] == n for r in rows)]
         if not models:
             continue
-        buckets = sorted({(r["low"], r["bucket"]) for r in rows if r["model"] in models})
-        lines += [f"**{family}**", "", "| model | " + " | ".join(b for _, b in buckets) + " |",
+        key, scale = ("bleu", 1) if metric == "bleu" else ("exact", 100)
+        buckets = sorted({(r["low"], r["bucket"]) for r in rows
+                          if r["model"] in models and not r.get("group")})
+        lines += [f"**{family}** by source length", "",
+                  "| model | " + " | ".join(b for _, b in buckets) + " |",
                   "|---|" + "---|" * len(buckets)]
-        for model in models:
-            cells = []
-            for _, bucket in buckets:
-                r = by.get((model, bucket))
-                mean, std = ((r["bleu_mean"], r["bleu_std"]) if metric == "bleu" else
-                             (r["exact_mean"], r["exact_std"])) if r and r["n"] else (None, None)
-                scale = 1 if metric == "bleu" else 100
-                if mean is None:
-                    cells.append("–")
-                elif len(r["seeds"]) > 1:
-                    cells.append(f"{_f(scale * mean)} ± {_f(scale * std)} ({len(r['seeds'])})")
-                else:
-                    cells.append(_f(scale * mean))
-            lines.append(f"| {model} | " + " | ".join(cells) + " |")
+        lines += [f"| {model} | " + " | ".join(_seed_cell(by.get((model, b)), key, scale)
+                                               for _, b in buckets) + " |" for model in models]
         lines.append("")
+        groups = list(dict.fromkeys(r["bucket"] for r in rows
+                                    if r["model"] in models and r.get("group")))
+        if groups:
+            lines += [f"**{family}** by {'domain' if metric == 'bleu' else 'form'}"
+                      + (" (BLEU; chrF)" if metric == "bleu" else ""), "",
+                      "| model | " + " | ".join(groups) + " |", "|---|" + "---|" * len(groups)]
+            for model in models:
+                cells = [_seed_cell(by.get((model, g)), key, scale) +
+                         (f"; {_seed_cell(by.get((model, g)), 'chrf')}" if metric == "bleu" else "")
+                         for g in groups]
+                lines.append(f"| {model} | " + " | ".join(cells) + " |")
+            lines.append("")
     lines.append("![score against source length, mean ± std over seeds](translation_seeds.png)")
     return "\n".join(lines)
 

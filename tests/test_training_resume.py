@@ -35,3 +35,47 @@ def test_resumed_run_numbers_its_epochs_from_the_first(tmp_path):
     assert training.epochs_run(history) == 4
     assert training.epochs_run({"loss": [1.0, 0.5]}) == 2 and training.epochs_run(None) is None
     assert (tmp_path / "model.weights.h5").is_file()
+
+
+def _cosine(lr0, step, total, floor=training.COSINE_FLOOR):
+    """Reference: cosine decay from lr0 to floor * lr0 over `total` steps, flat after."""
+    step = min(step, total)
+    return lr0 * (floor + (1 - floor) * 0.5 * (1 + np.cos(np.pi * step / total)))
+
+
+def _sgd_model(args, steps):
+    keras.utils.set_random_seed(0)
+    m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    m.compile(keras.optimizers.SGD(training.learning_rate(args, steps)),
+              "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return m
+
+
+def test_cosine_schedule_decays_by_step_and_a_resumed_run_continues_it(tmp_path):
+    x = np.random.default_rng(0).normal(size=(32, 3)).astype("float32")
+    y = (x[:, 0] > 0).astype("int32")
+    args = SimpleNamespace(evaluate_only=False, patience=10, time_budget=None, epochs=4,
+                           batch_size=8, init_weights=None, learning_rate=0.1,
+                           lr_schedule="cosine")
+    steps = 4  # 32 examples / batch 8
+    schedule = training.learning_rate(args, steps)
+    for step in (0, 5, 8, 16, 20):
+        assert float(schedule(step)) == pytest.approx(_cosine(0.1, step, 16), rel=1e-5)
+    entry = SimpleNamespace(build=lambda **cfg: _sgd_model(args, steps))
+    with pytest.raises(KeyboardInterrupt):
+        training.fit(_sgd_model(args, steps), entry, tmp_path, (x, y), (x, y), args,
+                     callbacks=[_Stop()])
+    history, _ = training.fit(_sgd_model(args, steps), entry, tmp_path, (x, y), (x, y), args)
+    assert history["epoch"] == [3, 4]
+    # the rate logged at the end of epochs 3 and 4: after 12 and 16 optimizer steps
+    assert history["learning_rate"] == pytest.approx([_cosine(0.1, 12, 16), _cosine(0.1, 16, 16)],
+                                                     rel=1e-5)
+
+
+def test_constant_schedule_is_the_float_and_bad_schedules_are_refused():
+    args = SimpleNamespace(learning_rate=0.01, lr_schedule="constant", epochs=3)
+    assert training.learning_rate(args, 10) == 0.01
+    with pytest.raises(ValueError, match="use one of constant, cosine"):
+        training.learning_rate(SimpleNamespace(learning_rate=0.01, lr_schedule="step", epochs=3), 10)
+    with pytest.raises(ValueError, match="at least one step"):
+        training.learning_rate(SimpleNamespace(learning_rate=0.01, lr_schedule="cosine", epochs=0), 10)

@@ -36,6 +36,10 @@ def add_common_args(p, epochs=30, batch_size=64, learning_rate=2e-3, patience=5)
     p.add_argument("--epochs", type=int, default=epochs)
     p.add_argument("--batch-size", type=int, default=batch_size)
     p.add_argument("--learning-rate", type=float, default=learning_rate)
+    p.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant",
+                   help="constant: --learning-rate, halved when the validation loss stalls; "
+                        "cosine: decays from --learning-rate to 1%% of it over --epochs "
+                        "(by step, so a resumed run continues the curve)")
     p.add_argument("--patience", type=int, default=patience)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-train", type=int, default=None,
@@ -50,6 +54,29 @@ def add_common_args(p, epochs=30, batch_size=64, learning_rate=2e-3, patience=5)
                    help="fine-tune: start from these weights (a .weights.h5 file, or a model name "
                         "for its shipped weights) instead of a random initialisation")
     return p
+
+
+LR_SCHEDULES = ("constant", "cosine")
+COSINE_FLOOR = 0.01  # the cosine schedule ends at this fraction of --learning-rate
+
+
+def learning_rate(args, steps_per_epoch):
+    """The optimizer's learning rate for `args` (`--learning-rate`, `--lr-schedule`,
+    `--epochs`): a float, or a Keras schedule by optimizer step (`steps_per_epoch`
+    batches an epoch) that `fit` leaves to itself (no ReduceLROnPlateau)."""
+    schedule = getattr(args, "lr_schedule", "constant")
+    if schedule == "constant":
+        return args.learning_rate
+    if schedule != "cosine":
+        raise ValueError(f"--lr-schedule {schedule!r}: use one of {', '.join(LR_SCHEDULES)}")
+    import keras
+
+    steps = int(args.epochs) * int(steps_per_epoch)
+    if steps < 1:
+        raise ValueError(f"--lr-schedule cosine needs at least one step (epochs {args.epochs}, "
+                         f"{steps_per_epoch} batches an epoch)")
+    return keras.optimizers.schedules.CosineDecay(args.learning_rate, decay_steps=steps,
+                                                  alpha=COSINE_FLOOR)
 
 
 def init_weights_path(spec):
@@ -105,6 +132,19 @@ def save_inference_weights(entry, model, path, config=None):
         os.replace(str(tmp) + ".weights.h5", tmp)
 
 
+def _LogLearningRate():
+    """Keras callback: the learning rate at each epoch's end into the logs (the history),
+    as ReduceLROnPlateau does for the constant schedule."""
+    import keras
+
+    class LogLearningRate(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is not None:
+                logs["learning_rate"] = float(np.asarray(self.model.optimizer.learning_rate))
+
+    return LogLearningRate()
+
+
 def time_budget(minutes):
     """Keras callback: stop at the end of the epoch that exceeds the budget."""
     import keras
@@ -141,10 +181,14 @@ def fit(model, entry, out, train, validation, args, monitor="val_accuracy", mode
         keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, mode=mode,
                                         save_best_only=True, save_weights_only=True),
         keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=args.patience),
-        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2),
         time_budget(args.time_budget),
         *callbacks,
     ]
+    if getattr(args, "lr_schedule", "constant") == "constant":  # a schedule sets its own rate
+        callbacks.insert(3, keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                                                              patience=2))
+    else:
+        callbacks.insert(3, _LogLearningRate())
     init = getattr(args, "init_weights", None)
     if init:
         path = init_weights_path(init)

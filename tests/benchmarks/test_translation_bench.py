@@ -9,7 +9,7 @@ from benchmarks import edge_cost
 from benchmarks import translation as bench
 
 
-def _run(tmp_path, model, seed, bleus, exacts, overall=(None, None)):
+def _run(tmp_path, model, seed, bleus, exacts, overall=(None, None), domains=None):
     run = tmp_path / f"{model}-s{seed}"
     run.mkdir()
     buckets = [dict(bucket="4-5", low=4, high=5, n=10, bleu=bleus[0], chrf=50.0),
@@ -20,7 +20,8 @@ def _run(tmp_path, model, seed, bleus, exacts, overall=(None, None)):
     (run / "training.json").write_text(json.dumps({"seed": seed, "scores": {
         "keras_greedy": {}, "keras_beam4": {"bleu": overall[0], "exact_match": overall[1],
                                             "by_length": buckets,
-                                            "exact_match_by_length": exact}}}))
+                                            "exact_match_by_length": exact,
+                                            "by_domain": domains or {}}}}))
     return run
 
 
@@ -43,6 +44,27 @@ def test_seed_aggregation_is_mean_and_sample_std_per_bucket(tmp_path):
     assert bench.main(["--runs", *map(str, runs), "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "translation_seeds.png").stat().st_size > 1000
     assert "translation_seeds.png" in (tmp_path / "out" / "translation_seeds.md").read_text()
+
+
+def test_seed_aggregation_per_domain_and_form(tmp_path):
+    runs = [_run(tmp_path, "mt-en-de-bahdanau", s, (20.0, 10.0), (0.0, 0.0), (16.0, 0.0),
+                 {"general": dict(bleu=b, chrf=c, n=12, sentences=10),
+                  "ui": dict(bleu=30.0, chrf=60.0, n=5, sentences=5)})
+            for s, b, c in [(0, 6.0, 25.0), (1, 8.0, 27.0), (2, 10.0, 32.0)]]
+    runs.append(_run(tmp_path, "mt-numbers-en-de-seq2seq", 0, (0.0, 0.0), (0.5, 1.0), (0.0, 0.8),
+                     {"digits": dict(bleu=0.0, chrf=99.0, n=4, sentences=4, exact_match=0.75)}))
+    rows = bench.aggregate_runs(runs)
+    general = next(r for r in rows if r["bucket"] == "general")
+    assert general["group"] and general["n"] == 10 and general["seeds"] == [0, 1, 2]
+    assert general["chrf_mean"] == pytest.approx(28.0)
+    assert general["chrf_std"] == pytest.approx(np.std([25, 27, 32], ddof=1))
+    assert general["exact_mean"] is None
+    lengths = [r for r in rows if r["model"] == "mt-en-de-bahdanau" and not r.get("group")]
+    assert {r["bucket"] for r in lengths} == {"all", "4-5", "6-7"}
+    md = bench.seeds_markdown(rows)
+    assert "| model | general | ui |" in md
+    assert "| mt-en-de-bahdanau | 8.0 ± 2.0 (3); 28.0 ± 3.6 (3) | 30.0 ± 0.0 (3); 60.0 ± 0.0 (3) |" in md
+    assert "| model | digits |" in md and "| mt-numbers-en-de-seq2seq | 75.0 |" in md
 
 
 def test_cli_refuses_an_unfinished_run(tmp_path):

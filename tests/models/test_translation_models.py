@@ -161,6 +161,16 @@ def test_trainer_on_user_pairs_writes_scores_and_a_matching_tflite_file(tmp_path
     for name in ("source_vocab.txt", "target_vocab.txt", "calibration.npz",
                  "mt-numbers-en-de-seq2seq.float32.tflite", "SHA256SUMS"):
         assert (out / name).is_file()
+    # the card's command repeats the run: epochs included, defaults left out
+    assert results["reproduce"]["train"] == "zoo train mt-numbers-en-de-seq2seq --seed 0 --epochs 1"
+
+
+def test_train_command_names_what_differs_from_the_defaults():
+    args = mt_train.parse(["--epochs", "12", "--lr-schedule", "cosine", "--learning-rate", "0.003",
+                           "--time-budget", "75", "--seed", "2"], "mt-en-de-bahdanau")
+    assert mt_train.train_command(args) == ("zoo train mt-en-de-bahdanau --seed 2 --epochs 12 "
+                                            "--learning-rate 0.003 --lr-schedule cosine "
+                                            "--time-budget 75")
 
 
 def test_new_luong_runs_record_scaled_scores_and_old_configs_build_as_trained(rng):

@@ -346,7 +346,10 @@ def main(argv=None, name=None):
         model = entry.build(**config)
         fit_train = ([train[0], train[1]], train[2])
         fit_val = ([val[0], val[1]], val[2])
-    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=1.0),
+    steps = (int(fit_train[0].cardinality()) if len(fit_train) == 1 else
+             -(-len(fit_train[1]) // args.batch_size))
+    model.compile(optimizer=keras.optimizers.Adam(training.learning_rate(args, steps),
+                                                  clipnorm=1.0),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True,
                                                                   ignore_class=0),
                   metrics=["accuracy"])
@@ -417,7 +420,7 @@ def main(argv=None, name=None):
             + (f"; per test group (`*_{'`, `*_'.join(g for g, _ in domains)}`)"
                if domains else "") + ".",
         ] + family["limitations"] + failed,
-        "reproduce": {"train": f"zoo train {args.model} --seed {args.seed}",
+        "reproduce": {"train": train_command(args),
                       "data": family["reproduce_data"]},
         "environment": training.environment(),
     }
@@ -428,6 +431,19 @@ def main(argv=None, name=None):
                "history": training.history_dict(history)}
     training.write_run(out, results, details)
     return 0
+
+
+def train_command(args):
+    """The `zoo train` line that repeats this run's training (data and vocabulary
+    options aside: the card's `data` line says where the pairs come from)."""
+    parts = [f"zoo train {args.model} --seed {args.seed} --epochs {args.epochs}"]
+    if args.learning_rate != parse([], args.model).learning_rate:
+        parts.append(f"--learning-rate {args.learning_rate:g}")
+    if args.lr_schedule != "constant":
+        parts.append(f"--lr-schedule {args.lr_schedule}")
+    if args.time_budget:
+        parts.append(f"--time-budget {args.time_budget:g}")
+    return " ".join(parts)
 
 
 #: Test sentences decoded at a time: a beam over a whole test split would hold every
