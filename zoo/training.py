@@ -79,6 +79,12 @@ def learning_rate(args, steps_per_epoch):
                                                   alpha=COSINE_FLOOR)
 
 
+def schedule_option(args):
+    """` --lr-schedule NAME` for a run's reproduce line, "" for the default schedule."""
+    schedule = getattr(args, "lr_schedule", "constant")
+    return "" if schedule == "constant" else f" --lr-schedule {schedule}"
+
+
 def init_weights_path(spec):
     """The weights file `--init-weights` names: an existing path, or a model name (its
     shipped or user `model.weights.h5`)."""
@@ -365,7 +371,8 @@ def classifier_run(entry, args, out, data, labels, *, config, calibration, shipp
     atomic_write_bytes(Path(out) / "labels.txt", ("\n".join(labels) + "\n").encode())
     model = entry.build(**config)
     fitted = entry.build(**config, **train_config) if train_config else model
-    fitted.compile(optimizer=keras.optimizers.Adam(args.learning_rate),
+    steps = len(train_data) if train_data is not None else -(-len(x_train) // args.batch_size)
+    fitted.compile(optimizer=keras.optimizers.Adam(learning_rate(args, steps)),
                    loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history, train_seconds = fit(fitted, entry, out,
                                  (train_data,) if train_data is not None else (x_train, y_train),

@@ -221,9 +221,12 @@ def test_trainer_smoke_run(tmp_path):
     out = tmp_path / "run"
     code = train.main(["--out", str(out), "--epochs", "1", "--max-train", "64",
                        "--batch-size", "32", "--modes", "float32",
-                       "--baselines", "seasonal-naive"], name="forecast-att-lstm")
+                       "--baselines", "seasonal-naive", "--lr-schedule", "cosine"],
+                      name="forecast-att-lstm")
     assert code == 0
     results = json.loads((out / "results.json").read_text())
+    assert results["reproduce"]["train"] == "zoo train forecast-att-lstm --epochs 1 --seed 0 " \
+                                            "--lr-schedule cosine"
     assert results["schema"] == cards.RESULTS_SCHEMA and results["model"] == "forecast-att-lstm"
     assert results["data"]["splits"] == {"train": 1739, "validation": 183, "test": 46}
     keras_m, tfl = results["metrics"]["keras"], results["metrics"]["float32"]

@@ -31,8 +31,13 @@ def test_padding_changes_nothing_but_a_zero_valued_real_step_counts(attention, r
 def test_trainer_smoke_run_writes_results_and_matching_tflite(tmp_path):
     out = tmp_path / "run"
     assert train.main(["--out", str(out), "--epochs", "1", "--max-train", "40",
-                       "--no-baselines", "--modes", "float32,int8"], name="ts-gru") == 0
+                       "--no-baselines", "--modes", "float32,int8", "--lr-schedule", "cosine"],
+                      name="ts-gru") == 0
     results = json.loads((out / "results.json").read_text())
+    # one epoch of the cosine schedule ends at its floor, and the card says how it was trained
+    history = json.loads((out / "training.json").read_text())["history"]
+    assert history["learning_rate"] == pytest.approx([3e-3 * 0.01], rel=1e-4)
+    assert results["reproduce"]["train"].endswith(" --lr-schedule cosine")
     assert set(results["metrics"]) == {"keras", "float32", "int8"}
     assert results["metrics"]["float32"]["accuracy"] == pytest.approx(
         results["metrics"]["keras"]["accuracy"], abs=1 / 370 + 1e-9)

@@ -103,7 +103,8 @@ def main(argv=None, name=None):
           f"{len(test_at)}", flush=True)
 
     model = entry.build(seed=args.seed)
-    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate), loss="mae")
+    steps = -(-len(y_train) // args.batch_size)
+    model.compile(optimizer=keras.optimizers.Adam(training.learning_rate(args, steps)), loss="mae")
     history, train_seconds = training.fit(model, entry, out, (x_train, y_train),
                                           (x_val, y_val), args, monitor="val_loss", mode="min")
 
@@ -141,7 +142,8 @@ def main(argv=None, name=None):
                            f"{r['mase']:.4f}, sMAPE {r['smape']:.4f} %.")
     hyper = previous.get("hyperparameters") or {
         "epochs": args.epochs, "batch_size": args.batch_size,
-        "learning_rate": args.learning_rate, "patience": args.patience,
+        "learning_rate": args.learning_rate, "lr_schedule": args.lr_schedule,
+        "patience": args.patience,
         "max_train": args.max_train}
     results = {
         "model": args.model,
@@ -153,7 +155,9 @@ def main(argv=None, name=None):
         "exports": shipped_exports,
         "limitations": limitations + failed,
         "reproduce": {"train": f"zoo train {args.model} --epochs {hyper['epochs']} "
-                               f"--seed {args.seed}",
+                               f"--seed {args.seed}"
+                               + ("" if hyper.get("lr_schedule", "constant") == "constant"
+                                  else f" --lr-schedule {hyper['lr_schedule']}"),
                       "measure": "python -m benchmarks.forecasting --runs RUNS_DIR"},
         "environment": training.environment(),
     }

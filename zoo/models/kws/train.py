@@ -108,7 +108,8 @@ def main(argv=None, name=None):
             "in the unknown class): accuracy on real microphones will be lower than the "
             "test figure, which is measured on held-out synthetic voices."],
         reproduce={"train": f"zoo train {args.model} --data-dir DATA --epochs {args.epochs} "
-                            f"--seed {args.seed} --learning-rate {args.learning_rate:g}",
+                            f"--seed {args.seed} --learning-rate {args.learning_rate:g}"
+                            + training.schedule_option(args),
                    "data": "python -m zoo.data.speech_commands build --data-dir DATA"},
         metric_keys=("accuracy",), validation_examples=100)
 

@@ -413,6 +413,7 @@ def main(argv=None, name=None):
         limitations=[limitation(args)],
         reproduce={"train": f"zoo train {args.model} --data-dir DATA --epochs {args.epochs} "
                             f"--seed {args.seed} --learning-rate {args.learning_rate:g}"
+                            + training.schedule_option(args)
                             + (" --no-sentences" if args.no_sentences else "")
                             + (f" --hard-negatives {args.hard_negatives:g}" if args.hard_negatives else "")
                             + (f" --real-english {args.real_english:g}" if args.real_english else "")

@@ -96,7 +96,7 @@ def main(argv=None, name=None):
         limitations=["The peers are fitted on the whole official training split (the network "
                      "on 80 % of it, the rest is its validation split)."],
         reproduce={"train": f"zoo train {args.model} --dataset {args.dataset} --seed "
-                            f"{args.seed}"},
+                            f"{args.seed}" + training.schedule_option(args)},
         details={"dataset": args.dataset})
 
 

@@ -135,7 +135,8 @@ def main(argv=None, name=None):
         limitations=["Topics of short quotations overlap (a joke about programmers' food); "
                      "the classes are unbalanced (computers is the largest, medicine the "
                      "smallest): macro-F1 is reported beside accuracy."],
-        reproduce={"train": f"zoo train {args.model} --epochs {args.epochs} --seed {args.seed}",
+        reproduce={"train": f"zoo train {args.model} --epochs {args.epochs} --seed {args.seed}"
+                            + training.schedule_option(args),
                    "data": "apt-get install fortunes (scripts/setup_system.sh)"})
 
 

@@ -439,8 +439,8 @@ def train_command(args):
     parts = [f"zoo train {args.model} --seed {args.seed} --epochs {args.epochs}"]
     if args.learning_rate != parse([], args.model).learning_rate:
         parts.append(f"--learning-rate {args.learning_rate:g}")
-    if args.lr_schedule != "constant":
-        parts.append(f"--lr-schedule {args.lr_schedule}")
+    if training.schedule_option(args):
+        parts.append(training.schedule_option(args).strip())
     if args.time_budget:
         parts.append(f"--time-budget {args.time_budget:g}")
     return " ".join(parts)
