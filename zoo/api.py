@@ -94,14 +94,21 @@ def explain(name, inputs):
     return _pipeline_of(name, None, None).explain(inputs)
 
 
-def translate(name, sentences, *, beam=4, length_penalty=0.6, model=None, tflite=None):
+def translate(name, sentences, *, beam=4, length_penalty=0.6, model=None, tflite=None,
+              return_errors=False):
     """Translations of `sentences` (a list of str; one str gives one str) with the
     translation model `name`: beam search of width `beam` (1 = greedy) with the
     GNMT length penalty `length_penalty`, on the Keras model (`model=` reuses a
-    loaded one) or on the shipped TFLite file of mode `tflite` (e.g. "int8")."""
+    loaded one) or on the shipped TFLite file of mode `tflite` (e.g. "int8").
+    A sentence over the model's word limit is translated at its sentence / clause
+    boundaries. One the model cannot read (empty, a clause over the limit, a word a
+    numbers model does not know) raises `ValueError` naming it, before anything is
+    translated; `return_errors=True` puts that `ValueError` in its place instead and
+    translates the rest."""
     registry.get(name, task="translation")
     return _pipeline_of(name, model, tflite).predict(sentences, beam=beam,
-                                                     length_penalty=length_penalty)
+                                                     length_penalty=length_penalty,
+                                                     return_errors=return_errors)
 
 
 __all__ = [

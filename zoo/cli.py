@@ -478,7 +478,11 @@ def predict_command(
                               help="attention models: draw the attention weights over the "
                                    "input steps (tokens, time steps) to this .png"),
 ):
-    """Run a pretrained model; prints `INPUT<tab>RESULT` per input."""
+    """Run a pretrained model; prints `INPUT<tab>RESULT` per input.
+
+    Translators translate every sentence they can read; each one they cannot (empty,
+    a clause over the word limit, a word a numbers model lacks) is named on stderr
+    and the exit status is 1."""
     import json
 
     import numpy as np
@@ -496,13 +500,22 @@ def predict_command(
             if tflite is None:  # the attention model's results are the Keras results
                 results = [e["result"] for e in explained]
         if results is None:
-            results = pipe.predict(items)
+            # translators: a sentence the model cannot read is reported, the rest translated
+            per_item = {"return_errors": True} if entry.task == "translation" else {}
+            results = pipe.predict(items, **per_item)
     except (api.ChecksumError, FileNotFoundError, ValueError, ImportError, TypeError) as exc:
         fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    refused = 0
     for arg, result in zip(inputs, results):
+        if isinstance(result, ValueError):
+            err_console.print(f"[bold red]error:[/] {result}", highlight=False, soft_wrap=True)
+            refused += 1
+            continue
         if isinstance(result, np.ndarray):
             result = json.dumps(np.round(result.astype(float), 6).tolist())
         typer.echo(f"{arg}\t{result}")
+    if refused:
+        raise typer.Exit(code=1)
 
 
 @app.command("train", add_help_option=False,

@@ -60,6 +60,29 @@ def test_numbers_model_refuses_words_it_cannot_read(numbers_model):
 
 
 @shipped(NUMBERS)
+def test_a_batch_with_unreadable_sentences_translates_the_rest(numbers_model):
+    batch = ["forty-two", "forty-two apples", "  ", "March 3, 2001", "one zillion"]
+    with pytest.raises(ValueError, match=r"^sentence 1 \('forty-two apples'\).*cannot read 'apples'"):
+        zoo.translate(NUMBERS, batch, model=numbers_model)  # the first refusal, nothing decoded
+    got = zoo.translate(NUMBERS, batch, model=numbers_model, return_errors=True)
+    # the readable ones as a batch of their own gives them
+    assert [got[0], got[3]] == zoo.translate(NUMBERS, [batch[0], batch[3]], model=numbers_model)
+    assert [type(g) for g in got] == [str, ValueError, ValueError, str, ValueError]
+    assert "cannot read 'apples'" in str(got[1]) and str(got[2]).startswith("sentence 2 is empty")
+    assert str(got[4]).startswith("sentence 4 ('one zillion')") and "'zillion'" in str(got[4])
+    # all refused: nothing to decode, no model needed
+    assert [str(e) for e in translate.translate(NUMBERS, ["apples"], return_errors=True)] == [
+        str(translate.refusals(NUMBERS, ["apples"])[0][0])]
+    # the CLI prints what it translated, names each refusal on stderr and exits 1
+    proc = subprocess.run([sys.executable, "-m", "zoo.cli", "predict", NUMBERS, "forty-two",
+                           "forty-two apples", "March 3, 2001"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.splitlines() == [f"forty-two\t{got[0]}", f"March 3, 2001\t{got[3]}"]
+    assert "sentence 1 ('forty-two apples')" in proc.stderr and "cannot read 'apples'" in proc.stderr
+
+
+@shipped(NUMBERS)
 def test_int8_file_decodes_like_the_keras_model(numbers_model):
     pairs = translation.load("numbers", "test")[:40]
     src = translate.encode_for(NUMBERS, [en for en, _ in pairs])
@@ -82,6 +105,9 @@ def test_en_de_translates_out_of_the_box_with_alignments():
     assert zoo.predict(EN_DE, "I have no idea.") == out[0]
     with pytest.raises(ValueError, match="split it"):
         zoo.translate(EN_DE, ["word " * 41])  # over the 40-word limit, no boundary to cut at
+    got = zoo.translate(EN_DE, ["word " * 41, "I have no idea."], return_errors=True)
+    assert isinstance(got[0], ValueError) and "a clause of 41 words" in str(got[0])
+    assert got[1] == out[0]
     # a long text with sentence boundaries is translated part by part, not refused
     long = " ".join(["I have no idea."] * 12)  # 48 words
     joined, single = translate.translate_with_alignments(EN_DE, [long, "I have no idea."])

@@ -16,13 +16,16 @@ def representative_data(name):
         return [data["source"].astype(np.int32), data["target_in"].astype(np.int32)]
 
 
-def predict(name, sentences, *, beam=4, length_penalty=0.6, model=None, tflite=None):
-    """Translations of `sentences` (a list of str; one str gives one str)."""
+def predict(name, sentences, *, beam=4, length_penalty=0.6, model=None, tflite=None,
+            return_errors=False):
+    """Translations of `sentences` (a list of str; one str gives one str); with
+    `return_errors=True` a sentence the model cannot read gives its `ValueError`."""
     from zoo.models.translation import translate
 
     single = isinstance(sentences, str)
     out = translate.translate(name, [sentences] if single else sentences, beam=beam,
-                              length_penalty=length_penalty, model=model, tflite=tflite)
+                              length_penalty=length_penalty, model=model, tflite=tflite,
+                              return_errors=return_errors)
     return out[0] if single else out
 
 

@@ -76,6 +76,8 @@ def vocabularies(name):
 
 
 def _check_sentences(name, sentences):
+    """`sentences` as a list of str; a call that is not one (a str, bytes, other items,
+    nothing) raises `ValueError`, whatever `return_errors` says."""
     if isinstance(sentences, str):
         raise ValueError(f"{name!r} takes a list of sentences; wrap a single string in a list")
     if isinstance(sentences, (bytes, bytearray)):
@@ -88,54 +90,91 @@ def _check_sentences(name, sentences):
         hint = ": decode it first (e.g. s.decode('utf-8'))" if kind in ("bytes", "bytearray") \
             else ""
         raise ValueError(f"sentence {bad[0]} is of type {kind}, not a str{hint}")
-    empty = [i for i, s in enumerate(sentences) if not s.strip()]
-    if empty:
-        raise ValueError(f"sentence {empty[0]} is empty: {name!r} needs at least one word")
     if not sentences:
         raise ValueError("no sentences given")
-    from zoo.data import text
-
-    text.check_words(name, sentences, "sentence")
     return sentences
+
+
+def refusals(name, sentences, split=False):
+    """`({index: message}, parts)`: why model `name` cannot translate each refused
+    sentence of `sentences` (a list of str) — empty, no words or no tokens, a word outside
+    a refusing vocabulary, over the word or token limit — and, for the others, the parts
+    it reads: `[sentence]`, or with `split=True` the sentence cut at its boundaries
+    (`split_long`; a clause over the limit is refused)."""
+    problems, parts, _ = _screen(name, sentences, split)
+    return problems, parts
+
+
+def _screen(name, sentences, split):
+    """`refusals`, and the source tokens of each part of the sentences it keeps
+    (`{index: [tokens of each part]}`)."""
+    from zoo.data import text
+    from zoo.models.translation.models import over_word_limit, settings, source_texts
+
+    family = settings(name)
+    vocab, limit = vocabularies(name)[0], family["source_length"]
+    problems, parts = {}, {}
+    for i, sentence in enumerate(sentences):
+        if not sentence.strip():
+            problems[i] = f"sentence {i} is empty: {name!r} needs at least one word"
+        elif not text.has_words(sentence):
+            shown = repr(sentence) if len(sentence) <= 20 else repr(sentence[:20]) + "..."
+            problems[i] = (f"sentence {i} ({shown}) has no words, only white space or "
+                           f"control/invisible characters: {name!r} needs at least one word")
+        elif not split:
+            parts[i] = [sentence]
+        else:
+            try:
+                parts[i] = split_long(sentence, family["max_words"])
+            except ValueError as exc:
+                problems[i] = f"sentence {i}: {exc}"
+    flat = [(i, part) for i, ps in parts.items() for part in ps]
+    tokens = translation.to_tokens(source_texts(family, [part for _, part in flat]), vocab,
+                                   family["source_level"], family["source_cased"]) if flat else []
+    known = set(vocab)
+    for (i, part), toks in zip(flat, tokens):
+        if i in problems:
+            continue
+        shown = sentences[i][:40]
+        if not toks:
+            problems[i] = (f"sentence {i} ({shown!r}) has no tokens: {name!r} needs at least "
+                           "one word")
+        elif family["refuse_unknown"] and any(t not in known or t == translation.UNK
+                                              for t in toks):
+            # an unknown word would get a confident wrong answer
+            word = next(t for t in toks if t not in known or t == translation.UNK)
+            problems[i] = (f"sentence {i} ({shown!r}): {name!r} cannot read {word!r} (not in "
+                           f"its vocabulary of {len(vocab)} words); write the number or date "
+                           "in words or digits as in its card (e.g. 'twenty-one', '1,250', "
+                           "'March 3, 2001')")
+        elif over_word_limit(family, part):
+            problems[i] = (f"sentence {i} has {len(part.split())} words; {name!r} reads at "
+                           f"most {family['max_words']}: split it")
+        elif len(toks) > limit:
+            problems[i] = (f"sentence {i} has {len(toks)} tokens; {name!r} reads at most "
+                           f"{limit}, as long as the longest of its training sentences: split it")
+    kept = {i: ps for i, ps in parts.items() if i not in problems}
+    by_sentence = {}
+    for (i, _), toks in zip(flat, tokens):
+        if i in kept:
+            by_sentence.setdefault(i, []).append(toks)
+    return problems, kept, by_sentence
 
 
 def encode_for(name, sentences):
     """Source ids `(n, S)` of sentences with the vocabulary of model `name` (the
-    `preprocess` hook). A sentence of more than the model's words (`max_words` of its
-    config) or more than S tokens is refused (`ValueError` naming it), not cut: a cut
-    source would give a silently partial translation (`translate` splits such
-    sentences at sentence boundaries first)."""
-    from zoo.models.translation.models import over_word_limit, settings, source_texts
+    `preprocess` hook). A sentence `refusals` names (e.g. more than the model's words,
+    `max_words` of its config, or more than S tokens) raises `ValueError` naming it; nothing
+    is cut: a cut source would give a silently partial translation (`translate` splits
+    such sentences at sentence boundaries first)."""
+    from zoo.models.translation.models import settings
 
-    family = settings(name)
     sentences = _check_sentences(name, sentences)
-    vocab, limit = vocabularies(name)[0], family["source_length"]
-    tokens = translation.to_tokens(source_texts(family, sentences), vocab,
-                                   family["source_level"], family["source_cased"])
-    none = [i for i, t in enumerate(tokens) if not t]
-    if none:
-        raise ValueError(f"sentence {none[0]} ({sentences[none[0]][:40]!r}) has no tokens: "
-                         f"{name!r} needs at least one word")
-    if family["refuse_unknown"]:  # an unknown word would get a confident wrong answer
-        known = set(vocab)
-        for i, toks in enumerate(tokens):
-            unknown = [t for t in toks if t not in known or t == translation.UNK]
-            if unknown:
-                raise ValueError(
-                    f"sentence {i} ({sentences[i][:40]!r}): {name!r} cannot read "
-                    f"{unknown[0]!r} (not in its vocabulary of {len(vocab)} words); write the "
-                    "number or date in words or digits as in its card (e.g. 'twenty-one', "
-                    "'1,250', 'March 3, 2001')")
-    long = [i for i, s in enumerate(sentences) if over_word_limit(family, s)]
-    if long:
-        raise ValueError(f"sentence {long[0]} has {len(sentences[long[0]].split())} words; "
-                         f"{name!r} reads at most {family['max_words']}: split it")
-    long = [i for i, t in enumerate(tokens) if len(t) > limit]
-    if long:
-        raise ValueError(f"sentence {long[0]} has {len(tokens[long[0]])} tokens; {name!r} reads "
-                         f"at most {limit}, as long as the longest of its training sentences: "
-                         "split it")
-    return translation.ids_of(tokens, vocab, limit)
+    problems, _, tokens = _screen(name, sentences, split=False)
+    if problems:
+        raise ValueError(problems[min(problems)])
+    return translation.ids_of([tokens[i][0] for i in range(len(sentences))],
+                              vocabularies(name)[0], settings(name)["source_length"])
 
 
 #: Where `split_long` cuts a sentence over the word limit: after a sentence end, then
@@ -173,9 +212,14 @@ def split_long(sentence, max_words):
 
 
 def translate_with_alignments(name, sentences, *, beam=4, length_penalty=0.6, model=None,
-                              tflite=None):
+                              tflite=None, return_errors=False):
     """`Translation`s of `sentences` (see the module docstring). `model`: a loaded
-    Keras model to reuse; `tflite`: a shipped mode ("int8", ...) or a path."""
+    Keras model to reuse; `tflite`: a shipped mode ("int8", ...) or a path. A sentence over
+    the word limit is translated part by part (cut at sentence, then clause boundaries)
+    and joined. A sentence the model cannot read (`refusals`: empty, a clause over the
+    limit, a word a refusing vocabulary lacks) raises `ValueError` naming it before
+    anything is decoded; with `return_errors=True` its place holds that `ValueError`
+    instead and the other sentences are translated."""
     from zoo.models.translation import tflite as host
     from zoo.models.translation.models import settings
 
@@ -184,21 +228,24 @@ def translate_with_alignments(name, sentences, *, beam=4, length_penalty=0.6, mo
         raise ValueError(f"beam must be a whole number of hypotheses, at least 1 (1 = greedy); "
                          f"got {beam!r}")
     sentences = _check_sentences(name, sentences)  # a generator is read once, here
+    problems, parts, tokens = _screen(name, sentences, split=True)
+    if problems and not return_errors:
+        raise ValueError(problems[min(problems)])
     src_vocab, tgt_vocab = vocabularies(name)
-    if tflite is not None:
-        backend = _tflite_backend(str(_tflite_path(name, tflite)))
-    else:
-        if model is None:
-            from zoo import api
+    if len(problems) < len(sentences):
+        if tflite is not None:
+            backend = _tflite_backend(str(_tflite_path(name, tflite)))
+        else:
+            if model is None:
+                from zoo import api
 
-            model = api.load(name, compile=False)
-        _check_model(name, model)
-        backend = keras_backend(model)
-    # A sentence over the word limit is translated part by part (split at sentence
-    # boundaries) and joined; every part is checked before anything is decoded.
-    parts = [split_long(s, family["max_words"]) for s in sentences]
-    flat = [p for ps in parts for p in ps]
-    all_ids = encode_for(name, flat)
+                model = api.load(name, compile=False)
+            _check_model(name, model)
+            backend = keras_backend(model)
+    keep = sorted(parts)
+    flat = [p for i in keep for p in parts[i]]
+    all_ids = translation.ids_of([t for i in keep for t in tokens[i]], src_vocab,
+                                 family["source_length"]) if flat else None
     done = []
     for start in range(0, len(flat), CHUNK_SIZE):  # bounded memory for long lists
         chunk = flat[start:start + CHUNK_SIZE]
@@ -206,9 +253,13 @@ def translate_with_alignments(name, sentences, *, beam=4, length_penalty=0.6, mo
         hyps = host.decode_ids(backend, source_ids, beam=int(beam), length_penalty=length_penalty)
         done += _translations(family, chunk, source_ids, hyps, src_vocab, tgt_vocab)
     out, k = [], 0
-    for sentence, ps in zip(sentences, parts):
-        out.append(done[k] if len(ps) == 1 else _joined(sentence, done[k:k + len(ps)]))
-        k += len(ps)
+    for i, sentence in enumerate(sentences):
+        if i in problems:
+            out.append(ValueError(problems[i]))
+            continue
+        n = len(parts[i])
+        out.append(done[k] if n == 1 else _joined(sentence, done[k:k + n]))
+        k += n
     return out
 
 
@@ -271,10 +322,14 @@ def _translations(family, sentences, source_ids, hyps, src_vocab, tgt_vocab):
     return out
 
 
-def translate(name, sentences, *, beam=4, length_penalty=0.6, model=None, tflite=None):
-    """Translations (list of str) of a list of sentences with the model `name`."""
-    return [t.text for t in translate_with_alignments(
-        name, sentences, beam=beam, length_penalty=length_penalty, model=model, tflite=tflite)]
+def translate(name, sentences, *, beam=4, length_penalty=0.6, model=None, tflite=None,
+              return_errors=False):
+    """Translations (list of str) of a list of sentences with the model `name`; with
+    `return_errors=True` a sentence it cannot read gives its `ValueError` in its place
+    (`translate_with_alignments`)."""
+    found = translate_with_alignments(name, sentences, beam=beam, length_penalty=length_penalty,
+                                      model=model, tflite=tflite, return_errors=return_errors)
+    return [t if isinstance(t, ValueError) else t.text for t in found]
 
 
 def _tflite_path(name, tflite):
