@@ -131,14 +131,16 @@ def aggregate_runs(runs):
                   for g, v in beam.get("by_domain", {}).items()]
         for b in [whole, *lengths, *groups]:
             cell = table.setdefault((results["model"], b["low"], b["bucket"]),
-                                    {"n": b["n"], "group": b.get("group", False),
+                                    {"n": b["n"], "group": b.get("group", False), "order": len(table),
                                      "bleu": [], "chrf": [], "exact": [], "seeds": []})
             for key, value in (("bleu", b.get("bleu")), ("chrf", b.get("chrf")),
                                ("exact", b.get("exact_match"))):
                 cell[key].append(value)
             cell["seeds"].append(details.get("seed"))
     rows = []
-    for (model, low, bucket), c in sorted(table.items()):
+    # by model, then whole split, test groups in the runs' order, length buckets
+    for (model, low, bucket), c in sorted(table.items(), key=lambda kv: (kv[0][0], kv[0][1],
+                                                                         kv[1]["order"])):
         row = dict(model=model, bucket=bucket, low=low, n=c["n"], seeds=c["seeds"])
         if c["group"]:
             row["group"] = True
@@ -230,7 +232,9 @@ def seeds_markdown(rows):
     lines = ["## Over training seeds (beam search, from the training runs)", "",
              "Mean ± std over the seeds of each model's runs (`--runs`; the number of seeds "
              "in brackets, one seed shows its value alone): BLEU by length and BLEU / chrF "
-             "by domain for mt-en-de-*, exact match % for mt-numbers-*.", ""]
+             "by domain for mt-en-de-*, exact match % for mt-numbers-*. Seed 0 of a model "
+             "is its shipped folder (`zoo/pretrained/NAME`), the other seeds are runs of its "
+             "card's retrain command with `--seed S`.", ""]
     by = {(r["model"], r["bucket"]): r for r in rows}
     for family, (metric, names) in FAMILIES.items():
         models = [n for n in names if any(r["model"] == n for r in rows)]
