@@ -18,7 +18,9 @@ Runs, one after the other (the machine has 2 cores; never two at once):
   `export.runtime` on the shipped KWS files) and `python -m benchmarks.edge_layouts
   [--kws-data DIR]` (stepped vs single layout), and `python -m benchmarks.kws_dev_streams
   --data-dir DATA --variant LABEL=MODEL[:RUN] ...` (streaming keyword spotters side by side
-  on training-side dev streams: the ablation of training changes); their tables are
+  on training-side dev streams: the ablation of training changes) and `python -m
+  benchmarks.kws_dev_decisions --data-dir DATA --variant ...` (seed ensembles, a window-model
+  verifier and per-word thresholds on the same dev streams); their tables are
   included when present;
 * with `--kws-data DIR` (a built speech-commands set) also
   `benchmarks.keyword_window`: a keyword at a random position in 1-3 s
@@ -54,10 +56,19 @@ SECTIONS = (  # (file stem, heading) in README order
     ("keyword_window", "Does attention pay? A keyword in a longer window"),
     ("translation", "Does attention pay? Translation by source length"),
     ("translation_int8", "Translation: where int8 files part from Keras greedy"),
+    ("translation_int8_per_channel", "Translation: int8 with per-channel dense weights"),
     ("kws_real_audio", "Keyword spotting on real recorded speech"),
+    ("kws_real_audio_seed1", "Keyword spotting on real recorded speech: training seed 1"),
+    ("kws_real_audio_seed2", "Keyword spotting on real recorded speech: training seed 2"),
     ("kws_stream_cost", "Streaming keyword spotting: cost per 20 ms of audio"),
+    ("kws_stream_cost_float_gru", "Streaming keyword spotting: cost of the int8 step file with a float GRU cell"),
+    ("kws_stream_cost_float_softmax", "Streaming keyword spotting: cost of a float softmax in the int8 step file"),
+    ("kws_stream_cost_single", "Streaming keyword spotting: stepped against single-layout step files"),
+    ("kws_dev_decisions", "Streaming keyword spotting: decision-side ideas on the dev streams (ensemble, verifier, per-word thresholds)"),
+    ("kws_dev_streams_int8_seeds3", "Streaming keyword spotting: three seeds, int8 step files (dev streams)"),
     ("kws_dev_streams_game", "Streaming keyword spotting: real English game dialogue (dev streams with recorded keywords in sentences)"),
     ("kws_dev_streams_game_seeds", "Streaming keyword spotting: real English game dialogue, more seeds"),
+    ("kws_dev_streams_game_seeds3", "Streaming keyword spotting: real English game dialogue, three seeds"),
     ("kws_dev_streams", "Streaming keyword spotting: what each recipe change buys (dev streams, synthetic and real)"),
     ("kws_dev_streams_hard", "Streaming keyword spotting: hard-negative mining (dev streams)"),
     ("kws_dev_streams_v2_tts", "Streaming keyword spotting: 9,000 keyword sentences (synthetic dev streams only, earlier run)"),
@@ -71,6 +82,7 @@ SECTIONS = (  # (file stem, heading) in README order
     ("edge_runtime", "Edge runtime: bound tensors vs per-call SignatureRunner"),
     ("edge_layouts", "Keyword spotters: stepped vs single layout"),
     ("export_modes", "Export routes and modes"),
+    ("cli_latency", "CLI latency"),
 )
 
 
