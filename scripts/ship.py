@@ -95,7 +95,9 @@ def gpu_results(names, modes=("float32", "float16", "int8")):
                                     "exports": {}})["exports"][m["mode"]] = {"webgpu": {
             "status": m["status"], "reason": m.get("reason"),
             "max_abs_diff_vs_keras": webgpu.get("vs_keras"),
-            "max_abs_diff_vs_runtime": webgpu.get("vs_runtime")}}
+            "max_abs_diff_vs_runtime": webgpu.get("vs_runtime"),
+            **({"float_segments_on_wasm": webgpu["cpu_signatures"]}
+               if webgpu.get("cpu_signatures") else {})}}
     return out
 
 

@@ -114,6 +114,10 @@ def test_measured_webgpu_column(entry, tmp_path):
     text = cards.render_markdown(cards.build_card(NAME, [a, b]))
     assert "| runs, max \\|Δ\\| vs Keras 1.3e-07 |" in text
     assert "| fails: outputs all zero |" in text
+    c = _write(tmp_path / "c.json", exports={"float16": {"webgpu": {
+        "status": "ok", "max_abs_diff_vs_keras": 0.0, "float_segments_on_wasm": ["seg0", "seg5"]}}})
+    text = cards.render_markdown(cards.build_card(NAME, [a, c]))
+    assert "| runs, max \\|Δ\\| vs Keras 0.0e+00 (float-only segments seg0, seg5 on wasm) |" in text
 
 
 def test_real_data_statement(entry, tmp_path):

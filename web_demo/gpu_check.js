@@ -6,7 +6,7 @@
 //
 // Query: accel=webgpu|wasm, job=URL of the job JSON.
 import {loadLiteRt, loadAndCompile, Tensor} from '@litertjs/core';
-import {checkSignatures, litertCaller, runPlan} from './kws.js';
+import {checkSignatures, floatOnCpuCaller, litertCaller, runPlan} from './kws.js';
 
 const params = new URLSearchParams(location.search);
 const accel = params.get('accel') || 'wasm';
@@ -35,18 +35,24 @@ async function runOne(m) {
   const aliases = await (await fetch(m.aliases)).json();
   const t0 = performance.now();
   const model = await loadAndCompile(m.tflite, {accelerator: accel});
+  // float_on_cpu: the plan's float-only segments on a wasm copy of the same file
+  const cpuModel = m.float_on_cpu && accel !== 'wasm'
+    ? await loadAndCompile(m.tflite, {accelerator: 'wasm'}) : null;
   const compileS = (performance.now() - t0) / 1000;
   try {
     checkSignatures(plan, model);
-    const call = litertCaller(model, Tensor, aliases);
+    let call = litertCaller(model, Tensor, aliases);
+    if (cpuModel) call = floatOnCpuCaller(plan, call, litertCaller(cpuModel, Tensor, aliases));
     const inputs = m.inputs.map((a) => ({data: Float32Array.from(a.data), shape: a.shape}));
     const t1 = performance.now();
     const outs = await runPlan(plan, call, inputs);
     const runMs = performance.now() - t1;
     return {outputs: outs.map((o) => ({data: Array.from(o.data), shape: o.shape})),
-            fully_accelerated: model.isFullyAccelerated, compile_s: compileS, run_ms: runMs};
+            fully_accelerated: model.isFullyAccelerated, compile_s: compileS, run_ms: runMs,
+            cpu_signatures: call.cpuSignatures || []};
   } finally {
     if (model.delete) model.delete();
+    if (cpuModel && cpuModel.delete) cpuModel.delete();
   }
 }
 

@@ -1,6 +1,6 @@
 """Run shipped `.tflite` files on a real GPU backend: LiteRT.js on WebGPU.
 
-    python -m web_demo.gpu_check [--model NAME ...] [--quantize float16 float32]
+    python -m web_demo.gpu_check [--model NAME ...] [--quantize float16 float32] [--float-on-cpu]
                                [--file PATH ...] [--timeout S] [--json PATH]
 
 `export.gpu_ops` only says statically which ops are outside the GPU
@@ -21,6 +21,13 @@ example of its shipped calibration data (`representative_data`: real token
 ids, real series); anything else seeded normal noise (seed 0) of the plan's input shapes
 (batch 1). Integer inputs (token ids) stay integer on every backend. `--file PATH` checks any `.tflite` file (no Keras
 reference: compared with `export.runtime` only).
+
+With `--float-on-cpu` (the default for a family with `gpu_float_on_cpu`, the
+forecasters) the plan's float-only segments (`float_only` in the plan: export_float
+layers, e.g. a forecaster's window normalisation and its inverse) run on a wasm copy of
+the file and the rest on WebGPU (`kws.js` floatOnCpuCaller), as a browser app would run
+it: LiteRT.js computes the forecasters' three-output normalisation segment wrong on
+WebGPU (about 2 ppm off), the same ops in one signature or one graph right.
 
 Pass (`ok`): max |webgpu - keras| <= TOLERANCE[mode] and max |webgpu -
 export.runtime| <= TOLERANCE[mode], absolute, on the model outputs
@@ -271,9 +278,12 @@ def _targets(models, modes, files):
     return targets
 
 
-def check(models=(), modes=("float16",), files=(), timeout=600.0, log=print):
+def check(models=(), modes=("float16",), files=(), timeout=600.0, log=print, float_on_cpu=None):
     """Run the check; returns the result dict (see `--json`). Raises
-    `Unavailable` when Chromium, node_modules or WebGPU is missing."""
+    `Unavailable` when Chromium, node_modules or WebGPU is missing. `float_on_cpu`: the
+    plan's float-only segments run on a wasm copy of the file (kws.js floatOnCpuCaller),
+    the rest on the accelerator checked; None: as each model's family says
+    (`gpu_float_on_cpu`: the forecasters), never for `files`."""
     from export import runtime
     from web_demo.prepare import output_aliases
 
@@ -308,6 +318,9 @@ def check(models=(), modes=("float16",), files=(), timeout=600.0, log=print):
             (job_dir / f"{stem}.aliases.json").write_text(json.dumps(output_aliases(data)))
             job.append({"name": name, "mode": mode, "tflite": f"check/{stem}.tflite",
                         "plan": f"check/{stem}.plan.json", "aliases": f"check/{stem}.aliases.json",
+                        "float_on_cpu": bool(float_on_cpu if float_on_cpu is not None else
+                                             model_entry is not None
+                                             and model_entry.family.gpu_float_on_cpu),
                         "inputs": [{"data": a.ravel().astype(float).tolist(), "shape": list(a.shape)}
                                    for a in x]})
         (job_dir / "job.json").write_text(json.dumps({"models": job}))
@@ -369,6 +382,7 @@ def check(models=(), modes=("float16",), files=(), timeout=600.0, log=print):
                            output_sum=float(sum(np.sum(o) for o in outs)),
                            all_zero=bool(all(not np.any(o) for o in outs)),
                            fully_accelerated=got.get("fully_accelerated"),
+                           cpu_signatures=got.get("cpu_signatures") or [],
                            compile_s=got.get("compile_s"), run_ms=got.get("run_ms"))
                 if ref_keras is not None:
                     res["vs_keras"] = max_diff(outs, ref_keras)
@@ -439,6 +453,8 @@ def format_line(e):
     w = (f"wasm error: {wasm['error'].splitlines()[0][:80]}" if "error" in wasm
          else f"wasm {_fmt(wasm.get('vs_' + ref, float('nan')))}")
     extra = f", python {_fmt(gpu['vs_runtime'])}" if ref == "keras" else ""
+    cpu = gpu.get("cpu_signatures")
+    extra += f"; float-only segments {', '.join(cpu)} on wasm" if cpu else ""
     return f"{head} ok maxdiff {_fmt(gpu['vs_' + ref])} vs {ref} ({w}{extra})"
 
 
@@ -453,10 +469,16 @@ def main(argv=None):
     parser.add_argument("--timeout", type=float, default=600.0,
                         help="seconds per browser run (one per accelerator)")
     parser.add_argument("--json", default=None, help="write the results here")
+    parser.add_argument("--float-on-cpu", action=argparse.BooleanOptionalAction, default=None,
+                        help="run the plan's float-only segments (export_float layers: front "
+                             "ends, a forecaster's normalisation) on LiteRT.js's wasm backend and "
+                             "the rest on WebGPU (kws.js floatOnCpuCaller); default: as the "
+                             "model's family says (the forecasters do)")
     args = parser.parse_args(argv)
     models = args.model if args.model is not None else ([] if args.file else shipped_models())
     try:
-        result = check(models, args.quantize or ["float16"], args.file, args.timeout)
+        result = check(models, args.quantize or ["float16"], args.file, args.timeout,
+                       float_on_cpu=args.float_on_cpu)
     except Unavailable as exc:
         print(f"gpu_check: cannot run: {exc}", file=sys.stderr)
         return 2

@@ -284,6 +284,20 @@ export function litertCaller(model, Tensor, aliases = {}, passthrough = {}) {
   return call;
 }
 
+/** The plan's float-only segments (`float_only`: stages of export_float layers, e.g. a
+ * front end or a forecaster's window normalisation) run through `cpuCall` (a
+ * litertCaller of the same file compiled for 'wasm'), every other stage through
+ * `call` (its bindStep kept): where a GPU backend computes those float stages wrong,
+ * they stay on the CPU. `routed.cpuSignatures` lists them. */
+export function floatOnCpuCaller(plan, call, cpuCall) {
+  const cpu = new Set(plan.stages.filter((s) => s.kind === 'segment' && s.float_only)
+    .map((s) => s.name));
+  const routed = (signature, feed) => (cpu.has(signature) ? cpuCall : call)(signature, feed);
+  routed.bindStep = call.bindStep;
+  routed.cpuSignatures = [...cpu];
+  return routed;
+}
+
 /** Throws unless the compiled model has every signature the plan calls. */
 export function checkSignatures(plan, model) {
   for (const name of planSignatures(plan)) {

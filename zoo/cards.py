@@ -709,6 +709,9 @@ def render_markdown(card):
                 webgpu_text = NOT_MEASURED
             elif webgpu["status"] == "ok":
                 webgpu_text = f"runs, max |Δ| vs Keras {webgpu['max_abs_diff_vs_keras']:.1e}"
+                if webgpu.get("float_segments_on_wasm"):  # kws.js floatOnCpuCaller
+                    webgpu_text += (" (float-only segments " + ", ".join(
+                        webgpu["float_segments_on_wasm"]) + " on wasm)")
             else:
                 webgpu_text = f"fails: {webgpu.get('reason') or '?'}"
             rows.append([mode, f"`{e['file']}`", size, p50, _fmt(e.get("builtin_only")),

@@ -43,6 +43,9 @@ family, never decided by comparing task names elsewhere:
   them as they are); the other modes are "stepped";
 * `loss` and `compile_metrics` (how `zoo.load` compiles), `classifier`, `metric` (the headline metric of benchmarks and
   cards), `gpu_check` (whether `zoo export --gpu-check` can drive it),
+  `gpu_float_on_cpu` (the WebGPU check and a browser app run the plan's float-only
+  segments on LiteRT.js's wasm backend: LiteRT.js computes the forecasters' window
+  normalisation wrong on WebGPU),
   `trainer` (the `zoo train NAME` command);
 * `pipeline_tag`: the Hugging Face pipeline tag of the task, for the front
   matter of model cards (None where the Hub has no tag for it).
@@ -77,6 +80,7 @@ class Family:
     compile_metrics: tuple = ()
     metric: str = "accuracy"
     gpu_check: bool = True
+    gpu_float_on_cpu: bool = False
     read_input: Any = None
     preprocess: Any = None
     postprocess: Any = None

@@ -28,7 +28,7 @@ SERIES = Family("series-classification", "series-classification", classifier=Tru
                 postprocess="zoo.defaults:class_labels", description="time-series classifiers")
 # (the Hub has no pipeline tag for time-series classification)
 FORECASTING = Family("forecasting", "forecasting", loss="mse", metric="mae",
-                     compile_metrics=("mae",),
+                     compile_metrics=("mae",), gpu_float_on_cpu=True,
                      read_input="zoo.defaults:read_history", preprocess="zoo.defaults:arrays",
                      postprocess="zoo.defaults:raw_outputs", description="forecasters",
                      pipeline_tag="time-series-forecasting")

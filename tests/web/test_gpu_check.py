@@ -132,6 +132,27 @@ def test_a_state_output_that_is_an_input_runs_right_in_litertjs(tmp_path):
     assert m["wasm"]["vs_runtime"] <= 1e-5 and m["webgpu"]["vs_runtime"] <= 1e-4, m
 
 
+@needs_browser[0]
+@needs_browser[1]
+def test_forecasters_run_on_webgpu_with_their_float_segments_on_wasm(tmp_path):
+    """The forecasting family runs its plan's float-only segments (the window normalisation
+    and its inverse) on a wasm copy of the file, the LSTM steps on WebGPU."""
+    from export import runtime
+
+    _node_modules()
+    out = tmp_path / "gpu.json"
+    proc = subprocess.run([sys.executable, "-m", "web_demo.gpu_check", "--model", "forecast-lstm",
+                           "--quantize", "float32", "--timeout", "120", "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    m = json.loads(out.read_text())["models"][0]
+    plan = runtime.read_plan(Path(m["file"]).read_bytes())
+    float_only = [s["name"] for s in plan["stages"] if s.get("float_only")]
+    assert float_only and m["webgpu"]["cpu_signatures"] == float_only
+    assert m["status"] == "ok" and m["webgpu"]["vs_keras"] <= 1e-4, m
+    assert "on wasm" in proc.stdout
+
+
 @pytest.mark.slow
 @needs_browser[0]
 @needs_browser[1]

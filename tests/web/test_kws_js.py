@@ -338,3 +338,36 @@ def test_kws_js_streaming_decisions_and_frame_runner(tmp_path):
     assert e_frame and "320" not in e_frame and "4 samples" in e_frame
     assert e_state and "initial state" in e_state
     assert e_thr and "unknown labels" in e_thr
+
+
+ROUTE_DRIVER = r"""
+const kws = await import(process.argv[2]);
+const plan = {inputs: ['a'], outputs: ['d'], stages: [
+  {kind: 'segment', name: 'seg0', inputs: ['a'], outputs: ['b'], float_only: true},
+  {kind: 'segment', name: 'seg1', inputs: ['b'], outputs: ['c']},
+  {kind: 'segment', name: 'seg2', inputs: ['c'], outputs: ['d'], float_only: true}]};
+const seen = [];
+const make = (who, k) => async (sig, feed) => {
+  seen.push(`${who}:${sig}`);
+  const x = Object.values(feed)[0];
+  return {[plan.stages.find((s) => s.name === sig).outputs[0]]:
+          {data: Float32Array.from(x.data, (v) => v * k), shape: x.shape}};
+};
+const gpu = make('gpu', 2);
+gpu.bindStep = () => null;
+const routed = kws.floatOnCpuCaller(plan, gpu, make('cpu', 3));
+const [out] = await kws.runPlan(plan, routed, [{data: Float32Array.from([1, -2]), shape: [1, 2]}]);
+console.log(JSON.stringify({seen, out: Array.from(out.data), cpu: routed.cpuSignatures,
+                            bind: routed.bindStep === gpu.bindStep}));
+"""
+
+
+def test_float_only_segments_are_routed_to_the_cpu_caller(tmp_path):
+    (tmp_path / "route.mjs").write_text(ROUTE_DRIVER)
+    proc = subprocess.run(["node", str(tmp_path / "route.mjs"), KWS_JS.as_uri()],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout)
+    assert got["seen"] == ["cpu:seg0", "gpu:seg1", "cpu:seg2"]
+    assert got["out"] == [18.0, -36.0]  # x * 3 * 2 * 3
+    assert got["cpu"] == ["seg0", "seg2"] and got["bind"]
