@@ -138,7 +138,7 @@ def save_inference_weights(entry, model, path, config=None):
         os.replace(str(tmp) + ".weights.h5", tmp)
 
 
-def _LogLearningRate():
+def log_learning_rate():
     """Keras callback: the learning rate at each epoch's end into the logs (the history),
     as ReduceLROnPlateau does for the constant schedule."""
     import keras
@@ -194,7 +194,7 @@ def fit(model, entry, out, train, validation, args, monitor="val_accuracy", mode
         callbacks.insert(3, keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
                                                               patience=2))
     else:
-        callbacks.insert(3, _LogLearningRate())
+        callbacks.insert(3, log_learning_rate())
     init = getattr(args, "init_weights", None)
     if init:
         path = init_weights_path(init)
