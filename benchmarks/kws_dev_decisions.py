@@ -52,18 +52,10 @@ IGNORE = ("_silence_", "_unknown_")
 
 def _decide(probs, labels, smoothing, threshold, _cache=None, key=None):
     """Detections of posteriors `probs` (frames, classes) as the demo makes them."""
-    from zoo.demo import scoring
     from zoo.models.kws import operating_point as op
 
-    if _cache is None or (key, smoothing) not in _cache:
-        ts, sp = scoring._smoothed(op.frame_times(len(probs)), probs, labels, smoothing)
-        value = (ts, sp.argmax(1), sp.max(1))
-        if _cache is not None:
-            _cache[(key, smoothing)] = value
-    else:
-        value = _cache[(key, smoothing)]
-    return scoring._decide(*value, labels, threshold=threshold, refractory_s=op.REFRACTORY_S,
-                           max_run_s=op.MAX_RUN_S, ignore_labels=IGNORE)
+    return op.detections(op.frame_times(len(probs)), probs, labels, smoothing=smoothing,
+                         threshold=threshold, ignore_labels=IGNORE, cache=_cache, key=key)
 
 
 def score(found, streams, keywords, half=None):

@@ -81,6 +81,25 @@ def is_real(name):
     return "_real_" in name.rsplit("/", 1)[-1]
 
 
+def detections(times, probs, labels, *, smoothing, threshold,
+               ignore_labels=("_silence_", "_unknown_"), cache=None, key=None):
+    """The demo's detections (`zoo.demo.scoring`, this module's refractory period and
+    longest run) of posteriors `probs` at `times`; `cache` (a dict) keeps each `key`'s
+    smoothed posteriors per smoothing for the next threshold."""
+    from zoo.demo import scoring
+
+    slot = (key, int(smoothing))
+    if cache is None or slot not in cache:
+        ts, sp = scoring._smoothed(times, probs, labels, smoothing)
+        value = (ts, sp.argmax(1), sp.max(1))
+        if cache is not None:
+            cache[slot] = value
+    else:
+        value = cache[slot]
+    return scoring._decide(*value, labels, threshold=threshold, refractory_s=REFRACTORY_S,
+                           max_run_s=MAX_RUN_S, ignore_labels=ignore_labels)
+
+
 def evaluate(posteriors, labels, *, smoothing, threshold, ignore_labels=("_silence_", "_unknown_"),
              _smoothed=None):
     """Summed dev score over streams: free-stream FA/h (all keyword-free streams, and the
@@ -93,17 +112,8 @@ def evaluate(posteriors, labels, *, smoothing, threshold, ignore_labels=("_silen
     hits_of, occ_of = {"real": 0, "tts": 0}, {"real": 0, "tts": 0}
     by_stream = {}
     for name, (times, probs, meta) in posteriors.items():
-        key = (name, int(smoothing))
-        if _smoothed is None or key not in _smoothed:
-            ts, sp = scoring._smoothed(times, probs, labels, smoothing)
-            value = (ts, sp.argmax(1), sp.max(1))
-            if _smoothed is not None:
-                _smoothed[key] = value
-        else:
-            value = _smoothed[key]
-        found = scoring._decide(*value, labels, threshold=threshold,
-                                refractory_s=REFRACTORY_S, max_run_s=MAX_RUN_S,
-                                ignore_labels=ignore_labels)
+        found = detections(times, probs, labels, smoothing=smoothing, threshold=threshold,
+                           ignore_labels=ignore_labels, cache=_smoothed, key=name)
         s = scoring.score(found, meta["segments"], meta["duration_s"], keywords)
         kind = "real" if is_real(name) else "tts"
         if name.endswith("_free"):
