@@ -483,6 +483,7 @@ def predict_command(
     Translators translate every sentence they can read; each one they cannot (empty,
     a clause over the word limit, a word a numbers model lacks) is named on stderr
     and the exit status is 1."""
+    import inspect
     import json
 
     import numpy as np
@@ -500,8 +501,10 @@ def predict_command(
             if tflite is None:  # the attention model's results are the Keras results
                 results = [e["result"] for e in explained]
         if results is None:
-            # translators: a sentence the model cannot read is reported, the rest translated
-            per_item = {"return_errors": True} if entry.task == "translation" else {}
+            # a family whose predict reports refused items in place (translators: a sentence
+            # the model cannot read) gets the rest done
+            per_item = ({"return_errors": True} if entry.has_hook("predict") and "return_errors"
+                        in inspect.signature(entry.hook("predict")).parameters else {})
             results = pipe.predict(items, **per_item)
     except (api.ChecksumError, FileNotFoundError, ValueError, ImportError, TypeError) as exc:
         fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
