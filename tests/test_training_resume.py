@@ -79,3 +79,43 @@ def test_constant_schedule_is_the_float_and_bad_schedules_are_refused():
         training.learning_rate(SimpleNamespace(learning_rate=0.01, lr_schedule="step", epochs=3), 10)
     with pytest.raises(ValueError, match="at least one step"):
         training.learning_rate(SimpleNamespace(learning_rate=0.01, lr_schedule="cosine", epochs=0), 10)
+
+
+class _Batches(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.n = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.n += 1
+
+
+def test_steps_per_epoch_is_the_number_of_batches_keras_fits():
+    """Arrays, a list of input arrays, a PyDataset and a tf.data dataset: the count the
+    cosine schedule is sized with equals the batches `model.fit` runs in one epoch."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(37, 3)).astype("float32")
+    y = (x[:, 0] > 0).astype("int32")
+
+    class Seq(keras.utils.PyDataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return x[i * 7:(i + 1) * 7], y[i * 7:(i + 1) * 7]
+
+    inp = [keras.Input((3,)), keras.Input((3,))]
+    two = keras.Model(inp, keras.layers.Dense(2, activation="softmax")(
+        keras.layers.Concatenate()(inp)))
+    two.compile("sgd", "sparse_categorical_crossentropy")
+    one = _sgd_model(SimpleNamespace(learning_rate=0.1, lr_schedule="constant", epochs=1), 1)
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(6)
+    for model, train, batch_size in ((one, (x, y), 8), (two, ([x, x], y), 10),
+                                     (one, (Seq(),), 8), (one, (dataset,), 8)):
+        counter = _Batches()
+        model.fit(*train, batch_size=None if len(train) == 1 else batch_size, epochs=1,
+                  verbose=0, callbacks=[counter])
+        assert training.steps_per_epoch(train, batch_size) == counter.n
+    with pytest.raises(ValueError, match="assert_cardinality"):
+        training.steps_per_epoch((dataset.filter(lambda a, b: True),), 8)

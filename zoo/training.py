@@ -79,6 +79,22 @@ def learning_rate(args, steps_per_epoch):
                                                   alpha=COSINE_FLOOR)
 
 
+def steps_per_epoch(train, batch_size):
+    """Batches in one epoch of `train` as `fit` takes it: `(dataset,)`, a dataset of
+    batches (a `keras.utils.PyDataset`, or a `tf.data.Dataset` of known cardinality), or
+    `(x, y)` arrays (`x` an array or a list of arrays) cut into `batch_size` batches."""
+    if len(train) == 1:
+        data = train[0]
+        n = int(data.cardinality()) if hasattr(data, "cardinality") else len(data)
+        if n < 0:
+            raise ValueError("a tf.data training set needs a known number of batches "
+                             "(tf.data.experimental.assert_cardinality)")
+        return n
+    x = train[0]
+    rows = len(x[0]) if isinstance(x, (list, tuple)) else len(x)
+    return -(-rows // int(batch_size))
+
+
 def schedule_option(args):
     """` --lr-schedule NAME` for a run's reproduce line, "" for the default schedule."""
     schedule = getattr(args, "lr_schedule", "constant")
@@ -371,12 +387,11 @@ def classifier_run(entry, args, out, data, labels, *, config, calibration, shipp
     atomic_write_bytes(Path(out) / "labels.txt", ("\n".join(labels) + "\n").encode())
     model = entry.build(**config)
     fitted = entry.build(**config, **train_config) if train_config else model
-    steps = len(train_data) if train_data is not None else -(-len(x_train) // args.batch_size)
-    fitted.compile(optimizer=keras.optimizers.Adam(learning_rate(args, steps)),
+    train = (train_data,) if train_data is not None else (x_train, y_train)
+    fitted.compile(optimizer=keras.optimizers.Adam(
+                       learning_rate(args, steps_per_epoch(train, args.batch_size))),
                    loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    history, train_seconds = fit(fitted, entry, out,
-                                 (train_data,) if train_data is not None else (x_train, y_train),
-                                 (x_val, y_val), args, config=config)
+    history, train_seconds = fit(fitted, entry, out, train, (x_val, y_val), args, config=config)
     if fitted is not model:
         model.set_weights(fitted.get_weights())
     with atomic_path(Path(out) / "calibration.npz") as tmp:

@@ -103,7 +103,7 @@ def main(argv=None, name=None):
           f"{len(test_at)}", flush=True)
 
     model = entry.build(seed=args.seed)
-    steps = -(-len(y_train) // args.batch_size)
+    steps = training.steps_per_epoch((x_train, y_train), args.batch_size)
     model.compile(optimizer=keras.optimizers.Adam(training.learning_rate(args, steps)), loss="mae")
     history, train_seconds = training.fit(model, entry, out, (x_train, y_train),
                                           (x_val, y_val), args, monitor="val_loss", mode="min")

@@ -346,8 +346,7 @@ def main(argv=None, name=None):
         model = entry.build(**config)
         fit_train = ([train[0], train[1]], train[2])
         fit_val = ([val[0], val[1]], val[2])
-    steps = (int(fit_train[0].cardinality()) if len(fit_train) == 1 else
-             -(-len(fit_train[1]) // args.batch_size))
+    steps = training.steps_per_epoch(fit_train, args.batch_size)
     model.compile(optimizer=keras.optimizers.Adam(training.learning_rate(args, steps),
                                                   clipnorm=1.0),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True,
