@@ -34,9 +34,14 @@ def test_pipeline_gives_what_the_model_gives(backend):
     top = p([str(YES), str(YES)], top_k=3)
     order = np.argsort(-probs)[:3]
     want = [(labels[i], float(probs[i])) for i in order]
-    assert len(top) == 2 and top[0] == top[1]
-    assert [lab for lab, _ in top[0]] == [lab for lab, _ in want]
-    np.testing.assert_allclose([q for _, q in top[0]], [q for _, q in want], rtol=1e-5, atol=1e-6)
+    assert len(top) == 2
+    # Each row of the batch, the same clip twice, is what the model gives the clip alone.
+    # Probabilities to float rounding only: on some CPUs the rows of one batched matmul
+    # take different SIMD paths (seen: 3.93886512e-05 vs 3.93886112e-05 in one batch).
+    for row in top:
+        assert [lab for lab, _ in row] == [lab for lab, _ in want]
+        np.testing.assert_allclose([q for _, q in row], [q for _, q in want], rtol=1e-5,
+                                   atol=1e-6)
 
 
 def test_pipeline_second_call_is_fast():
