@@ -2,6 +2,7 @@
 
     python -m benchmarks.translation [--quick] [--out benchmarks/results]
     python -m benchmarks.translation --runs RUN [RUN ...]     # training runs, >= 1 seed each
+    python -m benchmarks.translation --add RUN [RUN ...]      # more runs into the stored table
 
 Task (b) of the long-range benchmark (Bahdanau et al. 2014, Fig. 2: BLEU of
 the encoder-decoder without attention falls as sentences grow; the attention
@@ -14,8 +15,10 @@ model holds). Two sources of figures, kept apart:
   Writes `translation.json` / `.md` / `.png`.
 * `--runs`: the `training.json` of training runs (`zoo train mt-... --seed S
   --out RUN`), beam search scores by length, mean ± std over the seeds of
-  each model. Writes `translation_seeds.json` / `.md`, which the default
-  run shows beside its own table when present.
+  each model, and attention minus its twin seed by seed. Writes
+  `translation_seeds.json` / `.md` (the JSON keeps each run's scores, so
+  `--add` can add a seed trained later without the earlier run folders),
+  which the default run shows beside its own table when present.
 """
 
 from __future__ import annotations
@@ -109,36 +112,44 @@ def examples_markdown(rows, name="mt-en-de-bahdanau", seed=0):
     return "\n".join(lines) + "\n"
 
 
-def aggregate_runs(runs):
-    """Rows `{model, bucket, low, n, seeds, bleu_*, chrf_*, exact_*}` (`_mean`, `_std`)
-    over the seed runs (beam search scores of each run's training.json): bucket "all"
-    (low -1) is the whole test split, a length bucket has its lower bound as `low`, and a
-    test group (en-de domain, numbers form; low -2, `group` true) its name as bucket."""
+def run_record(run):
+    """One training run's beam-search scores (its `training.json`): `{model, seed, run,
+    buckets}`, a bucket `{bucket, low, n, bleu, chrf, exact_match[, group]}`: "all" (low -1)
+    the whole test split, a length bucket its lower bound as `low`, a test group (en-de
+    domain, numbers form; low -2, `group` true) its name as bucket."""
+    run = Path(run)
+    results = json.loads((run / "results.json").read_text())
+    details = json.loads((run / "training.json").read_text())
+    beam = next(v for k, v in details["scores"].items() if k.startswith("keras_beam"))
+    whole = dict(bucket="all", low=-1, n=sum(b["n"] for b in beam["by_length"]),
+                 bleu=beam["bleu"], chrf=beam.get("chrf"), exact_match=beam["exact_match"])
+    lengths = [dict(bucket=b["bucket"], low=b["low"], n=b["n"], bleu=b.get("bleu"),
+                    chrf=b.get("chrf"), exact_match=e["exact_match"])
+               for b, e in zip(beam["by_length"], beam["exact_match_by_length"])]
+    groups = [dict(bucket=g, low=-2, n=v.get("sentences", v.get("n")), bleu=v.get("bleu"),
+                   chrf=v.get("chrf"), exact_match=v.get("exact_match"), group=True)
+              for g, v in beam.get("by_domain", {}).items()]
+    return dict(model=results["model"], seed=details.get("seed"), run=str(run),
+                buckets=[whole, *lengths, *groups])
+
+
+def aggregate(records):
+    """Rows `{model, bucket, low, n, seeds, bleu_*, chrf_*, exact_*}` (`_mean`, `_std`) over
+    the per-run records (`run_record`), by model, then the whole split, test groups in the
+    runs' order, length buckets."""
     from benchmarks.seeds import mean_std
 
     table = {}
-    for run in runs:
-        run = Path(run)
-        results = json.loads((run / "results.json").read_text())
-        details = json.loads((run / "training.json").read_text())
-        beam = next(v for k, v in details["scores"].items() if k.startswith("keras_beam"))
-        whole = dict(bucket="all", low=-1, n=sum(b["n"] for b in beam["by_length"]),
-                     bleu=beam["bleu"], chrf=beam.get("chrf"), exact_match=beam["exact_match"])
-        lengths = [dict(b, exact_match=e["exact_match"])
-                   for b, e in zip(beam["by_length"], beam["exact_match_by_length"])]
-        groups = [dict(bucket=g, low=-2, n=v.get("sentences", v.get("n")), bleu=v.get("bleu"),
-                       chrf=v.get("chrf"), exact_match=v.get("exact_match"), group=True)
-                  for g, v in beam.get("by_domain", {}).items()]
-        for b in [whole, *lengths, *groups]:
-            cell = table.setdefault((results["model"], b["low"], b["bucket"]),
+    for record in records:
+        for b in record["buckets"]:
+            cell = table.setdefault((record["model"], b["low"], b["bucket"]),
                                     {"n": b["n"], "group": b.get("group", False), "order": len(table),
                                      "bleu": [], "chrf": [], "exact": [], "seeds": []})
             for key, value in (("bleu", b.get("bleu")), ("chrf", b.get("chrf")),
                                ("exact", b.get("exact_match"))):
                 cell[key].append(value)
-            cell["seeds"].append(details.get("seed"))
+            cell["seeds"].append(record["seed"])
     rows = []
-    # by model, then whole split, test groups in the runs' order, length buckets
     for (model, low, bucket), c in sorted(table.items(), key=lambda kv: (kv[0][0], kv[0][1],
                                                                          kv[1]["order"])):
         row = dict(model=model, bucket=bucket, low=low, n=c["n"], seeds=c["seeds"])
@@ -148,6 +159,119 @@ def aggregate_runs(runs):
             row[f"{key}_mean"], row[f"{key}_std"] = mean_std(c[key])
         rows.append(row)
     return rows
+
+
+def aggregate_runs(runs):
+    """`aggregate` over the training runs (folders) `runs`."""
+    return aggregate([run_record(r) for r in runs])
+
+
+def stored_records(stored):
+    """The per-run records a stored `translation_seeds.json` holds: its `per_run`, or, in a
+    file written before it kept them, the models measured on one seed (their rows are that
+    run's values). -> `(records, {model: seeds} of the rows no record can be split from)`."""
+    if "per_run" in stored:
+        records = list(stored["per_run"])
+    else:
+        by_model = {}
+        for row in stored["rows"]:
+            by_model.setdefault(row["model"], []).append(row)
+        records = [_record_from_rows(model, rows, stored.get("runs", []))
+                   for model, rows in by_model.items() if len(rows[0]["seeds"]) == 1]
+    have = {r["model"] for r in records}
+    merged = {row["model"]: row["seeds"] for row in stored["rows"] if row["model"] not in have}
+    return records, merged
+
+
+def _record_from_rows(model, rows, runs):
+    """The record of a model a stored table holds over one seed (its rows are that run)."""
+    buckets = []
+    for row in rows:
+        bucket = dict(bucket=row["bucket"], low=row["low"], n=row["n"], bleu=row["bleu_mean"],
+                      chrf=row["chrf_mean"], exact_match=row["exact_mean"])
+        if row.get("group"):
+            bucket["group"] = True
+        buckets.append(bucket)
+    # rows are stored groups first: put the whole split first, as `run_record` does
+    buckets.sort(key=lambda b: b["low"] == -2)
+    return dict(model=model, seed=rows[0]["seeds"][0], buckets=buckets,
+                run=next((r for r in runs if Path(r).name == model), None))
+
+
+def add_records(stored, new):
+    """The records of a stored table with the `new` ones added (a new record replaces the
+    stored one of its model and seed) and the stored rows kept as they are for the models
+    with no new run that cannot be split into runs. -> `(records, kept_rows)`."""
+    records, merged = stored_records(stored)
+    clash = sorted({r["model"] for r in new} & set(merged))
+    if clash:
+        raise ValueError(
+            f"the stored table holds {clash[0]} over seeds {merged[clash[0]]} without per-run "
+            f"values, so a new run of it cannot be added: give every run of {clash[0]} "
+            "(--runs) instead")
+    fresh = {(r["model"], r["seed"]) for r in new}
+    records = [r for r in records if (r["model"], r["seed"]) not in fresh] + list(new)
+    kept = [row for row in stored["rows"] if row["model"] in merged]
+    return records, kept
+
+
+def gaps(records, pairs=None):
+    """Attention minus its twin, by bucket, over the seeds both were trained with (BLEU for
+    en-de, exact match for numbers): rows `{model, twin, bucket, low, seeds, gap_mean,
+    gap_std, wins}` (`wins`: the seeds where the attention model scores higher)."""
+    from benchmarks.seeds import mean_std
+    from zoo import registry
+
+    pairs = registry.baseline_pairs() if pairs is None else pairs
+    metric = {name: m for m, names in FAMILIES.values() for name in names}
+    by = {(r["model"], r["seed"]): {b["bucket"]: b for b in r["buckets"]} for r in records}
+    rows = []
+    for model, twin in sorted(pairs.items()):
+        seeds = sorted({s for m, s in by if m == model} & {s for m, s in by if m == twin})
+        if model not in metric or not seeds:
+            continue
+        key = "bleu" if metric[model] == "bleu" else "exact_match"
+        scale = 1 if key == "bleu" else 100
+        # the whole split, length buckets, then test groups (low -2) in the runs' order
+        order = {b["bucket"]: (b["low"] == -2, b["low"], i) for i, b in enumerate(
+            next(r for r in records if r["model"] == model and r["seed"] == seeds[0])["buckets"])}
+        for bucket in sorted(order, key=order.get):
+            pairs_ = [(by[(model, s)].get(bucket), by[(twin, s)].get(bucket)) for s in seeds]
+            diffs = [scale * (a[key] - b[key]) for a, b in pairs_
+                     if a and b and a.get(key) is not None and b.get(key) is not None and a["n"]]
+            if not diffs:
+                continue
+            mean, std = mean_std(diffs)
+            rows.append(dict(model=model, twin=twin, bucket=bucket, low=order[bucket][1],
+                             seeds=seeds[:len(diffs)], gap_mean=mean, gap_std=std,
+                             wins=sum(d > 0 for d in diffs), metric=key))
+    return rows
+
+
+def gaps_markdown(rows):
+    if not rows:
+        return ""
+    lines = ["## Attention minus its twin, seed by seed", "",
+             "Over the seeds both models were trained with (BLEU points for mt-en-de-*, exact "
+             "match points for mt-numbers-*): mean ± std of the difference, and on how many "
+             "seeds the attention model scores higher.", ""]
+    for (model, twin), group in _groupby(rows, lambda r: (r["model"], r["twin"])):
+        buckets = [r["bucket"] for r in group]
+        lines += [f"**{model} − {twin}** (seeds {group[0]['seeds']})", "",
+                  "| | " + " | ".join(buckets) + " |", "|---|" + "---|" * len(buckets),
+                  "| gap | " + " | ".join(
+                      f"{r['gap_mean']:+.1f}" + (f" ± {r['gap_std']:.1f}" if len(r["seeds"]) > 1
+                                                 else "") for r in group) + " |",
+                  "| attention higher | " + " | ".join(
+                      f"{r['wins']}/{len(r['seeds'])}" for r in group) + " |", ""]
+    return "\n".join(lines)
+
+
+def _groupby(rows, key):
+    groups = {}
+    for r in rows:
+        groups.setdefault(key(r), []).append(r)
+    return list(groups.items())
 
 
 def _f(v, fmt=".1f"):
@@ -310,7 +434,12 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true",
                    help=f"first {QUICK_SENTENCES} test sentences per corpus")
-    p.add_argument("--runs", nargs="*", default=None, help="training runs to aggregate instead")
+    runs = p.add_mutually_exclusive_group()
+    runs.add_argument("--runs", nargs="*", default=None, help="training runs to aggregate instead")
+    runs.add_argument("--add", nargs="+", default=None, metavar="RUN",
+                      help="training runs to add to the stored translation_seeds.json of --out "
+                           "(a run of a model and seed already there replaces it): seeds trained "
+                           "at different times, whose earlier run folders are gone")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     p.add_argument("--data-dir", default=None,
                    help="the built en-de corpus (python -m zoo.data.translation build --out "
@@ -319,13 +448,30 @@ def main(argv=None):
     from benchmarks.results_io import write_results
 
     out = Path(args.out)
-    if args.runs:
-        missing = [r for r in args.runs if not (Path(r) / "training.json").is_file()]
+    given = args.runs or args.add
+    if given:
+        missing = [r for r in given if not (Path(r) / "training.json").is_file()]
         if missing:
             p.error(f"not a finished training run (no training.json): {missing[0]}")
-        rows = aggregate_runs(args.runs)
-        write_results(out, "translation_seeds", {"rows": rows, "runs": [str(r) for r in args.runs]},
-                      seeds_markdown(rows))
+        records, kept, runs = [run_record(r) for r in given], [], [str(r) for r in given]
+        if args.add:
+            stored_path = out / "translation_seeds.json"
+            if not stored_path.is_file():
+                p.error(f"--add adds runs to {stored_path}, which does not exist: aggregate "
+                        "the first runs with --runs")
+            stored = json.loads(stored_path.read_text())
+            try:
+                records, kept = add_records(stored, records)
+            except ValueError as e:
+                p.error(str(e))
+            runs = list(dict.fromkeys([*stored.get("runs", []), *runs]))
+        rows = aggregate(records) + kept
+        rows.sort(key=lambda r: r["model"])   # stable: each model's rows keep their order
+        gap_rows = gaps(records)
+        write_results(out, "translation_seeds",
+                      {"rows": rows, "runs": runs, "per_run": records, "gaps": gap_rows},
+                      seeds_markdown(rows) + ("\n\n" + gaps_markdown(gap_rows) if gap_rows
+                                              else ""))
         plot(rows, out / "translation_seeds.png", _seed_value, ", mean ± std over seeds")
         return 0
     rows = measure_shipped(args.quick, data_dir=args.data_dir)

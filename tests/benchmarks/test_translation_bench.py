@@ -67,6 +67,62 @@ def test_seed_aggregation_per_domain_and_form(tmp_path):
     assert "| model | digits |" in md and "| mt-numbers-en-de-seq2seq | 75.0 |" in md
 
 
+def _table(out):
+    return json.loads((out / "translation_seeds.json").read_text())
+
+
+def test_add_gives_the_table_of_all_runs_together(tmp_path):
+    spec = [("mt-en-de-bahdanau", 0, (20.0, 10.0), (0.1, 0.0), (16.0, 0.07)),
+            ("mt-en-de-seq2seq", 0, (18.0, 4.0), (0.1, 0.0), (12.0, 0.05)),
+            ("mt-en-de-bahdanau", 1, (22.0, 14.0), (0.2, 0.0), (19.0, 0.13)),
+            ("mt-en-de-seq2seq", 1, (23.0, 6.0), (0.0, 0.0), (13.0, 0.02))]
+    domains = [{"general": dict(bleu=b, chrf=30.0, n=5, sentences=5)} for b in (6.0, 5.0, 8.0, 4.0)]
+    runs = [_run(tmp_path, m, s, b, e, o, d) for (m, s, b, e, o), d in zip(spec, domains)]
+    together, apart = tmp_path / "together", tmp_path / "apart"
+    assert bench.main(["--runs", *map(str, runs), "--out", str(together)]) == 0
+    assert bench.main(["--runs", *map(str, runs[:3]), "--out", str(apart)]) == 0
+    assert bench.main(["--add", str(runs[3]), "--out", str(apart)]) == 0
+    assert _table(apart)["rows"] == _table(together)["rows"]
+    assert _table(apart)["gaps"] == _table(together)["gaps"]
+    # a run of a model and seed already there replaces it
+    assert bench.main(["--add", str(runs[2]), "--out", str(apart)]) == 0
+    assert _table(apart)["rows"] == _table(together)["rows"]
+    # attention minus twin by bucket, over the seeds both have: 4-5 +2, -1; 6-7 +6, +8
+    gaps = {g["bucket"]: g for g in _table(together)["gaps"]}
+    assert gaps["4-5"]["gap_mean"] == pytest.approx(0.5) and gaps["4-5"]["wins"] == 1
+    assert gaps["4-5"]["gap_std"] == pytest.approx(np.std([2.0, -1.0], ddof=1))
+    assert gaps["6-7"]["gap_mean"] == pytest.approx(7.0) and gaps["6-7"]["wins"] == 2
+    assert gaps["all"]["gap_mean"] == pytest.approx(5.0) and gaps["general"]["wins"] == 2
+    assert gaps["4-5"]["seeds"] == [0, 1]
+    md = (together / "translation_seeds.md").read_text()
+    assert "**mt-en-de-bahdanau − mt-en-de-seq2seq** (seeds [0, 1])" in md
+    assert "| attention higher | 2/2 | 1/2 | 2/2 | 2/2 |" in md
+
+
+def test_add_to_a_table_written_before_it_kept_each_run(tmp_path):
+    """A stored table of rows only: a model over one seed is that run; a model over several
+    seeds is kept as it is and cannot take a new run."""
+    old = [_run(tmp_path, m, s, b, e, o) for m, s, b, e, o in [
+        ("mt-en-de-bahdanau", 0, (20.0, 10.0), (0.1, 0.0), (16.0, 0.07)),
+        ("mt-numbers-en-de-seq2seq", 0, (0.0, 0.0), (0.5, 1.0), (0.0, 0.8)),
+        ("mt-numbers-en-de-seq2seq", 1, (0.0, 0.0), (0.7, 0.9), (0.0, 0.6))]]
+    out = tmp_path / "out"
+    rows = bench.aggregate_runs(old)
+    out.mkdir()
+    (out / "translation_seeds.json").write_text(json.dumps({"rows": rows, "runs": []}))
+    new = _run(tmp_path, "mt-en-de-bahdanau", 1, (22.0, 14.0), (0.2, 0.0), (19.0, 0.13))
+    assert bench.main(["--add", str(new), "--out", str(out)]) == 0
+    assert _table(out)["rows"] == bench.aggregate_runs([*old, new])
+    third = _run(tmp_path, "mt-en-de-bahdanau", 2, (24.0, 12.0), (0.3, 0.1), (19.0, 0.24))
+    assert bench.main(["--add", str(third), "--out", str(out)]) == 0   # and again
+    assert _table(out)["rows"] == bench.aggregate_runs([*old, new, third])
+    with pytest.raises(SystemExit):
+        bench.main(["--add", str(_run(tmp_path, "mt-numbers-en-de-seq2seq", 2, (0.0, 0.0),
+                                      (0.6, 1.0), (0.0, 0.7))), "--out", str(out)])
+    with pytest.raises(SystemExit):   # nothing stored to add to
+        bench.main(["--add", str(new), "--out", str(tmp_path / "empty")])
+
+
 def test_cli_refuses_an_unfinished_run(tmp_path):
     with pytest.raises(SystemExit):
         bench.main(["--runs", str(tmp_path), "--out", str(tmp_path / "out")])
