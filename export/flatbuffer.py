@@ -287,26 +287,50 @@ def _read_operators(data, names):
             for i, (sg, ops) in enumerate(zip(model.tables(2), subgraphs))}
 
 
-def signature_tensor_names(data: bytes):
+def signature_tensor_names(data: bytes, subgraph=None):
     """`(input names, output names)` of a one-signature file's SignatureDef, in the order
     of its subgraph's inputs and outputs (what TFLite Metadata describes, tensor by
-    tensor), not the SignatureDef's own (sorted) order."""
+    tensor), not the SignatureDef's own (sorted) order. `subgraph`: in a file of several
+    signatures (a stepped file), the one that runs that subgraph."""
     try:
         model = _model(data)
         sigs = model.tables(7)
-        if len(sigs) != 1:
+        if subgraph is not None:
+            sigs = [s for s in sigs if s.scalar(4, "I") == subgraph]
+            if not sigs:
+                raise FlatbufferError(f"no signature runs subgraph {subgraph}")
+        elif len(sigs) != 1:
             raise FlatbufferError(f"expected one signature, found {len(sigs)}")
-        (sig,) = sigs
+        sig = sigs[0]
         # SignatureDef { inputs:0, outputs:1, subgraph_index:4 }, TensorMap { name:0,
         # tensor_index:1 }; SubGraph { inputs:1, outputs:2 }
         graph = model.tables(2)[sig.scalar(4, "I")]
 
         def names(field, order):
-            by_index = {tm.scalar(1, "I"): tm.string(0) for tm in sig.tables(field)}
-            return [by_index[i] for i in graph.ints(order)]
+            # one tensor may be several signature outputs (a GRU step's `y` is its new
+            # state), listed once per name in the subgraph: its names in turn
+            by_index = {}
+            for tm in sig.tables(field):
+                by_index.setdefault(tm.scalar(1, "I"), []).append(tm.string(0))
+            seen = {}
+            out = []
+            for i in graph.ints(order):
+                k = seen.get(i, 0)
+                seen[i] = k + 1
+                out.append(by_index[i][min(k, len(by_index[i]) - 1)])
+            return out
 
         return names(0, 1), names(1, 2)
     except (struct.error, IndexError, OverflowError, KeyError) as exc:
+        raise FlatbufferError(f"corrupt TFLite flatbuffer ({exc})") from None
+
+
+def signature_keys(data: bytes) -> dict:
+    """`{subgraph index: signature key}` of the file's SignatureDefs."""
+    try:
+        # SignatureDef { signature_key:2, subgraph_index:4 }
+        return {sig.scalar(4, "I"): sig.string(2) for sig in _model(data).tables(7)}
+    except (struct.error, IndexError, OverflowError) as exc:
         raise FlatbufferError(f"corrupt TFLite flatbuffer ({exc})") from None
 
 

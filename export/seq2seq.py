@@ -167,9 +167,10 @@ def convert_bytes(encoder, step, state_names, *, bos, eos, max_length, attention
 
 
 def to_tflite(encoder, step, path, state_names, *, bos, eos, max_length, attention=None,
-              quantize="float32", representative_data=None, per_channel_dense=False):
+              quantize="float32", representative_data=None, per_channel_dense=False,
+              metadata=None):
     """Convert an encoder and its one-step decoder to `path` (written atomically) and
-    return an `ExportReport`."""
+    return an `ExportReport`; `metadata` as `export.to_tflite` takes it."""
     from export import convert
 
     return convert.write_converted(
@@ -177,7 +178,7 @@ def to_tflite(encoder, step, path, state_names, *, bos, eos, max_length, attenti
                                     max_length=max_length, attention=attention,
                                     quantize=quantize, representative_data=representative_data,
                                     per_channel_dense=per_channel_dense),
-        quantize=quantize, recurrent="stepped")
+        quantize=quantize, recurrent="stepped", metadata=metadata)
 
 
 __all__ = ["to_tflite", "convert_bytes", "initial_states", "STEP_SIGNATURE", "METADATA_NAME"]

@@ -1,6 +1,7 @@
 """Copy trained runs into the package (zoo/pretrained/NAME/), write the
 attention-vs-baseline comparison over seeds, the measured WebGPU results,
-the model cards and SHA256SUMS.
+the model cards and SHA256SUMS; stepped files shipped without standard TFLite
+Metadata get it (`zoo.shipping.stamp_metadata`: the graph untouched).
 
     .venv/bin/python scripts/ship.py NAME=RUN [NAME=RUN ...] \
         [--seeds NAME=RUN,RUN,... ...]      # seed runs of each model (the shipped run first)
@@ -25,7 +26,7 @@ import numpy as np
 
 from zoo import cards, registry
 from zoo.files import atomic_write_bytes
-from zoo.shipping import ROOT, ship, write_card
+from zoo.shipping import ROOT, ship, stamp_metadata, write_card
 
 POINT_METRICS = ("bleu", "chrf")
 
@@ -144,6 +145,10 @@ def main():
                 atomic_write_bytes(dest / "comparison.json", json.dumps(comparison(
                     name, baseline, seed_runs, args.metric), indent=2).encode())
         names = list(runs)
+    for name in names:  # files shipped before stepped files carried standard metadata
+        stamped = stamp_metadata(name)
+        if stamped:
+            print(f"{name}: standard TFLite Metadata attached to {', '.join(stamped)}")
     gpu = {} if args.no_gpu else gpu_results(names)
     for name in names:
         write_card(name, gpu)

@@ -90,7 +90,9 @@ DEFAULT_EXPORTER = "export.to_tflite"
 LAYOUTS = {
     "stepped": "recurrent layers cut into one-step signatures; a plan in the file's metadata "
                "(`zoo_plan`) tells the host loop in which order to call them "
-               "(`export.runtime` runs it)",
+               "(`export.runtime` runs it); standard TFLite Metadata beside it (name, "
+               "version, licence, `labels.txt` of a classifier, subgraph 0 described as the "
+               "stage it is)",
     "keras": "recurrent layers converted as TFLite WHILE loops (one call per input)",
     "single": "one signature (`serving_default`), one invoke: the recurrence unrolled in the "
               "graph (fused gates, each weight stored once), the log-mel front end float in "

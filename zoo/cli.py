@@ -271,7 +271,7 @@ def _export(model, quantize, representative, output, gpu_check, convert, extra, 
         stage(f"reading calibration data of {model}")
         data = _registry_data(entry, representative)
         if entry.has_hook("exporter"):  # the family writes its own file layout
-            convert, extra = entry.hook("exporter"), {}
+            convert, extra = entry.hook("exporter"), {"metadata": extra.get("metadata")}
     how = "calibrating, converting" if modes.get(quantize).needs_calibration else "converting"
     stage(f"{how} each signature to {quantize}, then validating against Keras -> {output}")
     try:

@@ -6,10 +6,12 @@
 Name, description, version, author and licence of the model; its input (audio:
 16 kHz mono, so MediaPipe's AudioClassifier feeds it; other inputs as
 features) and output (a classifier's probabilities with `labels.txt` attached).
-Stepped files carry their plan instead (their subgraph 0 is one step, not the
-model), so only the files a family exports as "single" get it, and the streaming
-spotters' single-layout step files (`for_stream_step`: the frame, the state in and
-out, the probabilities).
+The files a family exports as "single" get it with the model's own inputs and
+outputs, the streaming spotters' single-layout step files with the frame, the state
+in and out, the probabilities (`for_stream_step`). A stepped file's subgraph 0 is one
+stage of its plan, not the model: `for_stepped` gives it the same model fields and
+`labels.txt`, describes subgraph 0 as the stage it is, and says that the plan
+(`zoo_plan`, kept beside it) orders the signatures.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def for_model(name):
     if entry.is_classifier and entry.labels:
         outputs = [md.TensorInfo("probabilities", "class probabilities (softmax), in the order "
                                  "of labels.txt", labels_file=registry.LABELS_FILE)]
-        files[registry.LABELS_FILE] = ("\n".join(entry.labels) + "\n").encode()
+        files.update(_labels_file(entry))
     else:
         outputs = [md.TensorInfo("output", "model output")]
     data = md.build(name, entry.description, __version__, AUTHOR, LICENSE, inputs, outputs)
@@ -46,11 +48,58 @@ def for_model(name):
 
 def export_options(name, mode, layout=None):
     """`{"layout", "metadata"}` for `export.to_tflite` of `name`'s `mode` file: the
-    family's layout for the mode (unless `layout` is given) and, for a single-layout
-    file, its standard metadata (`for_model`). Training, `zoo export` and the demo
-    export through this, so a file is the same whichever made it."""
+    family's layout for the mode (unless `layout` is given) and its standard metadata
+    (`for_model` for a single-layout file; `for_stepped`, made from the converted file,
+    for a stepped one). Training, `zoo export` and the demo export through this, so a
+    file is the same whichever made it."""
     layout = layout or registry.get(name).family.layout(mode)
-    return {"layout": layout, "metadata": for_model(name) if layout == "single" else None}
+    return {"layout": layout, "metadata": for_model(name) if layout == "single"
+            else stepped_metadata(name)}
+
+
+def stepped_metadata(name):
+    """`export.to_tflite`'s `metadata` for a stepped file of `name`: made from the
+    converted file (its subgraph 0, its plan)."""
+    return lambda flatbuffer: for_stepped(name, flatbuffer)
+
+
+def _labels_file(entry):
+    return {registry.LABELS_FILE: ("\n".join(entry.labels) + "\n").encode()}
+
+
+def for_stepped(name, data):
+    """`(metadata_bytes, files)` for the stepped file `data` of `name`: the model's name,
+    description, version, author and licence; subgraph 0 (one stage of the plan) with its
+    tensors as its signature names them; a classifier's `labels.txt` as a model-level
+    file (the labelled output is the last stage's, not subgraph 0's)."""
+    from export import metadata as md
+    from export.flatbuffer import signature_keys, signature_tensor_names
+    from zoo import __version__
+
+    entry = registry.get(name)
+    keys = signature_keys(data)
+    inputs, outputs = signature_tensor_names(data, 0)
+    stage = keys.get(0, "?")
+    description = (f"{entry.description.rstrip('. ')}. Stepped TFLite file: {len(keys)} signatures "
+                   f"({', '.join(sorted(keys.values()))}) that the plan in this file's "
+                   "`zoo_plan` metadata (JSON) calls in order, carrying the recurrent state "
+                   "between calls (attention-rnn-zoo's export.runtime, web_demo/kws.js and "
+                   "the Android demo's PlanRunner run it); subgraph 0 below is the signature "
+                   f"{stage!r}, one stage, not the whole model.")
+    files, associated = {}, []
+    if entry.is_classifier and entry.labels:
+        files = _labels_file(entry)
+        associated = [md.AssociatedFile(registry.LABELS_FILE, "class labels, one per line, in "
+                                        "the order of the model's output probabilities (the "
+                                        "plan's last stage)", "labels")]
+
+    def tensor(n, what):
+        return md.TensorInfo(n, f"{what} {n!r} of signature {stage!r}")
+
+    data_md = md.build(name, description, __version__, AUTHOR, LICENSE,
+                       [tensor(n, "input") for n in inputs],
+                       [tensor(n, "output") for n in outputs], associated)
+    return data_md, files
 
 
 #: What each tensor of a streaming step file holds (zoo/models/kws/causal.py); the
@@ -91,4 +140,4 @@ def for_stream_step(name, data):
     data_md = md.build(name, f"{entry.description} One 20 ms frame per call, the state "
                        "carried by the caller.", __version__, AUTHOR, LICENSE,
                        [tensor(n) for n in inputs], [tensor(n) for n in outputs])
-    return data_md, {registry.LABELS_FILE: ("\n".join(entry.labels) + "\n").encode()}
+    return data_md, _labels_file(entry)

@@ -74,6 +74,47 @@ def ship(name, run, drop_modes=(), extra_results=None, keep_results=()):
     return dest
 
 
+def stamp_metadata(name):
+    """Give every shipped stepped file of `name` the standard TFLite Metadata it is exported
+    with now (`zoo.file_metadata.for_stepped`; files shipped before it carry their plan
+    only), in place and atomically, and keep the sizes `results.json` and `streaming.json`
+    record true. The graph is untouched, so every measured figure stays the file's.
+    Idempotent. Returns `{file name: new size}` of the files it changed."""
+    from export import metadata
+    from export.runtime import read_plan
+    from zoo import file_metadata
+
+    dest = pretrained_dir(name)
+    changed = {}
+    for path in sorted(dest.glob("*.tflite")):
+        data = path.read_bytes()
+        if (read_plan(data) or {}).get("layout", "stepped") != "stepped":
+            continue
+        stamped = metadata.attach(data, *file_metadata.for_stepped(name, data))
+        if stamped != data:
+            atomic_write_bytes(path, stamped)
+            changed[path.name] = len(stamped)
+    for record, entries in (("results.json", lambda doc: [
+            (registry.tflite_filename(name, mode), e) for mode, e in
+            (doc.get("exports") or {}).items()]),
+            ("streaming.json", lambda doc: [
+                (e.get("file"), e) for e in doc["streaming"].get("files", {}).values()])):
+        if not changed or not (dest / record).is_file():
+            continue
+        text = (dest / record).read_text()
+        doc = json.loads(text)
+        for file_name, entry in entries(doc):
+            if file_name in changed and isinstance(entry, dict):
+                entry["size_bytes"] = changed[file_name]
+                if isinstance(entry.get("report"), dict) and "size_bytes" in entry["report"]:
+                    entry["report"]["size_bytes"] = changed[file_name]
+        ending = "\n" if text.endswith("\n") else ""
+        atomic_write_bytes(dest / record, (json.dumps(doc, indent=2) + ending).encode())
+    if changed:
+        registry.write_checksums(dest)
+    return changed
+
+
 def write_card(name, gpu=None, max_bytes=None):
     """Card and SHA256SUMS of a shipped model (see the module docstring); `gpu`:
     `{name: webgpu results}` to store first; `max_bytes`: refuse a bigger folder."""

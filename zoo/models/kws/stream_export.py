@@ -197,13 +197,13 @@ def export_step_files(entry, out, clips, seed=0, modes=MODES, streams=24, checks
 
 
 def stream_metadata(name, layout):
-    """`export.to_tflite`'s `metadata` for a step file: standard TFLite Metadata for a
-    single-layout file (`zoo.file_metadata.for_stream_step`, made from the converted
-    file: its tensor order), none for a stepped one (it carries its plan)."""
+    """`export.to_tflite`'s `metadata` for a step file: standard TFLite Metadata made from
+    the converted file, for a single-layout file `zoo.file_metadata.for_stream_step` (its
+    tensor order), for a stepped one `for_stepped` (beside its plan)."""
     from zoo import file_metadata
 
     if layout != "single":
-        return None
+        return file_metadata.stepped_metadata(name)
     return lambda flatbuffer: file_metadata.for_stream_step(name, flatbuffer)
 
 

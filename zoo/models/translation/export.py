@@ -24,10 +24,13 @@ def convert_bytes(model, quantize="float32", representative_data=None, seed=0,
                                  seed=seed, per_channel_dense=per_channel_dense)
 
 
-def to_tflite(model, path, quantize="float32", representative_data=None, per_channel_dense=False):
-    """Convert a translator to `path` (written atomically) and return an `ExportReport`."""
+def to_tflite(model, path, quantize="float32", representative_data=None, per_channel_dense=False,
+              metadata=None):
+    """Convert a translator to `path` (written atomically) and return an `ExportReport`;
+    `metadata`: standard TFLite Metadata, as `export.to_tflite` takes it."""
     return seq2seq.to_tflite(path=path, **_arguments(model, representative_data),
-                             quantize=quantize, per_channel_dense=per_channel_dense)
+                             quantize=quantize, per_channel_dense=per_channel_dense,
+                             metadata=metadata)
 
 
 def _arguments(model, representative_data):

@@ -42,7 +42,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from zoo import training  # noqa: E402
+from zoo import file_metadata, training  # noqa: E402
 from zoo.data import translation  # noqa: E402
 from zoo.models.translation import models  # noqa: E402
 from zoo.files import atomic_path, atomic_write_bytes  # noqa: E402
@@ -383,7 +383,9 @@ def main(argv=None, name=None):
     for mode in [m for m in args.modes.split(",") if m]:
         path = out / registry.tflite_filename(args.model, mode)
         try:
-            report = translation_export.to_tflite(model, path, mode, representative_data=calib)
+            report = translation_export.to_tflite(
+                model, path, mode, representative_data=calib,
+                metadata=file_metadata.stepped_metadata(args.model))
         except Exception as exc:  # ExportError and converter failures: recorded, run goes on
             print(f"{mode}: not exported: {exc}", flush=True)
             exports[mode] = {"error": str(exc)}
