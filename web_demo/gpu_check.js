@@ -4,12 +4,13 @@
 // the port of export/plan.py) and POST the raw outputs to /report after every
 // model (so a timeout still returns the finished ones).
 //
-// Query: accel=webgpu|wasm, job=URL of the job JSON.
+// Query: accel=webgpu|wasm, job=URL of the job JSON, repeat=N (time N more runs).
 import {loadLiteRt, loadAndCompile, Tensor} from '@litertjs/core';
 import {checkSignatures, floatOnCpuCaller, litertCaller, runPlan} from './kws.js';
 
 const params = new URLSearchParams(location.search);
 const accel = params.get('accel') || 'wasm';
+const repeat = Math.max(0, parseInt(params.get('repeat') || '0', 10) || 0);
 const log = (line) => { document.getElementById('log').textContent += line + '\n'; };
 const errorText = (e) => (e && e.stack ? `${e.message || e}\n${e.stack}` : String(e)).slice(0, 4000);
 const report = {accelerator: accel, userAgent: navigator.userAgent, adapter: null, jspi: false,
@@ -47,9 +48,17 @@ async function runOne(m) {
     const t1 = performance.now();
     const outs = await runPlan(plan, call, inputs);
     const runMs = performance.now() - t1;
+    // repeat=N: N more whole inferences on the same inputs, each timed (the first run
+    // above is the cold one, kept apart): what benchmarks/litertjs_cost.py reads
+    const repeatMs = [];
+    for (let i = 0; i < repeat; i++) {
+      const t = performance.now();
+      await runPlan(plan, call, inputs);
+      repeatMs.push(performance.now() - t);
+    }
     return {outputs: outs.map((o) => ({data: Array.from(o.data), shape: o.shape})),
             fully_accelerated: model.isFullyAccelerated, compile_s: compileS, run_ms: runMs,
-            cpu_signatures: call.cpuSignatures || []};
+            run_ms_repeat: repeatMs, cpu_signatures: call.cpuSignatures || []};
   } finally {
     if (model.delete) model.delete();
     if (cpuModel && cpuModel.delete) cpuModel.delete();

@@ -225,10 +225,12 @@ def start_server(job_dir):
     return server
 
 
-def run_page(chromium, server, accel, timeout):
+def run_page(chromium, server, accel, timeout, repeat=0):
     """Open gpu_check.html on one accelerator; returns the page's last report
-    (possibly partial) and whether it finished."""
-    url = f"http://127.0.0.1:{server.server_address[1]}/gpu_check.html?accel={accel}&job=check/job.json"
+    (possibly partial) and whether it finished. `repeat`: time that many more runs of
+    each model after the checked one (`run_ms_repeat`)."""
+    url = (f"http://127.0.0.1:{server.server_address[1]}/gpu_check.html?accel={accel}"
+           f"&job=check/job.json&repeat={int(repeat)}")
     flags = WEBGPU_FLAGS if accel == "webgpu" else ["--disable-gpu"]
     server.reports.pop(accel, None)
     with tempfile.TemporaryFile() as errlog, headless(chromium, url, flags, stderr=errlog) as proc:
@@ -278,12 +280,16 @@ def _targets(models, modes, files):
     return targets
 
 
-def check(models=(), modes=("float16",), files=(), timeout=600.0, log=print, float_on_cpu=None):
+def check(models=(), modes=("float16",), files=(), timeout=600.0, log=print, float_on_cpu=None,
+          wasm_repeat=0):
     """Run the check; returns the result dict (see `--json`). Raises
     `Unavailable` when Chromium, node_modules or WebGPU is missing. `float_on_cpu`: the
     plan's float-only segments run on a wasm copy of the file (kws.js floatOnCpuCaller),
     the rest on the accelerator checked; None: as each model's family says
-    (`gpu_float_on_cpu`: the forecasters), never for `files`."""
+    (`gpu_float_on_cpu`: the forecasters), never for `files`. `wasm_repeat`: the wasm
+    page also times that many more whole inferences of each file (`wasm.run_ms_repeat`,
+    for `benchmarks.litertjs_cost`; the WebGPU page runs on SwiftShader, a CPU
+    emulation, so its times are not GPU times and are not repeated)."""
     from export import runtime
     from web_demo.prepare import output_aliases
 
@@ -336,7 +342,8 @@ def check(models=(), modes=("float16",), files=(), timeout=600.0, log=print, flo
             server = start_server(job_dir)
             try:
                 for accel in ACCELERATORS:
-                    report, finished = run_page(chromium, server, accel, timeout)
+                    report, finished = run_page(chromium, server, accel, timeout,
+                                                wasm_repeat if accel == "wasm" else 0)
                     if report.get("fatal"):
                         first = report["fatal"].splitlines()[0]
                         if accel == "webgpu":
@@ -383,7 +390,8 @@ def check(models=(), modes=("float16",), files=(), timeout=600.0, log=print, flo
                            all_zero=bool(all(not np.any(o) for o in outs)),
                            fully_accelerated=got.get("fully_accelerated"),
                            cpu_signatures=got.get("cpu_signatures") or [],
-                           compile_s=got.get("compile_s"), run_ms=got.get("run_ms"))
+                           compile_s=got.get("compile_s"), run_ms=got.get("run_ms"),
+                           run_ms_repeat=got.get("run_ms_repeat") or [])
                 if ref_keras is not None:
                     res["vs_keras"] = max_diff(outs, ref_keras)
                     if entry["mode"] != "int8":  # int8 outputs are quantized to 1/256

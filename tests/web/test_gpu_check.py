@@ -155,6 +155,29 @@ def test_forecasters_run_on_webgpu_with_their_float_segments_on_wasm(tmp_path):
     assert "on wasm" in proc.stdout
 
 
+@needs_browser[0]
+@needs_browser[1]
+def test_litertjs_cost_times_the_checked_files_on_wasm_beside_litert(tmp_path):
+    """benchmarks.litertjs_cost: the page times `--repeat` more runs of each file on
+    wasm after the checked one; ai-edge-litert times the same file; ratios per model."""
+    import math
+
+    from benchmarks import litertjs_cost
+
+    _node_modules()
+    assert litertjs_cost.main(["--models", "ts-gru", "--modes", "float32,int8", "--repeat", "3",
+                               "--timeout", "150", "--out", str(tmp_path)]) == 0
+    rows = json.loads((tmp_path / "litertjs_cost.json").read_text())["rows"]
+    assert [(r["model"], r["mode"], r["runs"], r["check"]) for r in rows] == [
+        ("ts-gru", "float32", 3, "ok"), ("ts-gru", "int8", 3, "ok")]
+    for r in rows:
+        assert 0 < r["litertjs_p50"] <= r["litertjs_p90"] and 0 < r["litert_p50"] <= r["litert_p90"]
+        assert math.isclose(r["litertjs_vs_litert"], r["litertjs_p50"] / r["litert_p50"])
+    assert rows[0]["litertjs_vs_float32"] == 1.0
+    assert math.isclose(rows[1]["litert_vs_float32"], rows[1]["litert_p50"] / rows[0]["litert_p50"])
+    assert "| ts-gru | int8 |" in (tmp_path / "litertjs_cost.md").read_text()
+
+
 @pytest.mark.slow
 @needs_browser[0]
 @needs_browser[1]
