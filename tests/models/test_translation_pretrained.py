@@ -133,3 +133,7 @@ def test_cli_predict_plots_the_alignment_and_export_makes_a_translator(tmp_path)
                           timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert translator.is_translator(out.read_bytes())
+    from export import metadata  # the family's own exporter writes the standard metadata too
+
+    md = metadata.read(out.read_bytes())
+    assert md["name"] == "mt-numbers-en-de-seq2seq" and "decode_step" in md["description"]
