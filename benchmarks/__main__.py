@@ -16,7 +16,9 @@ Runs, one after the other (the machine has 2 cores; never two at once):
   against the naive conversion routes);
 * not here: `python -m benchmarks.edge_cost --runtime-compare` (old vs bound
   `export.runtime` on the shipped KWS files) and `python -m benchmarks.edge_layouts
-  [--kws-data DIR]` (stepped vs single layout), and `python -m benchmarks.kws_dev_streams
+  [--kws-data DIR]` (stepped vs single layout), `python -m benchmarks.litertjs_cost` (the
+  shipped files in LiteRT.js wasm in headless Chromium beside ai-edge-litert), and
+  `python -m benchmarks.kws_dev_streams
   --data-dir DATA --variant LABEL=MODEL[:RUN] ...` (streaming keyword spotters side by side
   on training-side dev streams: the ablation of training changes) and `python -m
   benchmarks.kws_dev_decisions --data-dir DATA --variant ...` (seed ensembles, a window-model
@@ -81,6 +83,7 @@ SECTIONS = (  # (file stem, heading) in README order
     ("edge_cost", "Edge cost of every shipped model"),
     ("edge_runtime", "Edge runtime: bound tensors vs per-call SignatureRunner"),
     ("edge_layouts", "Keyword spotters: stepped vs single layout"),
+    ("litertjs_cost", "LiteRT.js (wasm) beside ai-edge-litert"),
     ("export_modes", "Export routes and modes"),
     ("cli_latency", "CLI latency"),
 )

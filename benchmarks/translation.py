@@ -354,7 +354,7 @@ def _seed_cell(row, key, scale=1):
 
 def seeds_markdown(rows):
     lines = ["## Over training seeds (beam search, from the training runs)", "",
-             "Mean ± std over the seeds of each model's runs (`--runs`; the number of seeds "
+             "Mean ± std over the seeds of each model's runs (`--runs`, `--add`; the number of seeds "
              "in brackets, one seed shows its value alone): BLEU by length and BLEU / chrF "
              "by domain for mt-en-de-*, exact match % for mt-numbers-*. Seed 0 of a model "
              "is its shipped folder (`zoo/pretrained/NAME`), the other seeds are runs of its "

@@ -48,9 +48,11 @@ async function runOne(m) {
     const t1 = performance.now();
     const outs = await runPlan(plan, call, inputs);
     const runMs = performance.now() - t1;
-    // repeat=N: N more whole inferences on the same inputs, each timed (the first run
-    // above is the cold one, kept apart): what benchmarks/litertjs_cost.py reads
+    // repeat=N: after up to 5 untimed warm-up runs, N more whole inferences on the same
+    // inputs, each timed (the first run above is the cold one, kept apart): what
+    // benchmarks/litertjs_cost.py reads
     const repeatMs = [];
+    for (let i = 0; i < Math.min(repeat, 5); i++) await runPlan(plan, call, inputs);  // warm-up
     for (let i = 0; i < repeat; i++) {
       const t = performance.now();
       await runPlan(plan, call, inputs);
