@@ -5,11 +5,11 @@
 
 Each file runs in LiteRT.js (`@litertjs/core`, wasm backend, headless Chromium: the
 page of `python -m web_demo.gpu_check`, which also checks its outputs against Keras
-and `export.runtime`): once cold, then `--repeat` more times on the same input (the
-model's shipped example: a bundled recording, real token ids or series), each timed
-with `performance.now()` after up to 5 untimed warm-up runs. In the same run, after the browser, ai-edge-litert
-(`export.runtime`, one thread) runs the same file on the same input `--repeat` times,
-the files alternated round by round. Ratios: each file against its model's float32
+and `export.runtime`): once cold, up to 5 times untimed, then `--repeat` times on the
+same input (the model's shipped example: a bundled recording, real token ids or
+series), each timed with `performance.now()`. In the same run, after the browser,
+ai-edge-litert (`export.runtime`, one thread) runs the same file on the same input
+`--repeat` times, the files alternated round by round. Ratios: each file against its model's float32
 file on the same runtime, and LiteRT.js against ai-edge-litert. The check's WebGPU
 page runs too (SwiftShader is a CPU emulation: not timed). Writes
 `litertjs_cost.json` and `.md`.
@@ -28,7 +28,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-MODES = ("float32", "float16", "int8")  # the modes web_demo.gpu_check checks
 
 
 def _p(values, q):
@@ -125,7 +124,8 @@ def markdown(rows, repeat, machine):
              f"{machine}. One input per call (the model's shipped example); LiteRT.js "
              "(`@litertjs/core`, wasm backend, headless Chromium) runs the plan with "
              "`web_demo/kws.js` (the browser demo's code), ai-edge-litert with `export.runtime` "
-             f"(1 thread); {repeat} timed runs each after a cold one, in one run of "
+             f"(1 thread); {repeat} timed runs each after a cold one (and, in the browser, up "
+             "to 5 untimed warm-up runs), in one run of "
              "`python -m benchmarks.litertjs_cost`. *× f32*: against the same model's float32 "
              "file on the same runtime; *JS / litert*: LiteRT.js against ai-edge-litert. "
              "The last two columns are `web_demo.gpu_check`'s checks in the same run: the timed "
@@ -156,7 +156,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", nargs="+", default=None,
                    help="shipped models the browser page runs (default: all of them)")
-    p.add_argument("--modes", default=",".join(MODES))
+    p.add_argument("--modes", default=",".join(gpu_check.MODES),
+                   help="comma list among the modes web_demo.gpu_check checks")
     p.add_argument("--repeat", type=int, default=30)
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per browser page")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))

@@ -24,6 +24,7 @@ model holds). Two sources of figures, kept apart:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -236,15 +237,17 @@ def gaps(records, pairs=None):
         order = {b["bucket"]: (b["low"] == -2, b["low"], i) for i, b in enumerate(
             next(r for r in records if r["model"] == model and r["seed"] == seeds[0])["buckets"])}
         for bucket in sorted(order, key=order.get):
-            pairs_ = [(by[(model, s)].get(bucket), by[(twin, s)].get(bucket)) for s in seeds]
-            diffs = [scale * (a[key] - b[key]) for a, b in pairs_
-                     if a and b and a.get(key) is not None and b.get(key) is not None and a["n"]]
+            diffs = {}
+            for s in seeds:
+                a, b = by[(model, s)].get(bucket), by[(twin, s)].get(bucket)
+                if a and b and a["n"] and a.get(key) is not None and b.get(key) is not None:
+                    diffs[s] = scale * (a[key] - b[key])
             if not diffs:
                 continue
-            mean, std = mean_std(diffs)
+            mean, std = mean_std(list(diffs.values()))
             rows.append(dict(model=model, twin=twin, bucket=bucket, low=order[bucket][1],
-                             seeds=seeds[:len(diffs)], gap_mean=mean, gap_std=std,
-                             wins=sum(d > 0 for d in diffs), metric=key))
+                             seeds=list(diffs), gap_mean=mean, gap_std=std,
+                             wins=sum(d > 0 for d in diffs.values()), metric=key))
     return rows
 
 
@@ -255,7 +258,8 @@ def gaps_markdown(rows):
              "Over the seeds both models were trained with (BLEU points for mt-en-de-*, exact "
              "match points for mt-numbers-*): mean ± std of the difference, and on how many "
              "seeds the attention model scores higher.", ""]
-    for (model, twin), group in _groupby(rows, lambda r: (r["model"], r["twin"])):
+    for (model, twin), group in itertools.groupby(rows, lambda r: (r["model"], r["twin"])):
+        group = list(group)
         buckets = [r["bucket"] for r in group]
         lines += [f"**{model} − {twin}** (seeds {group[0]['seeds']})", "",
                   "| | " + " | ".join(buckets) + " |", "|---|" + "---|" * len(buckets),
@@ -265,13 +269,6 @@ def gaps_markdown(rows):
                   "| attention higher | " + " | ".join(
                       f"{r['wins']}/{len(r['seeds'])}" for r in group) + " |", ""]
     return "\n".join(lines)
-
-
-def _groupby(rows, key):
-    groups = {}
-    for r in rows:
-        groups.setdefault(key(r), []).append(r)
-    return list(groups.items())
 
 
 def _f(v, fmt=".1f"):
