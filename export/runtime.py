@@ -88,6 +88,12 @@ def read_plan(data: bytes, metadata: dict | None = None):
     return plan
 
 
+def plan_layout(data: bytes) -> str:
+    """"single" or "stepped": the layout the file's plan names (a file without a plan, or
+    with a plan written before plans named their layout, is stepped)."""
+    return (read_plan(data) or {}).get("layout", "stepped")
+
+
 #: More interpreter threads than this are refused: LiteRT allocates a pool per
 #: thread, and absurd counts (100000) crash the process at teardown.
 MAX_THREADS = 256

@@ -11,7 +11,7 @@ import pytest
 import zoo
 from export import metadata
 from export.flatbuffer import read_metadata
-from export.runtime import read_plan
+from export.runtime import plan_layout, read_plan
 from tests.export.conftest import recurrent_model
 from zoo import file_metadata, registry
 
@@ -19,7 +19,7 @@ from zoo import file_metadata, registry
 def _shipped_stepped():
     out = []
     for path in sorted(registry.package_dir().glob("*/*.tflite")):
-        if (read_plan(path.read_bytes()) or {}).get("layout", "stepped") == "stepped":
+        if plan_layout(path.read_bytes()) == "stepped":
             out.append(pytest.param(path.parent.name, path, id=path.name))
     return out
 
@@ -36,7 +36,7 @@ def test_every_shipped_stepped_file_carries_standard_metadata(name, path):
     assert md["name"] == name and md["license"] == "Apache-2.0"
     assert md["version"] == zoo.__version__
     assert "subgraph 0" in md["description"] and "zoo_plan" in md["description"]
-    assert read_plan(data).get("layout", "stepped") == "stepped"  # older plans name none
+    assert read_plan(data) is not None and plan_layout(data) == "stepped"
     it = Interpreter(model_content=data)
     (stage,) = [k for k, s in it._get_full_signature_list().items()
                 if it.get_signature_runner(k)._subgraph_index == 0]

@@ -81,14 +81,14 @@ def stamp_metadata(name):
     record true. The graph is untouched, so every measured figure stays the file's.
     Idempotent. Returns `{file name: new size}` of the files it changed."""
     from export import metadata
-    from export.runtime import read_plan
+    from export.runtime import plan_layout
     from zoo import file_metadata
 
     dest = pretrained_dir(name)
     changed = {}
     for path in sorted(dest.glob("*.tflite")):
         data = path.read_bytes()
-        if (read_plan(data) or {}).get("layout", "stepped") != "stepped":
+        if plan_layout(data) != "stepped":
             continue
         stamped = metadata.attach(data, *file_metadata.for_stepped(name, data))
         if stamped != data:

@@ -216,9 +216,9 @@ def step_layout(layout, mode):
 
 def file_layout(path):
     """"single" or "stepped": the layout of the step file at `path` (its plan)."""
-    from export.runtime import read_plan
+    from export.runtime import plan_layout
 
-    return (read_plan(Path(path).read_bytes()) or {}).get("layout", "stepped")
+    return plan_layout(Path(path).read_bytes())
 
 
 STREAMING_JSON = "streaming.json"
