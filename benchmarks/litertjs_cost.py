@@ -129,8 +129,8 @@ def markdown(rows, repeat, machine):
              "`python -m benchmarks.litertjs_cost`. *× f32*: against the same model's float32 "
              "file on the same runtime; *JS / litert*: LiteRT.js against ai-edge-litert. "
              "The last two columns are `web_demo.gpu_check`'s checks in the same run: the timed "
-             "wasm outputs against Keras, and its WebGPU verdict (SwiftShader, not timed; the "
-             "FAIL rows are the known WebGPU faults of int8 LSTM files, README). LiteRT.js "
+             "wasm outputs against Keras, and its WebGPU verdict (SwiftShader, not timed; a "
+             "FAIL's reason is in the JSON). LiteRT.js "
              "times spread widely within one page (e.g. 1.5–14 ms for one file, in runs that "
              "alternate fast and slow): compare p50 with p90 and min before reading a ratio.", "",
              "| model | mode | size KiB | LiteRT.js p50 / p90 / min ms | × f32 | cold ms | "

@@ -38,7 +38,7 @@ import numpy as np
 
 from export import modes, stepped
 from export.errors import ExportError
-from export.flatbuffer import add_metadata, merge_models
+from export.flatbuffer import add_metadata, align_broadcast_ranks, merge_models
 from export.report import ExportReport, describe
 from export.files import OutputPathError, atomic_write_bytes, check_output_path, scratch_directory
 from export.inputs import as_input_list
@@ -391,7 +391,8 @@ def _run_converter(converter, quantize):
 
 
 def write_converted(path, convert, *, quantize, recurrent, inputs=(), metadata=None):
-    """Check `path`, run `convert() -> (flatbuffer, plan)`, write the file atomically and
+    """Check `path`, run `convert() -> (flatbuffer, plan)`, align the ranks of its
+    broadcasts (`export.flatbuffer.align_broadcast_ranks`), write the file atomically and
     return its `ExportReport`. Every exporter writes through here, so a bad path (a
     directory, a FIFO, one of the files in `inputs`) fails before the (slow) conversion
     and no file is ever half-written (a full disk raises `export.files.WriteError`)."""
@@ -401,6 +402,9 @@ def write_converted(path, convert, *, quantize, recurrent, inputs=(), metadata=N
         raise ExportError(f"`path`: {exc}") from None
     start = time.perf_counter()
     flatbuffer, _ = convert()
+    # a lower-rank computed operand of ADD/SUB/MUL at full rank: the same arithmetic, and
+    # LiteRT.js WebGPU computes the int8 broadcast right (export.flatbuffer)
+    flatbuffer = align_broadcast_ranks(flatbuffer)[0]
     if metadata is not None:  # standard TFLite Metadata + associated files (export.metadata)
         from export.metadata import attach
 

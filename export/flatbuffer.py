@@ -361,6 +361,114 @@ def input_outputs(data: bytes):
         raise FlatbufferError(f"corrupt TFLite flatbuffer ({exc})") from None
 
 
+def align_broadcast_ranks(data: bytes):
+    """`(flatbuffer, count)`: `data` with every ADD/SUB/MUL whose operand computed at run
+    time has a lower rank than the other given that operand at the full rank, 1s in front
+    (needs TF). LiteRT.js WebGPU computes such an int8 broadcast wrong
+    (`web_demo.gpu_check --trace`): the converter writes, at batch 1, a `[n]` projection
+    into every Keras LSTM step (`x @ W + h @ U`; the cell state up to 0.39 off from
+    equal inputs) and a `[1, d]` query against `[1, t, d]` keys in attention pooling
+    (kws-att-bilstm's int8 file wrong there). The operand's RESHAPE, when only such ops
+    read it, is given the full shape; else a RESHAPE is put in front of the op. Broadcast
+    by hand is the same arithmetic: CPU outputs stay bit for bit the same. Constant
+    operands (biases) are left alone (WebGPU reads them right). Metadata and associated
+    files (a zip after the flatbuffer) are kept. `count` 0: `data` as it is."""
+    if not any(op in ("ADD", "SUB", "MUL") for ops in read_operators(data).values()
+               for op in ops):
+        return data, 0
+    import copy
+
+    import numpy as np
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    ops_ = schema.BuiltinOperator
+    binary = (ops_.ADD, ops_.SUB, ops_.MUL)
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(data))
+
+    def code(op):
+        c = model.operatorCodes[op.opcodeIndex]
+        return max(c.builtinCode, c.deprecatedBuiltinCode)
+
+    def shape_tensor(sg, shape):  # a constant int32 tensor holding `shape`
+        buffer = schema.BufferT()
+        buffer.data = list(np.array(shape, "<i4").tobytes())
+        model.buffers.append(buffer)
+        tensor = schema.TensorT()
+        tensor.shape, tensor.type = np.array([len(shape)], np.int32), schema.TensorType.INT32
+        tensor.buffer = len(model.buffers) - 1
+        sg.tensors.append(tensor)
+        return len(sg.tensors) - 1
+
+    def reshape_code():
+        for i, c in enumerate(model.operatorCodes):
+            if max(c.builtinCode, c.deprecatedBuiltinCode) == ops_.RESHAPE:
+                return i
+        c = schema.OperatorCodeT()
+        c.builtinCode = c.deprecatedBuiltinCode = ops_.RESHAPE
+        c.version = 1
+        model.operatorCodes.append(c)
+        return len(model.operatorCodes) - 1
+
+    count = 0
+    for sg in model.subgraphs:
+        def rank(i, sg=sg):
+            return 0 if sg.tensors[i].shape is None else len(sg.tensors[i].shape)
+
+        producer = {o: op for op in sg.operators for o in op.outputs}
+
+        def computed(i, sg=sg, producer=producer):  # not a constant, nor one dequantized
+            t = sg.tensors[i]
+            if t.buffer and model.buffers[t.buffer].data is not None:
+                return False
+            source = producer.get(i)
+            return not (source is not None and code(source) == ops_.DEQUANTIZE
+                        and not computed(source.inputs[0]))
+        operators = []
+        for op in sg.operators:
+            if code(op) in binary and len(op.inputs) == 2 and rank(op.inputs[0]) != rank(op.inputs[1]):
+                low, high = sorted(op.inputs, key=rank)
+                if computed(low) and rank(low) > 0:
+                    full = [1] * (rank(high) - rank(low)) + [int(d) for d in sg.tensors[low].shape]
+                    readers = [r for r in sg.operators if low in r.inputs]
+                    source = producer.get(low)
+                    if (source is not None and code(source) == ops_.RESHAPE
+                            and low not in sg.outputs and all(
+                                code(r) in binary and all(rank(i) == len(full)
+                                                          for i in r.inputs if i != low)
+                                for r in readers)):
+                        tensor = sg.tensors[low]  # its RESHAPE writes the full shape
+                        tensor.shape = np.array(full, np.int32)
+                        if tensor.shapeSignature is not None:
+                            tensor.shapeSignature = np.array(full, np.int32)
+                        source.inputs = [source.inputs[0], shape_tensor(sg, full)]
+                        if getattr(source.builtinOptions, "newShape", None) is not None:
+                            source.builtinOptions.newShape = full
+                    else:  # a RESHAPE in front of this op
+                        wide = copy.deepcopy(sg.tensors[low])
+                        wide.shape, wide.shapeSignature, wide.buffer = np.array(full, np.int32), None, 0
+                        wide.name = None
+                        sg.tensors.append(wide)
+                        reshape = schema.OperatorT()
+                        reshape.opcodeIndex = reshape_code()
+                        reshape.outputs = [len(sg.tensors) - 1]
+                        reshape.inputs = [low, shape_tensor(sg, full)]
+                        operators.append(reshape)
+                        op.inputs = [reshape.outputs[0] if i == low else i for i in op.inputs]
+                    count += 1
+            operators.append(op)
+        sg.operators = operators
+    if not count:
+        return data, 0
+    out = bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+    from export import metadata  # the associated files (labels.txt) after the flatbuffer
+
+    files = metadata.read_associated(data)
+    if files:
+        out = metadata.attach(out, read_metadata(data)[metadata.METADATA_NAME], files)
+    return out, count
+
+
 def merge_models(first: bytes, second: bytes) -> bytes:
     """One flatbuffer holding the subgraphs and signatures of both models
     (needs TF). Used to keep some signatures float32 in an integer file.

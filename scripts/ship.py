@@ -1,7 +1,8 @@
 """Copy trained runs into the package (zoo/pretrained/NAME/), write the
 attention-vs-baseline comparison over seeds, the measured WebGPU results,
 the model cards and SHA256SUMS; stepped files shipped without standard TFLite
-Metadata get it (`zoo.shipping.stamp_metadata`: the graph untouched).
+Metadata get it and rank-1 RESHAPEs feeding ADD/SUB/MUL become [1, n]
+(`zoo.shipping.refresh_files`: the arithmetic untouched).
 
     .venv/bin/python scripts/ship.py NAME=RUN [NAME=RUN ...] \
         [--seeds NAME=RUN,RUN,... ...]      # seed runs of each model (the shipped run first)
@@ -26,7 +27,7 @@ import numpy as np
 
 from zoo import cards, registry
 from zoo.files import atomic_write_bytes
-from zoo.shipping import ROOT, ship, stamp_metadata, write_card
+from zoo.shipping import ROOT, refresh_files, ship, write_card
 
 POINT_METRICS = ("bleu", "chrf")
 
@@ -84,7 +85,7 @@ def gpu_results(names, modes=("float32", "float16", "int8")):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "gpu.json"
         proc = subprocess.run([sys.executable, "-m", "web_demo.gpu_check", "--model", *names,
-                               "--quantize", *modes, "--json", str(path)], cwd=ROOT)
+                               "--quantize", *modes, "--trace", "--json", str(path)], cwd=ROOT)
         if proc.returncode == 2 or not path.exists():
             print("web_demo.gpu_check could not run: cards keep WebGPU 'not measured'")
             return {}
@@ -98,7 +99,10 @@ def gpu_results(names, modes=("float32", "float16", "int8")):
             "max_abs_diff_vs_keras": webgpu.get("vs_keras"),
             "max_abs_diff_vs_runtime": webgpu.get("vs_runtime"),
             **({"float_segments_on_wasm": webgpu["cpu_signatures"]}
-               if webgpu.get("cpu_signatures") else {})}}
+               if webgpu.get("cpu_signatures") else {}),
+            **({"computed_wrong_in": {k: webgpu["signatures"][k]["max_abs_diff"]
+                                      for k in webgpu["signatures_apart"]}}
+               if webgpu.get("signatures_apart") else {})}}
     return out
 
 
@@ -145,10 +149,10 @@ def main():
                 atomic_write_bytes(dest / "comparison.json", json.dumps(comparison(
                     name, baseline, seed_runs, args.metric), indent=2).encode())
         names = list(runs)
-    for name in names:  # files shipped before stepped files carried standard metadata
-        stamped = stamp_metadata(name)
-        if stamped:
-            print(f"{name}: standard TFLite Metadata attached to {', '.join(stamped)}")
+    for name in names:  # files shipped before today's exporter, same arithmetic
+        refreshed = refresh_files(name)
+        if refreshed:
+            print(f"{name}: refreshed to today's exporter: {', '.join(refreshed)}")
     gpu = {} if args.no_gpu else gpu_results(names)
     for name in names:
         write_card(name, gpu)

@@ -1,5 +1,5 @@
 """Standard TFLite Metadata in stepped files (`zoo.file_metadata.for_stepped`): what an
-export writes today, what `zoo.shipping.stamp_metadata` gives the files shipped before,
+export writes today, what `zoo.shipping.refresh_files` gives the files shipped before,
 and every shipped stepped file."""
 
 import hashlib
@@ -77,7 +77,7 @@ def test_stamp_gives_an_old_stepped_file_what_an_export_writes_now(tmp_path, mon
         "float32": {"size_bytes": len(old), "report": {"size_bytes": len(old)}}}}))
     monkeypatch.setattr(shipping, "pretrained_dir", lambda n: tmp_path / n)
 
-    changed = shipping.stamp_metadata(name)
+    changed = shipping.refresh_files(name)
     new = path.read_bytes()
     assert changed == {path.name: len(new)} and len(new) > len(old)
     exported = _stepped_file(tmp_path / "now.tflite",
@@ -91,4 +91,4 @@ def test_stamp_gives_an_old_stepped_file_what_an_export_writes_now(tmp_path, mon
     results = json.loads((folder / "results.json").read_text())["exports"]["float32"]
     assert results["size_bytes"] == results["report"]["size_bytes"] == len(new)
     assert registry.read_checksums(folder)[path.name] == hashlib.sha256(new).hexdigest()
-    assert shipping.stamp_metadata(name) == {} and path.read_bytes() == new
+    assert shipping.refresh_files(name) == {} and path.read_bytes() == new

@@ -4,13 +4,16 @@
 // the port of export/plan.py) and POST the raw outputs to /report after every
 // model (so a timeout still returns the finished ones).
 //
-// Query: accel=webgpu|wasm, job=URL of the job JSON, repeat=N (time N more runs).
+// Query: accel=webgpu|wasm, job=URL of the job JSON, repeat=N (time N more runs),
+// trace=1 (each signature call also on a wasm copy with the same feed: per-signature
+// max |accel - wasm|, kws.js comparingCaller).
 import {loadLiteRt, loadAndCompile, Tensor} from '@litertjs/core';
-import {checkSignatures, floatOnCpuCaller, litertCaller, runPlan} from './kws.js';
+import {checkSignatures, comparingCaller, floatOnCpuCaller, litertCaller, runPlan} from './kws.js';
 
 const params = new URLSearchParams(location.search);
 const accel = params.get('accel') || 'wasm';
 const repeat = Math.max(0, parseInt(params.get('repeat') || '0', 10) || 0);
+const trace = params.get('trace') === '1' && accel !== 'wasm';
 const log = (line) => { document.getElementById('log').textContent += line + '\n'; };
 const errorText = (e) => (e && e.stack ? `${e.message || e}\n${e.stack}` : String(e)).slice(0, 4000);
 const report = {accelerator: accel, userAgent: navigator.userAgent, adapter: null, jspi: false,
@@ -36,14 +39,17 @@ async function runOne(m) {
   const aliases = await (await fetch(m.aliases)).json();
   const t0 = performance.now();
   const model = await loadAndCompile(m.tflite, {accelerator: accel});
-  // float_on_cpu: the plan's float-only segments on a wasm copy of the same file
-  const cpuModel = m.float_on_cpu && accel !== 'wasm'
+  // float_on_cpu: the plan's float-only segments on a wasm copy of the same file;
+  // trace: every call on that copy too
+  const cpuModel = (m.float_on_cpu || trace) && accel !== 'wasm'
     ? await loadAndCompile(m.tflite, {accelerator: 'wasm'}) : null;
   const compileS = (performance.now() - t0) / 1000;
   try {
     checkSignatures(plan, model);
     let call = litertCaller(model, Tensor, aliases);
-    if (cpuModel) call = floatOnCpuCaller(plan, call, litertCaller(cpuModel, Tensor, aliases));
+    const cpuCall = cpuModel ? litertCaller(cpuModel, Tensor, aliases) : null;
+    if (m.float_on_cpu && cpuCall) call = floatOnCpuCaller(plan, call, cpuCall);
+    if (trace) call = comparingCaller(call, cpuCall);
     const inputs = m.inputs.map((a) => ({data: Float32Array.from(a.data), shape: a.shape}));
     const t1 = performance.now();
     const outs = await runPlan(plan, call, inputs);
@@ -60,7 +66,8 @@ async function runOne(m) {
     }
     return {outputs: outs.map((o) => ({data: Array.from(o.data), shape: o.shape})),
             fully_accelerated: model.isFullyAccelerated, compile_s: compileS, run_ms: runMs,
-            run_ms_repeat: repeatMs, cpu_signatures: call.cpuSignatures || []};
+            run_ms_repeat: repeatMs, cpu_signatures: call.cpuSignatures || [],
+            signatures: call.signatures || null};
   } finally {
     if (model.delete) model.delete();
     if (cpuModel && cpuModel.delete) cpuModel.delete();

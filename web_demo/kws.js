@@ -298,6 +298,36 @@ export function floatOnCpuCaller(plan, call, cpuCall) {
   return routed;
 }
 
+/** Every call through both `call` and `refCall` (e.g. litertCaller of the same file on
+ * WebGPU and on wasm) with the same feed; the run goes on with `call`'s outputs. Per
+ * signature, `compared.signatures[sig]` = {calls, max_abs_diff, worst_output, outputs}: the
+ * largest |call - refCall| over its outputs and calls (NaN if either gave NaN), and per
+ * output (`outputs[name]`). Each call starts
+ * from equal inputs, so a signature that differs is one the backend computes wrong, not
+ * one that inherits an earlier error. No bindStep: steps go through `call` too. */
+export function comparingCaller(call, refCall) {
+  const signatures = {};
+  const compared = async (signature, feed) => {
+    const out = await call(signature, feed);
+    const ref = await refCall(signature, feed);
+    const s = signatures[signature]
+      || (signatures[signature] = {calls: 0, max_abs_diff: 0, worst_output: null, outputs: {}});
+    s.calls += 1;
+    for (const name of Object.keys(ref)) {
+      const a = out[name].data, b = ref[name].data;
+      let worst = 0;
+      for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+      s.outputs[name] = Math.max(s.outputs[name] ?? 0, worst);
+      if (Number.isNaN(s.max_abs_diff)) continue;  // a NaN stays the worst
+      if (Number.isNaN(worst) || worst > s.max_abs_diff) { s.max_abs_diff = worst; s.worst_output = name; }
+    }
+    return out;
+  };
+  compared.signatures = signatures;
+  compared.cpuSignatures = call.cpuSignatures || [];
+  return compared;
+}
+
 /** Throws unless the compiled model has every signature the plan calls. */
 export function checkSignatures(plan, model) {
   for (const name of planSignatures(plan)) {

@@ -74,13 +74,17 @@ def ship(name, run, drop_modes=(), extra_results=None, keep_results=()):
     return dest
 
 
-def stamp_metadata(name):
-    """Give every shipped stepped file of `name` the standard TFLite Metadata it is exported
-    with now (`zoo.file_metadata.for_stepped`; files shipped before it carry their plan
-    only), in place and atomically, and keep the sizes `results.json` and `streaming.json`
-    record true. The graph is untouched, so every measured figure stays the file's.
-    Idempotent. Returns `{file name: new size}` of the files it changed."""
+def refresh_files(name):
+    """Bring the shipped files of `name` to what the exporter writes now where that leaves
+    their arithmetic as it is, in place and atomically: rank-1 RESHAPEs feeding ADD/SUB/MUL
+    made `[1, n]` (`export.flatbuffer.align_broadcast_ranks`: LiteRT.js WebGPU reads the
+    int8 rank-1 form wrong) and, for stepped files, the standard TFLite Metadata
+    (`zoo.file_metadata.for_stepped`; files shipped before it carry their plan only).
+    Keeps the sizes `results.json` and `streaming.json` record true; every measured
+    figure stays the file's (the CPU outputs are bit for bit the same). Idempotent.
+    Returns `{file name: new size}` of the files it changed."""
     from export import metadata
+    from export.flatbuffer import align_broadcast_ranks
     from export.runtime import plan_layout
     from zoo import file_metadata
 
@@ -88,9 +92,9 @@ def stamp_metadata(name):
     changed = {}
     for path in sorted(dest.glob("*.tflite")):
         data = path.read_bytes()
-        if plan_layout(data) != "stepped":
-            continue
-        stamped = metadata.attach(data, *file_metadata.for_stepped(name, data))
+        stamped = align_broadcast_ranks(data)[0]
+        if plan_layout(data) == "stepped":
+            stamped = metadata.attach(stamped, *file_metadata.for_stepped(name, stamped))
         if stamped != data:
             atomic_write_bytes(path, stamped)
             changed[path.name] = len(stamped)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from web_demo import gpu_check
@@ -153,6 +154,85 @@ def test_forecasters_run_on_webgpu_with_their_float_segments_on_wasm(tmp_path):
     assert float_only and m["webgpu"]["cpu_signatures"] == float_only
     assert m["status"] == "ok" and m["webgpu"]["vs_keras"] <= 1e-4, m
     assert "on wasm" in proc.stdout
+
+
+def test_signature_diffs_put_nan_and_the_largest_first_and_the_reason_names_them():
+    import math
+
+    page = {"seg0": {"calls": 1, "max_abs_diff": 1e-7, "worst_output": "b", "outputs": {}},
+            "rnn1_fw": {"calls": 26, "max_abs_diff": 0.39, "worst_output": "state1_out",
+                        "outputs": {}},
+            "seg4": {"calls": 1, "max_abs_diff": None, "worst_output": "t9", "outputs": {}}}
+    got = gpu_check.signature_diffs(page)
+    assert list(got) == ["seg4", "rnn1_fw", "seg0"] and math.isnan(got["seg4"]["max_abs_diff"])
+    text = gpu_check.trace_text({"signatures": got, "signatures_apart": ["seg4", "rnn1_fw"]})
+    assert text == ("; computed wrong from equal inputs in seg4 (max |webgpu - wasm| nan, output "
+                    "t9), rnn1_fw (max |webgpu - wasm| 3.9e-01, output state1_out)")
+    assert gpu_check.trace_text({"signatures": got, "signatures_apart": []}).startswith(
+        "; from equal inputs every signature within tolerance")
+    assert gpu_check.trace_text({}) == ""  # no trace run
+
+
+@needs_browser[0]
+@needs_browser[1]
+def test_trace_names_the_signatures_webgpu_computes_wrong(tmp_path):
+    """--trace: every signature call of the WebGPU run also on wasm from the same feed.
+    The calls per signature equal export.plan.run_plan's on the same input. The shipped
+    int8 files of the GRU series model and both LSTM forecasters are right everywhere on
+    WebGPU; a small int8 LSTM as the converter writes it (its steps add a rank-1
+    projection) is computed wrong there, and the reason names its step signatures; the
+    same model as every export writes it (export.flatbuffer.align_broadcast_ranks) is
+    right."""
+    from collections import Counter
+
+    import keras
+
+    import export
+    from export import plan as stepped
+    from export import runtime
+    from zoo import registry
+
+    _node_modules()
+    keras.utils.set_random_seed(0)
+    x = keras.Input((12, 3))
+    lstm = keras.Model(x, keras.layers.Dense(2)(keras.layers.LSTM(16)(x)))
+    calib = np.random.default_rng(0).normal(size=(64, 12, 3)).astype("float32")
+    converted = tmp_path / "lstm_converted.int8.tflite"
+    converted.write_bytes(export.convert_bytes(lstm, "int8", calib)[0])
+    exported = tmp_path / "lstm_exported.int8.tflite"
+    export.to_tflite(lstm, exported, "int8", representative_data=calib, validate=False)
+
+    out = tmp_path / "gpu.json"
+    proc = subprocess.run([sys.executable, "-m", "web_demo.gpu_check", "--model", "ts-gru",
+                           "forecast-lstm", "forecast-att-lstm", "--quantize", "int8", "--file",
+                           str(converted), str(exported), "--trace", "--timeout", "150",
+                           "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=400)
+    assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
+    models = {m["model"]: m for m in json.loads(out.read_text())["models"]}
+    for name, m in models.items():
+        rt = runtime.load(m["file"])
+        calls = Counter()
+
+        def call(signature, feed, rt=rt, calls=calls):
+            calls[signature] += 1
+            return rt._call_signature(signature, feed)
+
+        entry = None if name.endswith(".tflite") else registry.get(name)
+        example = gpu_check.fixed_inputs(rt.plan, entry)
+        stepped.run_plan(rt.plan, call, example)
+        sigs = m["webgpu"]["signatures"]
+        assert {k: v["calls"] for k, v in sigs.items()} == dict(calls), name
+        assert m["webgpu"]["signatures_apart"] == [
+            k for k, v in sigs.items() if not v["max_abs_diff"] <= m["tolerance"]]
+        assert m["wasm"]["vs_runtime"] <= m["tolerance"]  # the reference side is right
+    for name in ("ts-gru", "forecast-lstm", "forecast-att-lstm", exported.name):
+        m = models[name]
+        assert m["status"] == "ok" and m["webgpu"]["signatures_apart"] == [], m
+        assert m["webgpu"]["vs_runtime"] <= m["tolerance"]
+    wrong = models[converted.name]
+    assert wrong["status"] == "FAIL", wrong
+    assert wrong["webgpu"]["signatures_apart"] == ["rnn0_fw"]  # the LSTM step, only
+    assert "computed wrong from equal inputs in rnn0_fw" in wrong["reason"]
 
 
 @needs_browser[0]

@@ -371,3 +371,70 @@ def test_float_only_segments_are_routed_to_the_cpu_caller(tmp_path):
     assert got["seen"] == ["cpu:seg0", "gpu:seg1", "cpu:seg2"]
     assert got["out"] == [18.0, -36.0]  # x * 3 * 2 * 3
     assert got["cpu"] == ["seg0", "seg2"] and got["bind"]
+
+
+COMPARE_DRIVER = r"""
+const kws = await import(process.argv[2]);
+const plan = {inputs: ['a'], outputs: ['d'], stages: [
+  {kind: 'segment', name: 'seg0', inputs: ['a'], outputs: ['b']},
+  {kind: 'recurrent', name: 'rnn', inputs: ['b'], outputs: ['c'], return_sequences: false,
+   return_state: false, merge_mode: null,
+   directions: [{signature: 'step', go_backwards: false, state_sizes: [2]}]},
+  {kind: 'segment', name: 'seg1', inputs: ['c'], outputs: ['d']}]};
+// seg0 doubles, step: y = state = x + state, seg1 negates. `bad` shifts the outputs
+// of one signature by `by` (NaN: a NaN in its first output element).
+const make = (bad, by) => async (sig, feed) => {
+  const shift = (data) => (sig !== bad ? data : Float32Array.from(data, (v, i) =>
+    (Number.isNaN(by) ? (i === 0 ? NaN : v) : v + by)));
+  if (sig === 'seg0') return {b: {data: shift(Float32Array.from(feed.a.data, (v) => 2 * v)),
+                                  shape: [1, 3, 2]}};
+  if (sig === 'seg1') return {d: {data: shift(Float32Array.from(feed.c.data, (v) => -v)),
+                                  shape: [1, 2]}};
+  const y = Float32Array.from(feed.x.data, (v, i) => v + feed.state0.data[i]);
+  return {y: {data: shift(y), shape: [1, 2]}, state0_out: {data: y, shape: [1, 2]}};
+};
+const seen = [];
+const reference = make(null, 0);
+const wrap = (c) => async (sig, feed) => { seen.push(sig); return c(sig, feed); };
+const runs = {};
+for (const [label, bad, by] of [['same', null, 0], ['step', 'step', 0.25],
+                                ['seg1', 'seg1', -1.5], ['nan', 'seg0', NaN]]) {
+  seen.length = 0;
+  const compared = kws.comparingCaller(wrap(make(bad, by)), reference);
+  const [out] = await kws.runPlan(plan, compared,
+                                  [{data: Float32Array.from([1, 2, 3, 4, 5, 6]), shape: [1, 3, 2]}]);
+  runs[label] = {signatures: compared.signatures, out: Array.from(out.data), seen: [...seen],
+                 bind: compared.bindStep === undefined};
+}
+console.log(JSON.stringify(runs, (k, v) => (Number.isNaN(v) ? 'NaN' : v)));
+"""
+
+
+def test_comparing_caller_finds_the_signature_that_differs_from_equal_inputs(tmp_path):
+    """kws.js comparingCaller (gpu_check --trace): every call on both callers with the
+    same feed; per signature the largest difference; the run goes on with the first."""
+    (tmp_path / "compare.mjs").write_text(COMPARE_DRIVER)
+    proc = subprocess.run(["node", str(tmp_path / "compare.mjs"), KWS_JS.as_uri()],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    runs = json.loads(proc.stdout)
+    # NumPy reference of the plan: b = 2a over 3 steps of 2, c = running sum, d = -c
+    a = np.arange(1, 7, dtype=np.float32).reshape(3, 2)
+    d = -(2 * a).sum(axis=0)
+
+    def diffs(run):
+        return {k: (v["calls"], v["max_abs_diff"], v["worst_output"]) for k, v in run["signatures"].items()}
+
+    same = runs["same"]
+    assert same["seen"] == ["seg0", "step", "step", "step", "seg1"] and same["bind"]
+    assert diffs(same) == {"seg0": (1, 0, None), "step": (3, 0, None), "seg1": (1, 0, None)}
+    np.testing.assert_allclose(same["out"], d)
+    # a step whose y is 0.25 off (its state right): only the step is named, and the run
+    # goes on with the compared caller's outputs (the last y, 0.25 off, reaches seg1)
+    step = runs["step"]
+    assert diffs(step) == {"seg0": (1, 0, None), "step": (3, 0.25, "y"), "seg1": (1, 0, None)}
+    assert step["signatures"]["step"]["outputs"] == {"y": 0.25, "state0_out": 0}
+    np.testing.assert_allclose(step["out"], d - 0.25)
+    assert diffs(runs["seg1"])["seg1"] == (1, 1.5, "d") and diffs(runs["seg1"])["step"][1] == 0
+    nan = runs["nan"]["signatures"]["seg0"]
+    assert nan["max_abs_diff"] == "NaN" and nan["worst_output"] == "b"
