@@ -371,8 +371,9 @@ def align_broadcast_ranks(data: bytes):
     (kws-att-bilstm's int8 file wrong there). The operand's RESHAPE, when only such ops
     read it, is given the full shape; else a RESHAPE is put in front of the op. Broadcast
     by hand is the same arithmetic: CPU outputs stay bit for bit the same. Constant
-    operands (biases) are left alone (WebGPU reads them right). Metadata and associated
-    files (a zip after the flatbuffer) are kept. `count` 0: `data` as it is."""
+    operands (biases) and shapes not fixed in the file (a dynamic batch) are left alone.
+    Metadata and associated files (a zip after the flatbuffer) are kept. `count` 0:
+    `data` as it is."""
     if not any(op in ("ADD", "SUB", "MUL") for ops in read_operators(data).values()
                for op in ops):
         return data, 0
@@ -410,51 +411,57 @@ def align_broadcast_ranks(data: bytes):
         model.operatorCodes.append(c)
         return len(model.operatorCodes) - 1
 
+    def static(sg, i):
+        t = sg.tensors[i]
+        return t.shape is not None and (t.shapeSignature is None or min(t.shapeSignature, default=0) >= 0)
+
+    def computed(sg, producer, i):  # neither a constant nor a dequantized constant
+        t = sg.tensors[i]
+        if t.buffer and model.buffers[t.buffer].data is not None:
+            return False
+        source = producer.get(i)
+        return not (source is not None and code(source) == ops_.DEQUANTIZE
+                    and not computed(sg, producer, source.inputs[0]))
+
+    def widen(sg, producer, op, low, full):
+        """Give operand `low` of `op` the shape `full`; returns the RESHAPE to put in front
+        of `op`, or None when `low`'s own RESHAPE was changed instead."""
+        source = producer.get(low)
+        readers = [r for r in sg.operators if low in r.inputs]
+        if (source is not None and code(source) == ops_.RESHAPE and low not in sg.outputs
+                and all(code(r) in binary and all(len(sg.tensors[i].shape) == len(full)
+                                                  for i in r.inputs if i != low)
+                        for r in readers)):
+            tensor = sg.tensors[low]
+            tensor.shape = np.array(full, np.int32)
+            if tensor.shapeSignature is not None:
+                tensor.shapeSignature = np.array(full, np.int32)
+            source.inputs = [source.inputs[0], shape_tensor(sg, full)]
+            if getattr(source.builtinOptions, "newShape", None) is not None:
+                source.builtinOptions.newShape = full
+            return None
+        wide = copy.deepcopy(sg.tensors[low])  # same type and quantization
+        wide.shape, wide.shapeSignature, wide.buffer, wide.name = np.array(full, np.int32), None, 0, None
+        sg.tensors.append(wide)
+        reshape = schema.OperatorT()
+        reshape.opcodeIndex = reshape_code()
+        reshape.outputs = [len(sg.tensors) - 1]
+        reshape.inputs = [low, shape_tensor(sg, full)]
+        op.inputs = [reshape.outputs[0] if i == low else i for i in op.inputs]
+        return reshape
+
     count = 0
     for sg in model.subgraphs:
-        def rank(i, sg=sg):
-            return 0 if sg.tensors[i].shape is None else len(sg.tensors[i].shape)
-
         producer = {o: op for op in sg.operators for o in op.outputs}
-
-        def computed(i, sg=sg, producer=producer):  # not a constant, nor one dequantized
-            t = sg.tensors[i]
-            if t.buffer and model.buffers[t.buffer].data is not None:
-                return False
-            source = producer.get(i)
-            return not (source is not None and code(source) == ops_.DEQUANTIZE
-                        and not computed(source.inputs[0]))
         operators = []
         for op in sg.operators:
-            if code(op) in binary and len(op.inputs) == 2 and rank(op.inputs[0]) != rank(op.inputs[1]):
-                low, high = sorted(op.inputs, key=rank)
-                if computed(low) and rank(low) > 0:
-                    full = [1] * (rank(high) - rank(low)) + [int(d) for d in sg.tensors[low].shape]
-                    readers = [r for r in sg.operators if low in r.inputs]
-                    source = producer.get(low)
-                    if (source is not None and code(source) == ops_.RESHAPE
-                            and low not in sg.outputs and all(
-                                code(r) in binary and all(rank(i) == len(full)
-                                                          for i in r.inputs if i != low)
-                                for r in readers)):
-                        tensor = sg.tensors[low]  # its RESHAPE writes the full shape
-                        tensor.shape = np.array(full, np.int32)
-                        if tensor.shapeSignature is not None:
-                            tensor.shapeSignature = np.array(full, np.int32)
-                        source.inputs = [source.inputs[0], shape_tensor(sg, full)]
-                        if getattr(source.builtinOptions, "newShape", None) is not None:
-                            source.builtinOptions.newShape = full
-                    else:  # a RESHAPE in front of this op
-                        wide = copy.deepcopy(sg.tensors[low])
-                        wide.shape, wide.shapeSignature, wide.buffer = np.array(full, np.int32), None, 0
-                        wide.name = None
-                        sg.tensors.append(wide)
-                        reshape = schema.OperatorT()
-                        reshape.opcodeIndex = reshape_code()
-                        reshape.outputs = [len(sg.tensors) - 1]
-                        reshape.inputs = [low, shape_tensor(sg, full)]
-                        operators.append(reshape)
-                        op.inputs = [reshape.outputs[0] if i == low else i for i in op.inputs]
+            if code(op) in binary and len(op.inputs) == 2 and all(static(sg, i) for i in op.inputs):
+                low, high = sorted(op.inputs, key=lambda i: len(sg.tensors[i].shape))
+                lo, hi = len(sg.tensors[low].shape), len(sg.tensors[high].shape)
+                if 0 < lo < hi and computed(sg, producer, low):
+                    full = [1] * (hi - lo) + [int(d) for d in sg.tensors[low].shape]
+                    reshape = widen(sg, producer, op, low, full)
+                    operators += [reshape] if reshape is not None else []
                     count += 1
             operators.append(op)
         sg.operators = operators
