@@ -1,7 +1,7 @@
 """Copy trained runs into the package (zoo/pretrained/NAME/), write the
 attention-vs-baseline comparison over seeds, the measured WebGPU results,
 the model cards and SHA256SUMS; stepped files shipped without standard TFLite
-Metadata get it and rank-1 RESHAPEs feeding ADD/SUB/MUL become [1, n]
+Metadata get it and a lower-rank computed operand of ADD/SUB/MUL the full rank
 (`zoo.shipping.refresh_files`: the arithmetic untouched).
 
     .venv/bin/python scripts/ship.py NAME=RUN [NAME=RUN ...] \

@@ -76,9 +76,9 @@ def ship(name, run, drop_modes=(), extra_results=None, keep_results=()):
 
 def refresh_files(name):
     """Bring the shipped files of `name` to what the exporter writes now where that leaves
-    their arithmetic as it is, in place and atomically: rank-1 RESHAPEs feeding ADD/SUB/MUL
-    made `[1, n]` (`export.flatbuffer.align_broadcast_ranks`: LiteRT.js WebGPU reads the
-    int8 rank-1 form wrong) and, for stepped files, the standard TFLite Metadata
+    their arithmetic as it is, in place and atomically: the lower-rank computed operand of
+    an ADD/SUB/MUL given the full rank (`export.flatbuffer.align_broadcast_ranks`: LiteRT.js
+    WebGPU computes that int8 broadcast wrong) and, for stepped files, the standard TFLite Metadata
     (`zoo.file_metadata.for_stepped`; files shipped before it carry their plan only).
     Keeps the sizes `results.json` and `streaming.json` record true; every measured
     figure stays the file's (the CPU outputs are bit for bit the same). Idempotent.
