@@ -372,8 +372,8 @@ def align_broadcast_ranks(data: bytes):
     read it, is given the full shape; else a RESHAPE is put in front of the op. Broadcast
     by hand is the same arithmetic: CPU outputs stay bit for bit the same. Constant
     operands (biases) and shapes not fixed in the file (a dynamic batch) are left alone.
-    Metadata and associated files (a zip after the flatbuffer) are kept. `count` 0:
-    `data` as it is."""
+    Metadata entries are kept; associated files (a zip after the flatbuffer) are not:
+    `export.metadata.keep_associated` puts them back. `count` 0: `data` as it is."""
     if not any(op in ("ADD", "SUB", "MUL") for ops in read_operators(data).values()
                for op in ops):
         return data, 0
@@ -467,13 +467,7 @@ def align_broadcast_ranks(data: bytes):
         sg.operators = operators
     if not count:
         return data, 0
-    out = bytes(flatbuffer_utils.convert_object_to_bytearray(model))
-    from export import metadata  # the associated files (labels.txt) after the flatbuffer
-
-    files = metadata.read_associated(data)
-    if files:
-        out = metadata.attach(out, read_metadata(data)[metadata.METADATA_NAME], files)
-    return out, count
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model)), count
 
 
 def merge_models(first: bytes, second: bytes) -> bytes:

@@ -412,6 +412,16 @@ def attach(tflite_bytes, metadata_bytes, files=None) -> bytes:
     return out.getvalue()
 
 
+def keep_associated(data, rewrite):
+    """`rewrite(data)` (a flatbuffer rewrite through TF's object API, which drops what
+    follows the flatbuffer) with `data`'s associated files (e.g. labels.txt) put back."""
+    files = read_associated(data)
+    out = rewrite(data)
+    if files and out is not data:
+        out = attach(out, read_metadata(data)[METADATA_NAME], files)
+    return out
+
+
 def _replace_metadata(data, name, payload):
     """`data` with the payload of its metadata entry `name` replaced in place
     (what the official populator does; no orphaned buffer)."""

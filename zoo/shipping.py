@@ -92,7 +92,7 @@ def refresh_files(name):
     changed = {}
     for path in sorted(dest.glob("*.tflite")):
         data = path.read_bytes()
-        stamped = align_broadcast_ranks(data)[0]
+        stamped = metadata.keep_associated(data, lambda d: align_broadcast_ranks(d)[0])
         if plan_layout(data) == "stepped":
             stamped = metadata.attach(stamped, *file_metadata.for_stepped(name, stamped))
         if stamped != data:
