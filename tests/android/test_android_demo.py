@@ -13,6 +13,9 @@ Android SDK platform, Maven or emulator). What runs instead:
     framework-res.apk;
 (e) PlanRunner.kt (the streaming step files; the app's window model no longer
     uses it) handles the stage kinds, keys and merge modes of the shipped plans.
+
+The Kotlin itself (all but MainActivity.kt) is compiled and run on the desktop
+JVM against the Python demo in test_android_jvm.py.
 """
 
 import hashlib
@@ -219,10 +222,10 @@ def test_window_classifier_runs_the_contract_with_the_stock_api():
         "mapOf<String, Any>(ModelContract.OUTPUT_NAME to output), ModelContract.SIGNATURE_KEY,")
     assert not re.search(r"plan", code, flags=re.I)
 
-    main = _strip_kotlin(_kotlin("MainActivity.kt"))
-    window = main[main.index("private fun loadWindowModel()"):main.index("private fun onModelLoaded(")]
-    assert "WindowClassifier(modelBuffer(ModelContract.MODEL_ASSET), names.size)" in window
-    assert "Detector(s, names, c::classify)" in window and "predict = c::classify" in window
+    loader = _strip_kotlin(_kotlin("LoadedModel.kt"))
+    window = loader[loader.index("private fun loadWindow("):]
+    assert "WindowClassifier(modelBuffer(asset(ModelContract.MODEL_ASSET)), names.size)" in window
+    assert "LoadedModel(s, names, c::classify, null, listOf(c))" in window
     assert "PlanRunner" not in window and "PLAN" not in window
     # The names live in ModelContract.kt only.
     for path in KOTLIN.glob("*.kt"):
@@ -275,7 +278,7 @@ def test_detector_reads_every_setting_from_settings_json(assets):
 
 def test_no_hard_coded_copies_of_the_settings():
     s = pydetector.load_settings()
-    code = {n: _strip_kotlin(_kotlin(n)) for n in ("Detector.kt", "MainActivity.kt")}
+    code = {n: _strip_kotlin(_kotlin(n)) for n in ("Detector.kt", "MainActivity.kt", "LoadedModel.kt")}
     number = r"(?<![\w.])(\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?)[fFL]?(?![\w.])"
     literals = {n: [float(x.replace("_", "")) for x in re.findall(number, c)] for n, c in code.items()}
     # Values that only settings.json may hold. window_ms (1000) is left out: the
@@ -287,7 +290,7 @@ def test_no_hard_coded_copies_of_the_settings():
     assert literals["Detector.kt"].count(1000) == 1
     assert re.search(r"const val MS_PER_S = 1000\b", code["Detector.kt"])
     for name in ("Detector.kt", "MainActivity.kt", "PlanRunner.kt", "ModelContract.kt",
-                 "WindowClassifier.kt"):
+                 "WindowClassifier.kt", "LoadedModel.kt", "FrameStreamRunner.kt"):
         for label in s["ignore_labels"]:
             assert label not in _kotlin(name), f"{name} hard-codes ignore label {label!r}"
 

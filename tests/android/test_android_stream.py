@@ -156,11 +156,11 @@ def test_frame_stream_runner_reads_the_state_asset_and_carries_the_state(assets)
     assert "runner.run(listOf(FloatTensor(intArrayOf(1, frameSamples), frame)) + current)" in code
     assert re.search(r"val next = outs\[i \+ 1\]", code)
     assert "ModelContract.FRAME_SAMPLES" in code and "ModelContract.STREAM_STATE_ROLES" in code
-    main = _kotlin("MainActivity.kt")
+    loader = _kotlin("LoadedModel.kt")
     for name in ("STREAM_MODEL_ASSET", "STREAM_PLAN_ASSET", "STREAM_STATE_ASSET",
                  "STREAM_SETTINGS_ASSET"):
-        assert f"ModelContract.{name}" in main
-    assert "stream?.reset()" in main
+        assert f"ModelContract.{name}" in loader
+    assert "stream?.reset()" in loader  # newDetector: each listening session from silence
     det = _kotlin("Detector.kt")
     for key in ("max_run_ms", "threshold"):
         assert re.search(rf'\.(?:get|opt)\w*\("{key}"', det), key

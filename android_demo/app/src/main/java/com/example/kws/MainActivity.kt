@@ -16,9 +16,6 @@ import android.widget.LinearLayout
 import android.widget.ListView
 import android.widget.ProgressBar
 import android.widget.TextView
-import org.json.JSONObject
-import java.nio.ByteBuffer
-import java.nio.ByteOrder
 import java.util.concurrent.ExecutorService
 import java.util.concurrent.Executors
 import java.util.concurrent.atomic.AtomicInteger
@@ -33,7 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger
  * With the streaming model's assets (prepare.py --stream NAME) the app runs it
  * instead: the Detector feeds consecutive 20 ms frames to a FrameStreamRunner
  * (state carried; PlanRunner walks the step file's plan), with the model's own
- * settings section.
+ * settings section. Which model and how it is loaded: LoadedModel.kt (no
+ * Android API, so android_demo/jvm runs it on the desktop JVM).
  *
  * Threads: the main thread (UI), one recording thread (blocking
  * AudioRecord.read of one hop at a time) and one inference thread (a single
@@ -51,11 +49,8 @@ class MainActivity : Activity() {
     private val pending = AtomicInteger(0)
 
     // Touched on the inference thread only (after loading).
-    private var classifier: WindowClassifier? = null  // the window model
-    private var runner: PlanRunner? = null  // the streaming model's step file
+    private var model: LoadedModel? = null  // the window model, or the streaming model when bundled
     private var detector: Detector? = null
-    private var stream: FrameStreamRunner? = null  // the streaming model, when bundled
-    private var predict: ((FloatArray) -> FloatArray)? = null
 
     // Set on the main thread once loaded.
     private var settings: DetectorSettings? = null
@@ -84,8 +79,7 @@ class MainActivity : Activity() {
     override fun onDestroy() {
         super.onDestroy()
         inference.execute {
-            classifier?.close(); classifier = null
-            runner?.close(); runner = null
+            model?.close(); model = null
         }
         inference.shutdown()
     }
@@ -96,64 +90,16 @@ class MainActivity : Activity() {
 
     private fun hasAsset(name: String): Boolean = assets.list("")?.contains(name) == true
 
-    /** Inference thread: load the assets written by android_demo/prepare.py. */
+    /** Inference thread: load the assets written by android_demo/prepare.py (LoadedModel.kt). */
     private fun loadModel() {
         try {
-            if (hasAsset(ModelContract.STREAM_MODEL_ASSET)) loadStreamModel() else loadWindowModel()
+            val m = LoadedModel.load(::asset, ::hasAsset)
+            model = m
+            detector = m.newDetector()
+            ui.post { onModelLoaded(m.settings, m.labels) }
         } catch (e: Exception) {
             ui.post { showError(e) }
         }
-    }
-
-    private fun readLabels(): List<String> {
-        val names = String(asset(ModelContract.LABELS_ASSET), Charsets.UTF_8)
-            .lines().map { it.trim() }.filter { it.isNotEmpty() }
-        check(names.size == ModelContract.NUM_LABELS) {
-            "${ModelContract.LABELS_ASSET} has ${names.size} labels; the model has ${ModelContract.NUM_LABELS}"
-        }
-        return names
-    }
-
-    private fun modelBuffer(name: String): ByteBuffer {
-        val bytes = asset(name)
-        return ByteBuffer.allocateDirect(bytes.size).order(ByteOrder.nativeOrder()).also { it.put(bytes).rewind() }
-    }
-
-    /** The streaming model: one 20 ms frame per call, its state carried (FrameStreamRunner). */
-    private fun loadStreamModel() {
-        val s = DetectorSettings.fromJson(String(asset(ModelContract.STREAM_SETTINGS_ASSET), Charsets.UTF_8))
-        val names = readLabels()
-        val plan = JSONObject(String(asset(ModelContract.STREAM_PLAN_ASSET), Charsets.UTF_8))
-        val state = JSONObject(String(asset(ModelContract.STREAM_STATE_ASSET), Charsets.UTF_8))
-        val r = PlanRunner(modelBuffer(ModelContract.STREAM_MODEL_ASSET), plan)
-        val f = FrameStreamRunner(r, plan, state)
-        val d = Detector(s, names, f::step)
-        check(d.frames && d.window == ModelContract.FRAME_SAMPLES) {
-            "${ModelContract.STREAM_SETTINGS_ASSET} gives ${d.window}-sample windows every ${d.hop} samples; " +
-                "the streaming model takes consecutive ${ModelContract.FRAME_SAMPLES}-sample frames"
-        }
-        runner = r
-        stream = f
-        predict = f::step
-        detector = d
-        ui.post { onModelLoaded(s, names) }
-    }
-
-    /** The window model: the single-layout kws.tflite, one runSignature per 1 s window. */
-    private fun loadWindowModel() {
-        val s = DetectorSettings.fromJson(String(asset(ModelContract.SETTINGS_ASSET), Charsets.UTF_8))
-        val names = readLabels()
-        val c = WindowClassifier(modelBuffer(ModelContract.MODEL_ASSET), names.size)
-        val d = Detector(s, names, c::classify)
-        if (d.window != ModelContract.INPUT_SAMPLES) {
-            c.close()
-            throw IllegalStateException(
-                "settings give a ${d.window}-sample window; the model takes ${ModelContract.INPUT_SAMPLES}")
-        }
-        classifier = c
-        predict = c::classify
-        detector = d
-        ui.post { onModelLoaded(s, names) }
     }
 
     private fun onModelLoaded(s: DetectorSettings, names: List<String>) {
@@ -221,9 +167,8 @@ class MainActivity : Activity() {
         }
         // A fresh detector (empty ring buffer, stream time 0) per session.
         inference.execute {
-            val p = predict ?: return@execute
-            stream?.reset()  // a streaming model starts each session from silence
-            detector = Detector(s, labels, p)
+            // a streaming model starts each session from silence
+            detector = model?.newDetector() ?: return@execute
         }
         detectionsAdapter.clear()
         listening = true
@@ -245,7 +190,7 @@ class MainActivity : Activity() {
                     got += n
                 }
                 if (got == 0) continue
-                val block = FloatArray(got) { pcm[it] / PCM16_SCALE }
+                val block = pcm16ToFloat(pcm, got)
                 if (pending.incrementAndGet() > MAX_PENDING) {
                     // Inference is slower than real time: drop audio rather than lag further.
                     pending.decrementAndGet()
@@ -303,7 +248,6 @@ class MainActivity : Activity() {
 
     private companion object {
         const val REQUEST_RECORD_AUDIO = 1
-        const val PCM16_SCALE = 32768f
         const val BAR_MAX = 1000
         const val MAX_PENDING = 20
         const val JOIN_TIMEOUT_MS = 1000L
