@@ -76,7 +76,7 @@ public final class Interpreter implements AutoCloseable {
         byteBuffer.duplicate().clear().get(model);
         try {
             JSONObject reply = exchange(json(() -> new JSONObject().put("op", "load").put("threads", options.numThreads)),
-                List.of(model));
+                List.of(model)).header;
             json(() -> {
                 JSONObject signatures = reply.getJSONObject("signatures");
                 JSONArray keys = reply.getJSONArray("keys");
@@ -144,16 +144,15 @@ public final class Interpreter implements AutoCloseable {
                     + signatureKey + " (its outputs: " + outs.keySet() + ")");
             }
         }
-        JSONObject reply = exchange(json(() -> new JSONObject().put("op", "run").put("key", signatureKey)
+        Reply reply = exchange(json(() -> new JSONObject().put("op", "run").put("key", signatureKey)
             .put("inputs", names)), payload);
-        JSONArray outNames = json(() -> reply.getJSONArray("outputs"));
-        byte[] data = lastPayload;
+        JSONArray outNames = json(() -> reply.header.getJSONArray("outputs"));
         int offset = 0;
         for (int i = 0; i < outNames.length(); i++) {
             final int at = i;
             BridgeTensor t = outs.get(json(() -> outNames.getString(at)));
             Object dst = outputs.get(t.name);
-            if (dst != null) t.copyTo(data, offset, dst);
+            if (dst != null) t.copyTo(reply.payload, offset, dst);
             offset += t.numBytes();
         }
     }
@@ -172,10 +171,19 @@ public final class Interpreter implements AutoCloseable {
 
     // ------------------------------------------------------------------ bridge
 
-    private byte[] lastPayload = new byte[0];
+    /** A bridge reply: its JSON header and its raw bytes. */
+    private static final class Reply {
+        final JSONObject header;
+        final byte[] payload;
 
-    /** One request (header + payload) and its reply's header; the reply's payload in lastPayload. */
-    private JSONObject exchange(JSONObject header, List<byte[]> payload) {
+        Reply(JSONObject header, byte[] payload) {
+            this.header = header;
+            this.payload = payload;
+        }
+    }
+
+    /** One request (header + payload) and its reply. */
+    private Reply exchange(JSONObject header, List<byte[]> payload) {
         checkOpen();
         try {
             int size = 0;
@@ -189,10 +197,10 @@ public final class Interpreter implements AutoCloseable {
             byte[] replyHead = new byte[fromBridge.readInt()];
             fromBridge.readFully(replyHead);
             JSONObject reply = json(() -> new JSONObject(new String(replyHead, StandardCharsets.UTF_8)));
-            lastPayload = new byte[json(() -> reply.getInt("bytes"))];
-            fromBridge.readFully(lastPayload);
+            byte[] data = new byte[json(() -> reply.getInt("bytes"))];
+            fromBridge.readFully(data);
             if (reply.has("error")) throw new IllegalArgumentException(json(() -> reply.getString("error")));
-            return reply;
+            return new Reply(reply, data);
         } catch (IOException e) {
             throw new UncheckedIOException("the LiteRT bridge stopped answering", e);
         }
