@@ -1,6 +1,7 @@
 """zoo.cards: card.json / card.md from measured results JSON files."""
 
 import json
+import re
 
 import pytest
 
@@ -282,6 +283,47 @@ def test_shipped_card_regenerates_byte_identical(name):
     again = cards.build_card(name, paths, out_dir=folder, command=card["reproduce"]["card"])
     assert json.dumps(again, indent=2) + "\n" == (folder / "card.json").read_text()
     assert cards.render_markdown(again) == (folder / "card.md").read_text(encoding="utf-8")
+
+
+#: A folder of the machine that trained or exported a model (a run's `--out`, a temporary
+#: directory, a home): it means nothing in a user's copy. System paths (`/usr/share/doc/...`
+#: licence evidence) are fine.
+_MACHINE_PATH = re.compile(r"(?<![\w.])/(tmp|work|root|home|Users)/")
+
+
+def _strings(x):
+    if isinstance(x, dict):
+        for v in x.values():
+            yield from _strings(v)
+    elif isinstance(x, list):
+        for v in x:
+            yield from _strings(v)
+    elif isinstance(x, str):
+        yield x
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_metadata_names_no_machine_path(name):
+    """A card's retrain line a user can run, and each export report's file beside it."""
+    folder = registry.package_dir() / name
+    for f in sorted(folder.glob("*.json")):
+        found = [s for s in _strings(json.loads(f.read_text())) if _MACHINE_PATH.search(s)]
+        assert not found, (f.name, found[:3])
+    assert not _MACHINE_PATH.search((folder / "card.md").read_text(encoding="utf-8"))
+    results = json.loads((folder / "results.json").read_text())
+    for mode, e in results["exports"].items():
+        assert e["report"]["path"] == registry.tflite_filename(name, mode)
+
+
+def test_ship_keeps_no_run_folder(tmp_path):
+    """`shipping.portable`: a run's report paths become the file names."""
+    from zoo import shipping
+
+    results = {"exports": {"int8": {"report": {"path": str(tmp_path / "m.int8.tflite")}},
+                           "float32": {"error": "not exported"}}}
+    assert shipping.portable(results) == {
+        "exports": {"int8": {"report": {"path": "m.int8.tflite"}},
+                    "float32": {"error": "not exported"}}}
 
 
 def test_fixture_card_round_trips(entry, tmp_path):

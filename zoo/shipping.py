@@ -61,8 +61,8 @@ def ship(name, run, drop_modes=(), extra_results=None, keep_results=()):
         extra.setdefault("limitations", []).append(
             f"Measured in training but not shipped (package size): the {', '.join(drop_modes)} "
             f"file(s); make one with `zoo export {name} -q MODE -o FILE`.")
-    if (kept or drop_modes or extra) and (dest / "results.json").is_file():
-        results = {**json.loads((dest / "results.json").read_text()), **kept}
+    if (dest / "results.json").is_file():
+        results = portable({**json.loads((dest / "results.json").read_text()), **kept})
         for mode in drop_modes:
             (results.get("exports") or {}).pop(mode, None)
         for key, value in extra.items():  # list items once (a kept list may hold them)
@@ -72,6 +72,17 @@ def ship(name, run, drop_modes=(), extra_results=None, keep_results=()):
         atomic_write_bytes(dest / "results.json", (json.dumps(results, indent=2) + "\n").encode())
     registry.write_checksums(dest)
     return dest
+
+
+def portable(results):
+    """`results` (a results.json) with each export report's `path` reduced to the file's
+    name: the training run's folder (`/tmp/...`, the trainer's `--out`) means nothing in a
+    user's copy; the file lies beside results.json."""
+    for entry in (results.get("exports") or {}).values():
+        report = entry.get("report") if isinstance(entry, dict) else None
+        if isinstance(report, dict) and report.get("path"):
+            report["path"] = Path(report["path"]).name
+    return results
 
 
 def refresh_files(name):
