@@ -12,6 +12,8 @@ Runs, one after the other (the machine has 2 cores; never two at once):
 * `benchmarks.translation`: the shipped translators on their test splits,
   scores by source length (attention vs none), with its plot (and the
   seed table of the training runs when `translation_seeds.md` is there);
+* `benchmarks.translation_everyday`: the shipped en-de translators on 62
+  everyday sentences written for the check (as `zoo.translate` returns them);
 * without `--quick` also `benchmarks.export_modes` (our stepped export
   against the naive conversion routes);
 * not here: `python -m benchmarks.edge_cost --runtime-compare` (old vs bound
@@ -20,7 +22,9 @@ Runs, one after the other (the machine has 2 cores; never two at once):
   shipped files in LiteRT.js wasm in headless Chromium beside ai-edge-litert), and
   `python -m benchmarks.kws_dev_streams
   --data-dir DATA --variant LABEL=MODEL[:RUN] ...` (streaming keyword spotters side by side
-  on training-side dev streams: the ablation of training changes) and `python -m
+  on training-side dev streams: the ablation of training changes), `python -m
+  benchmarks.translation_no_repeat --data-dir DIR` (n-gram blocking in beam search on the
+  en-de validation split: how `zoo.translate`'s default was chosen) and `python -m
   benchmarks.kws_dev_decisions --data-dir DATA --variant ...` (seed ensembles, a window-model
   verifier and per-word thresholds on the same dev streams); their tables are
   included when present;
@@ -57,6 +61,8 @@ SECTIONS = (  # (file stem, heading) in README order
     ("long_range", "Does attention pay? Long-range context"),
     ("keyword_window", "Does attention pay? A keyword in a longer window"),
     ("translation", "Does attention pay? Translation by source length"),
+    ("translation_everyday", "Translation of everyday English"),
+    ("translation_no_repeat", "Translation: beam search with and without n-gram blocking"),
     ("translation_int8", "Translation: where int8 files part from Keras greedy"),
     ("translation_int8_per_channel", "Translation: int8 with per-channel dense weights"),
     ("kws_real_audio", "Keyword spotting on real recorded speech"),
@@ -135,7 +141,7 @@ def main(argv=None):
                 "`python -m zoo.data.speech_commands build --data-dir DIR`")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from benchmarks import (edge_cost, export_modes, keyword_window, kws_real_audio,
-                            kws_stream_cost, long_range, translation)
+                            kws_stream_cost, long_range, translation, translation_everyday)
     from zoo.files import atomic_write_bytes
 
     out = Path(args.out)
@@ -143,7 +149,8 @@ def main(argv=None):
     quick = ["--quick"] if args.quick else []
     common = [*quick, "--out", str(out)]
     steps = [("edge_cost", edge_cost.main, common), ("long_range", long_range.main, common),
-             ("translation", translation.main, common)]
+             ("translation", translation.main, common),
+             ("translation_everyday", translation_everyday.main, ["--out", str(out)])]
     if not args.quick:
         steps.append(("export_modes", export_modes.main, common))
         steps.append(("kws_stream_cost", kws_stream_cost.main, ["--out", str(out)]))

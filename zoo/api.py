@@ -95,7 +95,7 @@ def explain(name, inputs):
 
 
 def translate(name, sentences, *, beam=4, length_penalty=0.6, model=None, tflite=None,
-              return_errors=False):
+              return_errors=False, no_repeat_ngram=None):
     """Translations of `sentences` (a list of str; one str gives one str) with the
     translation model `name`: beam search of width `beam` (1 = greedy) with the
     GNMT length penalty `length_penalty`, on the Keras model (`model=` reuses a
@@ -104,11 +104,14 @@ def translate(name, sentences, *, beam=4, length_penalty=0.6, model=None, tflite
     boundaries. One the model cannot read (empty, a clause over the limit, a word a
     numbers model does not know) raises `ValueError` naming it, before anything is
     translated; `return_errors=True` puts that `ValueError` in its place instead and
-    translates the rest."""
+    translates the rest. `no_repeat_ngram=n` forbids a translation to repeat a run of `n`
+    target pieces (the loops of a weak model); 0 turns it off, None (default) takes the
+    model family's setting."""
     registry.get(name, task="translation")
     return _pipeline_of(name, model, tflite).predict(sentences, beam=beam,
                                                      length_penalty=length_penalty,
-                                                     return_errors=return_errors)
+                                                     return_errors=return_errors,
+                                                     no_repeat_ngram=no_repeat_ngram)
 
 
 __all__ = [

@@ -104,7 +104,8 @@ class Pipeline:
     def predict(self, inputs, *, top_k=None, **options):
         """What `zoo.predict` gives for `inputs`; with `top_k=k` (classifiers) a list
         of `(label, probability)` pairs, most probable first, per item. `options`
-        go to a family's own predict (translators: `beam`, `length_penalty`)."""
+        go to a family's own predict (translators: `beam`, `length_penalty`,
+        `no_repeat_ngram`)."""
         entry = self.entry
         if top_k is not None:
             top_k = self._check_top_k(top_k)

@@ -403,3 +403,72 @@ def test_exact_match():
 def test_evaluation_bad_inputs(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ---------------------------------------------------------- no repeated n-grams
+
+def repeats(tokens, n):
+    """Whether some n-gram occurs twice in `tokens` (written independently of the module)."""
+    grams = [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+    return len(grams) != len(set(grams))
+
+
+def test_block_repeats_known_values():
+    lp = np.zeros((3, 6))
+    out = decoding.block_repeats(lp.copy(), [[1, 2, 3, 1, 2], [4, 4], [5]], 3)
+    # row 0: prefix (1, 2) was followed by 3; row 1: (4, 4) never seen before; row 2: short
+    assert np.isneginf(out[0]).tolist() == [False, False, False, True, False, False]
+    assert not np.isneginf(out[1:]).any()
+    out = decoding.block_repeats(lp.copy(), [[1, 2, 1, 3, 1], [4, 4], []], 2)
+    assert np.flatnonzero(np.isneginf(out[0])).tolist() == [2, 3]
+    assert np.flatnonzero(np.isneginf(out[1])).tolist() == [4]
+    np.testing.assert_array_equal(decoding.block_repeats(lp.copy(), [[1, 1, 1]] * 3, 0), lp)
+
+
+@pytest.mark.parametrize("n", [2, 3])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_greedy_without_repeats_matches_a_masked_argmax_loop(seed, n):
+    model = Toy(seed, vocab=3, eos_bias=-2.0)   # two words and a reluctant EOS: loops
+    states = model.states(4)
+    got = greedy(model, states, model.bos, model.eos, max_length=10, no_repeat_ngram=n)
+    plain = greedy(model, states, model.bos, model.eos, max_length=10)
+    assert any(repeats(h.tokens, n) for h in plain), "toy model does not loop"
+    for row, hyp in enumerate(got):
+        st, prev, tokens, score = row_states(states, row), model.bos, [], 0.0
+        for _ in range(10):
+            logits, st, _ = model(np.array([prev], np.int32), st)
+            lp = log_softmax(logits[0])
+            allowed = [t for t in range(model.vocab) if not repeats(tokens + [t], n)
+                       or t == model.eos]
+            prev = max(allowed, key=lambda t: lp[t])
+            score += lp[prev]
+            if prev == model.eos:
+                break
+            tokens.append(prev)
+        assert hyp.tokens == tokens and not repeats(hyp.tokens, n)
+        assert hyp.score == pytest.approx(score, abs=1e-9)  # scores of what was emitted
+
+
+@pytest.mark.parametrize("n", [2, 3])
+@pytest.mark.parametrize("seed", [0, 4, 7])
+def test_wide_beam_without_repeats_is_the_best_sequence_without_repeats(seed, n):
+    model = Toy(seed, vocab=3, eos_bias=-1.0)
+    max_length = 6
+    states = model.states(2)
+    got = beam_search(model, states, model.bos, model.eos, max_length, beam=3 ** max_length,
+                      length_penalty=0.6, no_repeat_ngram=n)
+    for row, hyp in enumerate(got):
+        every = [c for c in brute_force(model, row_states(states, row), max_length)
+                 if not repeats(c[0], n)]
+        best = max(every, key=lambda c: penalised(c[1], c[2], 0.6))
+        assert (hyp.tokens, hyp.finished) == (best[0], best[3])
+        assert hyp.score == pytest.approx(best[1], abs=1e-9)
+
+
+@pytest.mark.parametrize("n, message", [(1, "no_repeat_ngram=1 would forbid"),
+                                        (-1, "at least 0"), (2.0, "must be an integer")])
+def test_bad_no_repeat_ngram(n, message):
+    model = Toy(0)
+    for decode in (greedy, beam_search):
+        with pytest.raises(ValueError, match=message):
+            decode(model, model.states(1), model.bos, model.eos, 5, no_repeat_ngram=n)

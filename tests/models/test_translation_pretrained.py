@@ -118,6 +118,31 @@ def test_en_de_translates_out_of_the_box_with_alignments():
         zoo.explain("mt-en-de-seq2seq", "I have no idea.")
 
 
+def _repeats(pieces, n):
+    grams = [tuple(pieces[i:i + n]) for i in range(len(pieces) - n + 1)]
+    return len(grams) != len(set(grams))
+
+
+@shipped(EN_DE)
+def test_en_de_default_decoding_repeats_no_3_gram():
+    """`zoo.translate`'s default for mt-en-de blocks a second 3-gram of target pieces;
+    `no_repeat_ngram=0` lets the model loop (plain beam search: the decoding tests)."""
+    from zoo import api
+
+    # a sentence the shipped model loops on without blocking ("Schne Schne Schne ...")
+    sentences = ["Because the road to the village was blocked by snow, we had to stay "
+                 "another night at the hotel.", "I have no idea."]
+    model = api.load(EN_DE, compile=False)
+    default = translate.translate_with_alignments(EN_DE, sentences, model=model)
+    plain = translate.translate_with_alignments(EN_DE, sentences, model=model,
+                                                no_repeat_ngram=0)
+    assert not any(_repeats(t.target_tokens, 3) for t in default)
+    assert _repeats(plain[0].target_tokens, 3)
+    assert plain[1].text == default[1].text  # nothing to block: the same translation
+    with pytest.raises(ValueError, match="no_repeat_ngram=1 would forbid"):
+        zoo.translate(EN_DE, ["I have no idea."], no_repeat_ngram=1)
+
+
 @shipped(NUMBERS, "mt-numbers-en-de-seq2seq")
 def test_cli_predict_plots_the_alignment_and_export_makes_a_translator(tmp_path):
     png = tmp_path / "align.png"

@@ -46,6 +46,13 @@ rule never changes the best hypothesis), with `early_stopping=True` also as
 soon as `beam` hypotheses have finished (fairseq's rule: faster, and beam=1
 then reproduces greedy for any alpha), and at `max_length`, where the live
 hypotheses join the candidates unfinished.
+
+`no_repeat_ngram=n` (greedy and beam search; 0 = off) forbids a token that
+would repeat an n-gram the hypothesis already holds (fairseq's
+`no_repeat_ngram_size`): a step's log-probability of such a token becomes
+-inf after the softmax, so the scores of what is emitted are unchanged and
+the stopping rule above still holds. It ends the loops a weak model falls
+into ("nicht nicht nicht ...") without touching a hypothesis that has none.
 """
 
 from __future__ import annotations
@@ -154,6 +161,31 @@ def _check_step(out, k, n_states, eos, vocab, align_width):
     return log_probs, new_states, alignment
 
 
+def _check_no_repeat(n):
+    n = _check_int("no_repeat_ngram", n, 0)
+    if n == 1:
+        raise ValueError("no_repeat_ngram=1 would forbid every token already emitted; use 0 "
+                         "(off) or at least 2 (3 or 4 for subword pieces)")
+    return n
+
+
+def block_repeats(log_probs, histories, n):
+    """`log_probs (k, V)` with -inf for each row's tokens that would complete an
+    `n`-gram already in that row's `histories[row]` (tokens emitted so far); `n` = 0:
+    unchanged. A row with fewer than `n - 1` tokens has nothing to repeat."""
+    if not n:
+        return log_probs
+    for row, h in enumerate(histories):
+        h = np.asarray(h, np.int64)
+        if len(h) < n:
+            continue
+        grams = np.lib.stride_tricks.sliding_window_view(h, n)
+        hit = np.all(grams[:, :-1] == h[len(h) - n + 1:], axis=1)
+        if hit.any():
+            log_probs[row, grams[hit, -1]] = -np.inf
+    return log_probs
+
+
 def _log_softmax(x):
     top = np.max(x, axis=-1, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
@@ -164,7 +196,7 @@ def _log_softmax(x):
 
 # --------------------------------------------------------------------- greedy
 
-def greedy(step_fn, states, bos, eos, max_length):
+def greedy(step_fn, states, bos, eos, max_length, no_repeat_ngram=0):
     """Greedy decoding of each batch row: a list of `Hypothesis`, one per row.
 
     All rows step together; a finished row is fed EOS and its outputs ignored.
@@ -175,6 +207,7 @@ def greedy(step_fn, states, bos, eos, max_length):
     bos = _check_int("bos", bos)
     eos = _check_int("eos", eos, 0)
     max_length = _check_int("max_length", max_length, 1)
+    no_repeat_ngram = _check_no_repeat(no_repeat_ngram)
     states, batch = _check_states(states)
     if batch == 0:
         return []
@@ -189,6 +222,7 @@ def greedy(step_fn, states, bos, eos, max_length):
             step_fn(tokens, states), batch, len(states), eos, vocab, width)
         vocab = log_probs.shape[1]
         width = 0 if alignment is None else alignment.shape[1]
+        log_probs = block_repeats(log_probs, out_tokens, no_repeat_ngram)
         best = np.argmax(log_probs, axis=1)
         for row in np.flatnonzero(~done):
             scores[row] += log_probs[row, best[row]]
@@ -209,27 +243,29 @@ def greedy(step_fn, states, bos, eos, max_length):
 # ---------------------------------------------------------------- beam search
 
 def beam_search(step_fn, states, bos, eos, max_length, beam=4, length_penalty=0.6,
-                early_stopping=False):
+                early_stopping=False, no_repeat_ngram=0):
     """Beam search: the best `Hypothesis` of each batch row (module doc)."""
     return [hyps[0] for hyps in _beam(step_fn, states, bos, eos, max_length, beam,
-                                      length_penalty, early_stopping, 1)]
+                                      length_penalty, early_stopping, 1, no_repeat_ngram)]
 
 
 def beam_search_n_best(step_fn, states, bos, eos, max_length, beam=4, length_penalty=0.6,
-                       early_stopping=False, n=None):
+                       early_stopping=False, n=None, no_repeat_ngram=0):
     """Beam search: for each batch row a list of up to `n` (default `beam`)
     hypotheses, best first by `score / lp`."""
     n = beam if n is None else n
     return _beam(step_fn, states, bos, eos, max_length, beam, length_penalty,
-                 early_stopping, n)
+                 early_stopping, n, no_repeat_ngram)
 
 
-def _beam(step_fn, states, bos, eos, max_length, beam, alpha, early_stopping, n):
+def _beam(step_fn, states, bos, eos, max_length, beam, alpha, early_stopping, n,
+          no_repeat_ngram=0):
     bos = _check_int("bos", bos)
     eos = _check_int("eos", eos, 0)
     max_length = _check_int("max_length", max_length, 1)
     beam = _check_int("beam", beam, 1)
     n = _check_int("n", n, 1)
+    no_repeat_ngram = _check_no_repeat(no_repeat_ngram)
     if n > beam:
         raise ValueError(f"n ({n}) can be at most beam ({beam}); raise beam to keep "
                          f"more hypotheses")
@@ -265,6 +301,7 @@ def _beam(step_fn, states, bos, eos, max_length, beam, alpha, early_stopping, n)
         width = 0 if alignment is None else alignment.shape[1]
         if align_history is None:
             align_history = np.zeros((rows, 0, width))
+        log_probs = block_repeats(log_probs, history, no_repeat_ngram)
         cand = (cum.reshape(rows, 1) + log_probs).reshape(batch, beam * vocab)
         n_cand = min(2 * beam, beam * vocab)
         if n_cand < cand.shape[1]:

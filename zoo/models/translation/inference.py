@@ -17,7 +17,7 @@ def representative_data(name):
 
 
 def predict(name, sentences, *, beam=4, length_penalty=0.6, model=None, tflite=None,
-            return_errors=False):
+            return_errors=False, no_repeat_ngram=None):
     """Translations of `sentences` (a list of str; one str gives one str); with
     `return_errors=True` a sentence the model cannot read gives its `ValueError`."""
     from zoo.models.translation import translate
@@ -25,7 +25,7 @@ def predict(name, sentences, *, beam=4, length_penalty=0.6, model=None, tflite=N
     single = isinstance(sentences, str)
     out = translate.translate(name, [sentences] if single else sentences, beam=beam,
                               length_penalty=length_penalty, model=model, tflite=tflite,
-                              return_errors=return_errors)
+                              return_errors=return_errors, no_repeat_ngram=no_repeat_ngram)
     return out[0] if single else out
 
 

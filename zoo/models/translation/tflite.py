@@ -51,9 +51,11 @@ def make_step_fn(step, state_names, forbidden=(0, 2)):
     return step_fn
 
 
-def decode_ids(backend, source_ids, beam=1, length_penalty=0.6, max_length=None):
+def decode_ids(backend, source_ids, beam=1, length_penalty=0.6, max_length=None,
+               no_repeat_ngram=0):
     """Token ids and alignments of the translations of `source_ids (n, S)`:
-    a list of `decoding.Hypothesis` (greedy when `beam == 1`)."""
+    a list of `decoding.Hypothesis` (greedy when `beam == 1`; `no_repeat_ngram`:
+    `decoding`'s n-gram blocking, 0 = off)."""
     source_ids = np.asarray(source_ids, np.int32)
     if source_ids.ndim != 2:
         raise ValueError(f"source ids must have shape (n, S); got {source_ids.shape}")
@@ -64,9 +66,11 @@ def decode_ids(backend, source_ids, beam=1, length_penalty=0.6, max_length=None)
     step_fn = make_step_fn(backend.step, backend.state_names, forbidden=(0, backend.bos))
     max_length = max_length or backend.max_length
     if int(beam) == 1:
-        return decoding.greedy(step_fn, states, backend.bos, backend.eos, max_length)
+        return decoding.greedy(step_fn, states, backend.bos, backend.eos, max_length,
+                               no_repeat_ngram=no_repeat_ngram)
     return decoding.beam_search(step_fn, states, backend.bos, backend.eos, max_length,
-                                beam=int(beam), length_penalty=length_penalty)
+                                beam=int(beam), length_penalty=length_penalty,
+                                no_repeat_ngram=no_repeat_ngram)
 
 
 def is_translator(data: bytes) -> bool:

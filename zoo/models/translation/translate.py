@@ -212,14 +212,15 @@ def split_long(sentence, max_words):
 
 
 def translate_with_alignments(name, sentences, *, beam=4, length_penalty=0.6, model=None,
-                              tflite=None, return_errors=False):
+                              tflite=None, return_errors=False, no_repeat_ngram=None):
     """`Translation`s of `sentences` (see the module docstring). `model`: a loaded
     Keras model to reuse; `tflite`: a shipped mode ("int8", ...) or a path. A sentence over
     the word limit is translated part by part (cut at sentence, then clause boundaries)
     and joined. A sentence the model cannot read (`refusals`: empty, a clause over the
     limit, a word a refusing vocabulary lacks) raises `ValueError` naming it before
     anything is decoded; with `return_errors=True` its place holds that `ValueError`
-    instead and the other sentences are translated."""
+    instead and the other sentences are translated. `no_repeat_ngram`: forbid repeating
+    an n-gram of target pieces (`decoding`; 0 = off, None = the family's default)."""
     from zoo.models.translation import tflite as host
     from zoo.models.translation.models import settings
 
@@ -227,6 +228,8 @@ def translate_with_alignments(name, sentences, *, beam=4, length_penalty=0.6, mo
     if isinstance(beam, bool) or not isinstance(beam, (int, np.integer)) or beam < 1:
         raise ValueError(f"beam must be a whole number of hypotheses, at least 1 (1 = greedy); "
                          f"got {beam!r}")
+    if no_repeat_ngram is None:
+        no_repeat_ngram = family["no_repeat_ngram"]
     sentences = _check_sentences(name, sentences)  # a generator is read once, here
     problems, parts, tokens = _screen(name, sentences, split=True)
     if problems and not return_errors:
@@ -250,7 +253,8 @@ def translate_with_alignments(name, sentences, *, beam=4, length_penalty=0.6, mo
     for start in range(0, len(flat), CHUNK_SIZE):  # bounded memory for long lists
         chunk = flat[start:start + CHUNK_SIZE]
         source_ids = all_ids[start:start + CHUNK_SIZE]
-        hyps = host.decode_ids(backend, source_ids, beam=int(beam), length_penalty=length_penalty)
+        hyps = host.decode_ids(backend, source_ids, beam=int(beam), length_penalty=length_penalty,
+                               no_repeat_ngram=no_repeat_ngram)
         done += _translations(family, chunk, source_ids, hyps, src_vocab, tgt_vocab)
     out, k = [], 0
     for i, sentence in enumerate(sentences):
@@ -323,12 +327,13 @@ def _translations(family, sentences, source_ids, hyps, src_vocab, tgt_vocab):
 
 
 def translate(name, sentences, *, beam=4, length_penalty=0.6, model=None, tflite=None,
-              return_errors=False):
+              return_errors=False, no_repeat_ngram=None):
     """Translations (list of str) of a list of sentences with the model `name`; with
     `return_errors=True` a sentence it cannot read gives its `ValueError` in its place
     (`translate_with_alignments`)."""
     found = translate_with_alignments(name, sentences, beam=beam, length_penalty=length_penalty,
-                                      model=model, tflite=tflite, return_errors=return_errors)
+                                      model=model, tflite=tflite, return_errors=return_errors,
+                                      no_repeat_ngram=no_repeat_ngram)
     return [t if isinstance(t, ValueError) else t.text for t in found]
 
 
