@@ -176,6 +176,26 @@ def test_predict_errors(tiny, tmp_path):
                  "shipped modes: float32, int8")
 
 
+def test_predict_translator_decoding_options():
+    """`--beam` / `--no-repeat-ngram` reach the translator; refused where they cannot apply."""
+    numbers = "mt-numbers-en-de-bahdanau"
+    if registry.find_artifacts(numbers) is None:
+        pytest.skip(f"{numbers} not shipped")
+    for extra in ([], ["--beam", "1"], ["--beam", "2", "--no-repeat-ngram", "0"]):
+        result = invoke("predict", numbers, "forty-two", "March 3, 2001", *extra)
+        assert result.exit_code == 0, result.output
+        assert result.output.strip().splitlines() == ["forty-two\tzweiundvierzig",
+                                                      "March 3, 2001\t3. März 2001"]
+    assert_fails(invoke("predict", numbers, "forty-two", "--no-repeat-ngram", "1"),
+                 "no_repeat_ngram=1 would forbid every token")
+    assert_fails(invoke("predict", numbers, "forty-two", "--beam", "0"),
+                 "beam must be a whole number of hypotheses, at least 1")
+    assert_fails(invoke("predict", numbers, "forty-two", "--beam", "2", "--plot", "a.png"),
+                 "--plot draws the default decoding: leave out --beam with --plot")
+    assert_fails(invoke("predict", "kws-gru", "x.wav", "--beam", "2"),
+                 "--beam: options of translators; kws-gru is a speech model")
+
+
 def test_predict_without_artifacts(scoped, tmp_path, monkeypatch):
     monkeypatch.setenv("ZOO_HOME", str(tmp_path))
     scoped.register_model("arch-only", task="text", input_spec=(None,))(lambda: None)

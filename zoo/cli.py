@@ -477,6 +477,12 @@ def predict_command(
     plot: Path = typer.Option(None, "--plot",
                               help="attention models: draw the attention weights over the "
                                    "input steps (tokens, time steps) to this .png"),
+    beam: int = typer.Option(None, "--beam", help="translators: beam width (1 = greedy; "
+                                                  "default 4)"),
+    no_repeat_ngram: int = typer.Option(
+        None, "--no-repeat-ngram",
+        help="translators: never repeat a run of this many target pieces (0 = off; default: "
+             "the model family's, 3 for mt-en-de)"),
 ):
     """Run a pretrained model; prints `INPUT<tab>RESULT` per input.
 
@@ -492,6 +498,14 @@ def predict_command(
     from zoo import pipelines
 
     entry = _entry(name)
+    options = {k: v for k, v in (("beam", beam), ("no_repeat_ngram", no_repeat_ngram))
+               if v is not None}
+    if options and entry.task != "translation":
+        fail(" and ".join("--" + k.replace("_", "-") for k in options)
+             + f": options of translators; {name} is a {entry.task} model")
+    if options and plot is not None:
+        fail("--plot draws the default decoding: leave out "
+             + " and ".join("--" + k.replace("_", "-") for k in options) + " with --plot")
     items = [_cli_item(entry, arg) for arg in inputs]
     try:
         pipe = pipelines.cached(name, tflite or "keras")
@@ -505,7 +519,7 @@ def predict_command(
             # the model cannot read) gets the rest done
             per_item = ({"return_errors": True} if entry.has_hook("predict") and "return_errors"
                         in inspect.signature(entry.hook("predict")).parameters else {})
-            results = pipe.predict(items, **per_item)
+            results = pipe.predict(items, **per_item, **options)
     except (api.ChecksumError, FileNotFoundError, ValueError, ImportError, TypeError) as exc:
         fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     refused = 0
