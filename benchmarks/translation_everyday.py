@@ -2,7 +2,7 @@
 
     python -m benchmarks.translation_everyday [--out benchmarks/results] [--data-dir DIR]
 
-`benchmarks/data/everyday_en_de.tsv`: 62 everyday English sentences (3 to 21
+`benchmarks/data/everyday_en_de.tsv`: 62 everyday English sentences (4 to 22
 words: directions, shopping, family, weather, travel) with German references,
 written for this check. None of them, on either side, is a sentence of the
 built en-de corpus (checked with `--data-dir`, which reports any overlap; the
@@ -60,11 +60,11 @@ def corpus_overlap(pairs, data_dir):
     for f in sorted(Path(data_dir).glob("*.tsv")):
         for line in f.read_text(encoding="utf-8").splitlines():
             cols = line.split("\t")
-            if len(cols) >= 2:
-                if _key(cols[0]) in english:
-                    found.append((f.name, "en", english[_key(cols[0])]))
-                if _key(cols[1]) in german:
-                    found.append((f.name, "de", german[_key(cols[1])]))
+            if len(cols) < 2:
+                continue
+            for side, known, key in (("en", english, _key(cols[0])), ("de", german, _key(cols[1]))):
+                if key in known:
+                    found.append((f.name, side, known[key]))
     return found
 
 

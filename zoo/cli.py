@@ -500,12 +500,11 @@ def predict_command(
     entry = _entry(name)
     options = {k: v for k, v in (("beam", beam), ("no_repeat_ngram", no_repeat_ngram))
                if v is not None}
+    flags = " and ".join("--" + k.replace("_", "-") for k in options)
     if options and entry.task != "translation":
-        fail(" and ".join("--" + k.replace("_", "-") for k in options)
-             + f": options of translators; {name} is a {entry.task} model")
+        fail(f"{flags}: options of translators; {name} is a {entry.task} model")
     if options and plot is not None:
-        fail("--plot draws the default decoding: leave out "
-             + " and ".join("--" + k.replace("_", "-") for k in options) + " with --plot")
+        fail(f"--plot draws the default decoding: leave out {flags} with --plot")
     items = [_cli_item(entry, arg) for arg in inputs]
     try:
         pipe = pipelines.cached(name, tflite or "keras")
