@@ -193,7 +193,7 @@ def test_predict_translator_decoding_options():
     assert_fails(invoke("predict", numbers, "forty-two", "--beam", "2", "--plot", "a.png"),
                  "--plot draws the default decoding: leave out --beam with --plot")
     assert_fails(invoke("predict", "kws-gru", "x.wav", "--beam", "2"),
-                 "--beam: options of translators; kws-gru is a speech model")
+                 "--beam: decoding options of translators; kws-gru is a speech model")
 
 
 def test_predict_without_artifacts(scoped, tmp_path, monkeypatch):

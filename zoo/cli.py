@@ -498,11 +498,14 @@ def predict_command(
     from zoo import pipelines
 
     entry = _entry(name)
+    # the keyword options of the family's own predict (translators: decoding, refusals)
+    takes = (inspect.signature(entry.hook("predict")).parameters if entry.has_hook("predict")
+             else {})
     options = {k: v for k, v in (("beam", beam), ("no_repeat_ngram", no_repeat_ngram))
                if v is not None}
     flags = " and ".join("--" + k.replace("_", "-") for k in options)
-    if options and entry.task != "translation":
-        fail(f"{flags}: options of translators; {name} is a {entry.task} model")
+    if any(k not in takes for k in options):
+        fail(f"{flags}: decoding options of translators; {name} is a {entry.task} model")
     if options and plot is not None:
         fail(f"--plot draws the default decoding: leave out {flags} with --plot")
     items = [_cli_item(entry, arg) for arg in inputs]
@@ -516,8 +519,7 @@ def predict_command(
         if results is None:
             # a family whose predict reports refused items in place (translators: a sentence
             # the model cannot read) gets the rest done
-            per_item = ({"return_errors": True} if entry.has_hook("predict") and "return_errors"
-                        in inspect.signature(entry.hook("predict")).parameters else {})
+            per_item = {"return_errors": True} if "return_errors" in takes else {}
             results = pipe.predict(items, **per_item, **options)
     except (api.ChecksumError, FileNotFoundError, ValueError, ImportError, TypeError) as exc:
         fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
