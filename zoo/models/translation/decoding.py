@@ -222,7 +222,8 @@ def greedy(step_fn, states, bos, eos, max_length, no_repeat_ngram=0):
             step_fn(tokens, states), batch, len(states), eos, vocab, width)
         vocab = log_probs.shape[1]
         width = 0 if alignment is None else alignment.shape[1]
-        log_probs = block_repeats(log_probs, out_tokens, no_repeat_ngram)
+        log_probs = block_repeats(  # finished rows: nothing to block (outputs ignored)
+            log_probs, [() if d else h for d, h in zip(done, out_tokens)], no_repeat_ngram)
         best = np.argmax(log_probs, axis=1)
         for row in np.flatnonzero(~done):
             scores[row] += log_probs[row, best[row]]
