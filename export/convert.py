@@ -38,7 +38,7 @@ import numpy as np
 
 from export import modes, stepped
 from export.errors import ExportError
-from export.flatbuffer import add_metadata, align_broadcast_ranks, merge_models
+from export.flatbuffer import add_metadata, align_broadcast_ranks, float16_constants, merge_models
 from export.report import ExportReport, describe
 from export.files import OutputPathError, atomic_write_bytes, check_output_path, scratch_directory
 from export.inputs import as_input_list
@@ -250,6 +250,8 @@ def _convert_single(model, plan, stages, mode, quantize, data, seed, per_channel
                           "use 'int8' (integer body, float front end) or layout='stepped'")
     if (has_float or float_state) and mode.needs_calibration:
         flatbuffer = _convert_selective(tf, fn, quantize, samples, per_channel_dense)
+        # the float part's weights in float16, as a stepped file's float signatures hold them
+        flatbuffer, _ = float16_constants(flatbuffer)
     else:  # no float stage: the mode's own converter settings (int8: integer kernels only)
         flatbuffer = _convert_signatures(tf, {SINGLE_SIGNATURE: fn}, quantize, samples,
                                          per_channel_dense)

@@ -522,3 +522,79 @@ def merge_models(first: bytes, second: bytes) -> bytes:
     for i in sorted(metadata_buffers):  # drop the second model's metadata payloads
         a.buffers[offset + i].data = None
     return bytes(flatbuffer_utils.convert_object_to_bytearray(a))
+
+
+#: `float16_constants` leaves float32 constants of fewer elements as they are (biases,
+#: scalars, small tables: no size to speak of, and their precision kept).
+FLOAT16_MIN_ELEMENTS = 256
+
+
+def float16_constants(data: bytes, min_elements=FLOAT16_MIN_ELEMENTS):
+    """`(flatbuffer, count)`: `data` with each float32 constant of at least `min_elements`
+    values stored as float16 and turned back into float32 by a DEQUANTIZE in front of its
+    readers (needs TF). It is what the converter's float16 mode writes, and what a stepped
+    integer file's float signatures hold (`export.convert._convert_stepped`): the float-only
+    part of a single-layout integer file (the log-mel filter bank, a float GRU cell) stores
+    its weights in half the bytes and computes in float32 as before; LiteRT dequantizes a
+    constant once, when the interpreter is prepared. Tensors that share a buffer share its
+    float16 copy. Metadata entries are kept; associated files are not
+    (`export.metadata.keep_associated`). `count` 0: `data` as it is."""
+    import numpy as np
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(data))
+    F32, F16 = schema.TensorType.FLOAT32, schema.TensorType.FLOAT16
+
+    def dequantize_code():
+        for i, c in enumerate(model.operatorCodes):
+            if max(c.builtinCode, c.deprecatedBuiltinCode) == schema.BuiltinOperator.DEQUANTIZE \
+                    and c.version >= 3:
+                return i
+        c = schema.OperatorCodeT()
+        c.builtinCode = c.deprecatedBuiltinCode = schema.BuiltinOperator.DEQUANTIZE
+        c.version = 3  # float16 input (the converter's float16 files write version 3)
+        model.operatorCodes.append(c)
+        return len(model.operatorCodes) - 1
+
+    def constant(t):
+        b = model.buffers[t.buffer] if t.buffer else None
+        return (t.type == F32 and not t.isVariable and b is not None and b.data is not None
+                and len(b.data) >= 4 * min_elements)
+
+    half_of = {}  # float32 buffer -> its float16 buffer
+    converted = set()
+    count = 0
+    for sg in model.subgraphs:
+        read = {i for op in sg.operators for i in op.inputs}
+        front = []
+        for index, t in enumerate(sg.tensors):
+            if index not in read or not constant(t):
+                continue
+            if t.buffer not in half_of:
+                values = np.frombuffer(bytes(bytearray(model.buffers[t.buffer].data)), "<f4")
+                b = schema.BufferT()
+                b.data = list(values.astype("<f2").tobytes())
+                model.buffers.append(b)
+                half_of[t.buffer] = len(model.buffers) - 1
+            half = schema.TensorT()
+            half.shape, half.shapeSignature = t.shape, t.shapeSignature
+            half.type, half.buffer = F16, half_of[t.buffer]
+            half.name = (t.name.decode() if isinstance(t.name, bytes) else (t.name or "")) + "_float16"
+            sg.tensors.append(half)
+            converted.add(t.buffer)
+            empty = schema.BufferT()
+            model.buffers.append(empty)
+            t.buffer = len(model.buffers) - 1  # now an output of the DEQUANTIZE below
+            op = schema.OperatorT()
+            op.opcodeIndex = dequantize_code()
+            op.inputs, op.outputs = [len(sg.tensors) - 1], [index]
+            front.append(op)
+            count += 1
+        sg.operators = front + list(sg.operators)
+    if not count:
+        return data, 0
+    still_read = {t.buffer for sg in model.subgraphs for t in sg.tensors}
+    for b in converted - still_read:
+        model.buffers[b].data = None  # the float32 values, read by nothing now
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model)), count
