@@ -2,7 +2,7 @@
 
     python android_demo/prepare.py            # -> android_demo/app/src/main/assets/
     python android_demo/prepare.py --out DIR  # elsewhere (CI uses a temporary folder)
-    python android_demo/prepare.py --stream kws-stream-att-gru [--stream-mode int8]
+    python android_demo/prepare.py --stream kws-stream-att-gru [--stream-mode int8|float32|dynamic]
                                    [--stream-dir DIR] [--settings FILE]
 
 Writes, from the registry's shipped artifacts (checked against SHA256SUMS):
@@ -22,8 +22,11 @@ needs Keras for the initial state), also:
 
 - kws_stream.tflite        NAME.stream.MODE.tflite, byte for byte (from the
                            model's folder, or --stream-dir)
-- kws_stream_plan.json     its plan (what PlanRunner.kt walks): inputs
-                           [frame, state..], outputs [probabilities, next state..]
+- kws_stream_plan.json     its plan: inputs [frame, state..], outputs
+                           [probabilities, next state..] and its layout; a
+                           single-layout file (float32, int8) runs through the
+                           stock Interpreter.runSignature (StreamStep.kt), a
+                           stepped one (dynamic) through PlanRunner.kt
 - kws_stream_state.json    the initial state in plan order (names, roles,
                            shapes, data), from the Python `silence_state`
 - kws_stream_settings.json the settings resolved for NAME (its section of
@@ -198,7 +201,7 @@ def main(argv=None):
     parser.add_argument("--stream", default=None, metavar="NAME",
                         help="also bundle streaming model NAME (e.g. kws-stream-att-gru); "
                         "the app then runs it")
-    parser.add_argument("--stream-mode", default="int8", choices=["int8", "float32"])
+    parser.add_argument("--stream-mode", default="int8", choices=["int8", "float32", "dynamic"])
     parser.add_argument("--stream-dir", default=None, type=Path,
                         help="folder of NAME.stream.MODE.tflite (default: the model's folder)")
     parser.add_argument("--settings", default=None, type=Path,

@@ -42,6 +42,7 @@ fun main(args: Array<String>) {
         println(JSONObject()
             .put("labels", JSONArray(model.labels))
             .put("streaming", model.stream != null)
+            .put("runner", model.runner)
             .put("window", detector.window).put("hop", detector.hop).put("windows", detector.windows)
             .put("detections", detections)
             .put("outputs", outputs))

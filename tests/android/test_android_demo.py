@@ -225,7 +225,7 @@ def test_window_classifier_runs_the_contract_with_the_stock_api():
     loader = _strip_kotlin(_kotlin("LoadedModel.kt"))
     window = loader[loader.index("private fun loadWindow("):]
     assert "WindowClassifier(modelBuffer(asset(ModelContract.MODEL_ASSET)), names.size)" in window
-    assert "LoadedModel(s, names, c::classify, null, listOf(c))" in window
+    assert "LoadedModel(s, names, c::classify, null, \"\", listOf(c))" in window  # "WindowClassifier"
     assert "PlanRunner" not in window and "PLAN" not in window
     # The names live in ModelContract.kt only.
     for path in KOTLIN.glob("*.kt"):

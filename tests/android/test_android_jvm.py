@@ -61,9 +61,9 @@ def stream_assets(tmp_path_factory):
     return out
 
 
-def _python_demo(model, settings_path, wav):
+def _python_demo(model, settings_path, wav, mode=MODE):
     """The Python demo on `wav`: (every model output row, detections)."""
-    predict, labels = pydetector.load_model(model, quantize=MODE)
+    predict, labels = pydetector.load_model(model, quantize=mode)
     rows = []
 
     def recording(x):
@@ -106,6 +106,7 @@ def test_window_model_on_the_jvm_equals_the_python_demo(classpath, window_assets
     rows, found, labels = _python_demo(WINDOW_MODEL, window_assets / "settings.json", AUDIO / wav)
     report = jvm.run_wav(window_assets, AUDIO / wav, classpath)
     assert report["streaming"] is False and report["window"] == 16000
+    assert report["runner"] == "WindowClassifier"
     _same_run(report, rows, found, labels)
     if wav == "sentence.wav":  # the words the recording says, as the README shows them
         assert [d.label for d in found] == ["yes", "up", "on"]
@@ -116,9 +117,25 @@ def test_streaming_model_on_the_jvm_equals_the_python_demo(classpath, stream_ass
     rows, found, labels = _python_demo(STREAM_MODEL, stream_assets / "kws_stream_settings.json", wav)
     report = jvm.run_wav(stream_assets, wav, classpath)
     assert report["streaming"] is True and report["window"] == report["hop"] == 320
+    assert report["runner"] == "PlanRunner"  # the int8 step file is stepped (several signatures)
     assert len(rows) == report["windows"] > 200  # one step-file run per 20 ms frame, state carried
     _same_run(report, rows, found, labels)
     assert [d.label for d in found] == ["yes", "up"]
+
+
+@pytest.mark.parametrize("mode,runner", [("float32", "StreamStep"), ("dynamic", "PlanRunner")])
+def test_each_step_file_layout_runs_on_the_jvm_as_in_python(classpath, tmp_path, mode, runner):
+    """The other step files: float32 (single layout: one signature, the stock
+    Interpreter.runSignature through StreamStep, no plan walked) and dynamic (stepped, like
+    int8: the plan walked by PlanRunner), equal to the Python demo on the same file."""
+    prepare.prepare(tmp_path, stream=STREAM_MODEL, stream_mode=mode)
+    wav = AUDIO / "sentence.wav"
+    rows, found, labels = _python_demo(STREAM_MODEL, tmp_path / "kws_stream_settings.json", wav,
+                                       mode=mode)
+    report = jvm.run_wav(tmp_path, wav, classpath)
+    assert report["runner"] == runner
+    assert len(rows) == report["windows"] > 200
+    _same_run(report, rows, found, labels)
 
 
 def _broken(src, tmp_path, name, edit):

@@ -153,7 +153,7 @@ def test_frame_stream_runner_reads_the_state_asset_and_carries_the_state(assets)
     assert read and read <= set(state) | set(plan), sorted(read - set(state) - set(plan))
     assert {"names", "roles", "data"} <= read and {"inputs", "outputs", "input_shapes"} <= read
     # the Kotlin loop: [frame] + current -> outputs; outputs 1.. become the state
-    assert "runner.run(listOf(FloatTensor(intArrayOf(1, frameSamples), frame)) + current)" in code
+    assert "run(listOf(FloatTensor(intArrayOf(1, frameSamples), frame)) + current)" in code
     assert re.search(r"val next = outs\[i \+ 1\]", code)
     assert "ModelContract.FRAME_SAMPLES" in code and "ModelContract.STREAM_STATE_ROLES" in code
     loader = _kotlin("LoadedModel.kt")

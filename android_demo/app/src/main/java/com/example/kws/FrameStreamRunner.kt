@@ -5,19 +5,24 @@ import org.json.JSONObject
 
 /**
  * A streaming keyword spotter's step file run one 20 ms frame per call (the
- * Kotlin twin of zoo/models/kws/frames.py `FrameStream`), driven by [PlanRunner]:
- * the plan's inputs are `[frame, state..]`, its outputs `[probabilities, next
- * state..]` in the same state order, so after each call the outputs 1.. become
- * the inputs 1.. .
+ * Kotlin twin of zoo/models/kws/frames.py `FrameStream`). [run] is one step: the
+ * stock [StreamStep] for a single-layout step file (one signature, one invoke), or
+ * [PlanRunner]'s `run` for a stepped one. The plan's inputs are `[frame, state..]`, its
+ * outputs `[probabilities, next state..]` in the same state order, so after each call
+ * the outputs 1.. become the inputs 1.. .
  *
  * The initial state is read from assets/kws_stream_state.json (written by
  * android_demo/prepare.py from the Python `silence_state`: zeros, and the log-mel
  * of silence for the mel tail), not recomputed here:
  * `{"names": [...], "roles": [...], "shapes": [[...], ...], "data": [[...], ...]}`.
  *
- * Not thread-safe: call from the thread that owns the PlanRunner.
+ * Not thread-safe: call from the thread that owns the runner.
  */
-class FrameStreamRunner(private val runner: PlanRunner, plan: JSONObject, state: JSONObject) {
+class FrameStreamRunner(
+    private val run: (List<FloatTensor>) -> List<FloatTensor>,
+    plan: JSONObject,
+    state: JSONObject,
+) {
 
     val frameSamples: Int
     private val stateShapes: List<IntArray>
@@ -74,7 +79,7 @@ class FrameStreamRunner(private val runner: PlanRunner, plan: JSONObject, state:
     /** Probabilities after one frame of [frameSamples] samples; the state is carried. */
     fun step(frame: FloatArray): FloatArray {
         require(frame.size == frameSamples) { "a frame has $frameSamples samples; got ${frame.size}" }
-        val outs = runner.run(listOf(FloatTensor(intArrayOf(1, frameSamples), frame)) + current)
+        val outs = run(listOf(FloatTensor(intArrayOf(1, frameSamples), frame)) + current)
         check(outs.size == current.size + 1) { "the step returned ${outs.size} outputs" }
         current = List(current.size) { i ->
             val next = outs[i + 1]

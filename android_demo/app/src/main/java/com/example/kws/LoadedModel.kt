@@ -12,9 +12,10 @@ import java.nio.ByteOrder
  * code on the JVM.
  *
  * - window model: assets/kws.tflite through [WindowClassifier], settings.json;
- * - streaming model: assets/kws_stream.tflite through [PlanRunner] and
- *   [FrameStreamRunner] (state from kws_stream_state.json), the model's own
- *   settings section (kws_stream_settings.json).
+ * - streaming model: assets/kws_stream.tflite through [FrameStreamRunner] (state from
+ *   kws_stream_state.json), one step per frame by the stock [StreamStep] when the file is
+ *   single-layout (the plan asset says `"layout": "single"`: one signature, one invoke),
+ *   else by [PlanRunner]; the model's own settings section (kws_stream_settings.json).
  *
  * Not thread-safe: use from the thread that loaded it.
  */
@@ -25,6 +26,8 @@ class LoadedModel private constructor(
     val predict: (FloatArray) -> FloatArray,
     /** The streaming model's runner, null for the window model. */
     val stream: FrameStreamRunner?,
+    /** What runs the model file: WindowClassifier, StreamStep (stock API) or PlanRunner. */
+    val runner: String,
     private val resources: List<AutoCloseable>,
 ) : AutoCloseable {
 
@@ -43,6 +46,9 @@ class LoadedModel private constructor(
             if (hasAsset(ModelContract.STREAM_MODEL_ASSET)) loadStream(asset) else loadWindow(asset)
 
         private fun text(asset: (String) -> ByteArray, name: String) = String(asset(name), Charsets.UTF_8)
+
+        private fun strings(o: JSONObject, key: String): List<String> =
+            o.getJSONArray(key).let { a -> List(a.length()) { a.getString(it) } }
 
         private fun labels(asset: (String) -> ByteArray): List<String> {
             val names = text(asset, ModelContract.LABELS_ASSET).lines().map { it.trim() }.filter { it.isNotEmpty() }
@@ -69,12 +75,24 @@ class LoadedModel private constructor(
             val names = labels(asset)
             val plan = JSONObject(text(asset, ModelContract.STREAM_PLAN_ASSET))
             val state = JSONObject(text(asset, ModelContract.STREAM_STATE_ASSET))
-            val runner = opening(ModelContract.STREAM_MODEL_ASSET) {
-                PlanRunner(modelBuffer(asset(ModelContract.STREAM_MODEL_ASSET)), plan)
+            val bytes = asset(ModelContract.STREAM_MODEL_ASSET)
+            val single = plan.optString("layout") == "single"
+            val runner: AutoCloseable
+            val step: (List<FloatTensor>) -> List<FloatTensor>
+            if (single) {
+                val s = opening(ModelContract.STREAM_MODEL_ASSET) {
+                    StreamStep(modelBuffer(bytes), strings(plan, "inputs"), strings(plan, "outputs"))
+                }
+                runner = s
+                step = s::run
+            } else {
+                val p = opening(ModelContract.STREAM_MODEL_ASSET) { PlanRunner(modelBuffer(bytes), plan) }
+                runner = p
+                step = p::run
             }
             try {
-                val frames = FrameStreamRunner(runner, plan, state)
-                val model = LoadedModel(s, names, frames::step, frames, listOf(runner))
+                val frames = FrameStreamRunner(step, plan, state)
+                val model = LoadedModel(s, names, frames::step, frames, runner.javaClass.simpleName, listOf(runner))
                 val d = model.newDetector()
                 check(d.frames && d.window == ModelContract.FRAME_SAMPLES) {
                     "${ModelContract.STREAM_SETTINGS_ASSET} gives ${d.window}-sample windows every ${d.hop} " +
@@ -93,7 +111,7 @@ class LoadedModel private constructor(
             val c = opening(ModelContract.MODEL_ASSET) {
                 WindowClassifier(modelBuffer(asset(ModelContract.MODEL_ASSET)), names.size)
             }
-            val model = LoadedModel(s, names, c::classify, null, listOf(c))
+            val model = LoadedModel(s, names, c::classify, null, "WindowClassifier", listOf(c))
             val d = model.newDetector()
             if (d.window != ModelContract.INPUT_SAMPLES) {
                 c.close()

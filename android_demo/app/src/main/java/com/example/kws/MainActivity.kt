@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger
  *
  * With the streaming model's assets (prepare.py --stream NAME) the app runs it
  * instead: the Detector feeds consecutive 20 ms frames to a FrameStreamRunner
- * (state carried; PlanRunner walks the step file's plan), with the model's own
+ * (state carried; a single-layout step file through the stock API, StreamStep:
+ * one Interpreter.runSignature per frame; a stepped one through PlanRunner), with the model's own
  * settings section. Which model and how it is loaded: LoadedModel.kt (no
  * Android API, so android_demo/jvm runs it on the desktop JVM).
  *

@@ -7,8 +7,9 @@ package com.example.kws
  * int8 file) is a single-layout file run by WindowClassifier through the stock
  * LiteRT API: one signature SIGNATURE_KEY, input INPUT_NAME float32
  * [1, INPUT_SAMPLES], output OUTPUT_NAME float32 [1, NUM_LABELS]
- * (Interpreter.runSignature, no plan). The streaming step files (many
- * signatures and a plan) are run by PlanRunner.
+ * (Interpreter.runSignature, no plan). A single-layout streaming step file (one
+ * signature SIGNATURE_KEY, inputs and outputs named by its plan asset) is run the same
+ * way by StreamStep; a stepped one (many signatures and a plan) by PlanRunner.
  *
  * CI (tests/android/test_android_demo.py) parses the `const val` / `listOf`
  * lines below and checks them against the .tflite files' signatures (and the

@@ -23,11 +23,11 @@ class FloatTensor(val shape: IntArray, val data: FloatArray) {
  * file made by `export.to_tflite` by calling its signatures in plan order and
  * looping the recurrent step signatures on the host (batch 1).
  *
- * In this app it runs the streaming step files only (assets/kws_stream.tflite,
- * `NAME.stream.MODE.tflite`, driven by [FrameStreamRunner]; their plans are
- * segments only). The window model (assets/kws.tflite) is a single-layout file
- * with one signature and needs no plan: [WindowClassifier] runs it with the
- * stock Interpreter.runSignature. The recurrent stages below serve stepped
+ * In this app it runs stepped streaming step files only (assets/kws_stream.tflite,
+ * `NAME.stream.MODE.tflite` of a stepped layout, e.g. `dynamic`, driven by
+ * [FrameStreamRunner]; their plans are segments only). Single-layout files need no
+ * plan: [WindowClassifier] (the window model) and [StreamStep] (the shipped float32 and
+ * int8 step files) run them with the stock Interpreter.runSignature. The recurrent stages below serve stepped
  * files (e.g. the dynamic / int16x8 exports), which the app does not bundle.
  *
  * - "segment" stage: one signature call, inputs/outputs by tensor name.
