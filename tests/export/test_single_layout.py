@@ -287,3 +287,36 @@ def test_signature_tensor_names_follow_the_subgraph_order_a_stock_interpreter_gi
         signature_tensor_names(stepped_path.read_bytes())
     with pytest.raises(FlatbufferError, match="corrupt"):
         signature_tensor_names(path.read_bytes()[:200])
+
+
+def test_int8_ops_that_make_outputs_compute_in_float(tmp_path):
+    """An op whose result is a signature output carries the output's name, not its scope,
+    so the name denylist of `export.convert._convert_selective` missed it: a float softmax
+    at the output (`export_float`) came out int8 (probabilities in steps of 1/256; a
+    streaming step file's float GRU cell likewise computed its new state, an output, in
+    int8). The ops that make the outputs compute in float now; the body stays int8."""
+    from zoo.layers import LogMelSpectrogram
+
+    keras.utils.set_random_seed(2)
+    x = keras.Input(shape=(4000,))
+    f = LogMelSpectrogram(num_mel_bins=16, upper_hz=3800)(x)
+    h = keras.layers.GlobalAveragePooling1D()(keras.layers.Dense(8, activation="relu")(
+        keras.layers.Conv1D(8, 3, activation="relu")(f)))
+    softmax = keras.layers.Softmax(name="probs")
+    softmax.export_float = True
+    model = keras.Model(x, [softmax(keras.layers.Dense(5)(h)),
+                            keras.layers.Identity(name="features")(h)])
+    path = tmp_path / "m.int8.tflite"
+    report = export.to_tflite(model, path, quantize="int8", representative_data=audio(48),
+                              validation_data=audio(24, seed=1), layout="single")
+    ops = _ops_by_dtype(path)
+    assert ops[("SOFTMAX", "float32")] == 1 and ("SOFTMAX", "int8") not in ops, sorted(ops.items())
+    assert ops[("CONV_2D", "int8")] == 1 and ops[("FULLY_CONNECTED", "int8")] == 2, sorted(ops.items())
+    assert ops[("LOG", "float32")] == 1
+    runner = _stock(path)
+    (name,) = runner.get_input_details()
+    probs = np.concatenate([runner(**{name: row[None]})["probs"] for row in audio(8, seed=3)])
+    # a float softmax: probabilities are not multiples of 1/256
+    assert np.abs(probs * 256 - np.round(probs * 256)).max() > 1e-3
+    np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-5)
+    assert report.validation["relative_mean_error"] < 0.05, report.validation
