@@ -72,6 +72,7 @@ SECTIONS = (  # (file stem, heading) in README order
     ("kws_stream_cost_float_gru", "Streaming keyword spotting: cost of the int8 step file with a float GRU cell"),
     ("kws_stream_cost_float_softmax", "Streaming keyword spotting: cost of a float softmax in the int8 step file"),
     ("kws_stream_cost_single", "Streaming keyword spotting: stepped against single-layout step files"),
+    ("kws_stream_cost_single_int8", "Streaming keyword spotting: the int8 step file, stepped against single layout"),
     ("kws_dev_decisions", "Streaming keyword spotting: decision-side ideas on the dev streams (ensemble, verifier, per-word thresholds)"),
     ("kws_dev_streams_int8_seeds3", "Streaming keyword spotting: three seeds, int8 step files (dev streams)"),
     ("kws_dev_streams_game", "Streaming keyword spotting: real English game dialogue (dev streams with recorded keywords in sentences)"),
