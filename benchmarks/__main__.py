@@ -66,6 +66,7 @@ SECTIONS = (  # (file stem, heading) in README order
     ("translation_int8", "Translation: where int8 files part from Keras greedy"),
     ("translation_int8_per_channel", "Translation: int8 with per-channel dense weights"),
     ("kws_real_audio", "Keyword spotting on real recorded speech"),
+    ("kws_real_audio_single_int8", "Keyword spotting on real recorded speech: the single-layout int8 step files"),
     ("kws_real_audio_seed1", "Keyword spotting on real recorded speech: training seed 1"),
     ("kws_real_audio_seed2", "Keyword spotting on real recorded speech: training seed 2"),
     ("kws_stream_cost", "Streaming keyword spotting: cost per 20 ms of audio"),

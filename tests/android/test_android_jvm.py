@@ -117,7 +117,7 @@ def test_streaming_model_on_the_jvm_equals_the_python_demo(classpath, stream_ass
     rows, found, labels = _python_demo(STREAM_MODEL, stream_assets / "kws_stream_settings.json", wav)
     report = jvm.run_wav(stream_assets, wav, classpath)
     assert report["streaming"] is True and report["window"] == report["hop"] == 320
-    assert report["runner"] == "PlanRunner"  # the int8 step file is stepped (several signatures)
+    assert report["runner"] == "StreamStep"  # single layout: the stock API, no plan walked
     assert len(rows) == report["windows"] > 200  # one step-file run per 20 ms frame, state carried
     _same_run(report, rows, found, labels)
     assert [d.label for d in found] == ["yes", "up"]
@@ -125,9 +125,9 @@ def test_streaming_model_on_the_jvm_equals_the_python_demo(classpath, stream_ass
 
 @pytest.mark.parametrize("mode,runner", [("float32", "StreamStep"), ("dynamic", "PlanRunner")])
 def test_each_step_file_layout_runs_on_the_jvm_as_in_python(classpath, tmp_path, mode, runner):
-    """The other step files: float32 (single layout: one signature, the stock
-    Interpreter.runSignature through StreamStep, no plan walked) and dynamic (stepped, like
-    int8: the plan walked by PlanRunner), equal to the Python demo on the same file."""
+    """The other step files: float32 (single layout like int8: one signature, the stock
+    Interpreter.runSignature through StreamStep, no plan walked) and dynamic (stepped: the
+    plan walked by PlanRunner), equal to the Python demo on the same file."""
     prepare.prepare(tmp_path, stream=STREAM_MODEL, stream_mode=mode)
     wav = AUDIO / "sentence.wav"
     rows, found, labels = _python_demo(STREAM_MODEL, tmp_path / "kws_stream_settings.json", wav,

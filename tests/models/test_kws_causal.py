@@ -382,11 +382,16 @@ def test_shipped_float32_step_file_carries_standard_metadata(name):
 def test_the_int8_step_file_keeps_the_gru_cell_and_softmax_float_and_computes_each_layer_once():
     """`float_gru=True` (what `stream_export` asks for in int8): the GRU cell and the softmax
     are float stages of their own, the front end stays float, every weighted layer is in
-    exactly one stage, and the shipped int8 step files carry exactly this plan."""
+    exactly one stage; the shipped int8 step files are single-layout (one signature, one
+    invoke) and hold exactly that split: the GRU cell's gates and the output softmax float
+    (the GRU weights stored float16), the convolution and the dense layers int8."""
+    import collections
+
+    from ai_edge_litert.interpreter import Interpreter
+
     from export import stepped
-    from export.runtime import read_plan
     from zoo.models.kws.frames import stream_filename
-    from zoo.models.kws.stream_export import FLOAT_GRU_MODES
+    from zoo.models.kws.stream_export import FLOAT_GRU_MODES, file_layout
 
     assert FLOAT_GRU_MODES == ("int8",)
     for name in ("kws-stream-att-gru", "kws-stream-gru"):
@@ -398,7 +403,37 @@ def test_the_int8_step_file_keeps_the_gru_cell_and_softmax_float_and_computes_ea
         (gru_stage,) = [s for s in stages if any(la.name == "gru_cell" for la in s.model.layers)]
         assert gru_stage.float_only
         shipped = zoo.registry.require_artifacts(name).file(stream_filename(name, "int8"))
-        def outline(p):
-            return p["inputs"], p["outputs"], [(st["name"], st["inputs"], st["outputs"],
-                                                bool(st.get("float_only"))) for st in p["stages"]]
-        assert outline(read_plan(shipped.read_bytes())) == outline(plan), name
+        assert file_layout(shipped) == "single", name
+        interpreter = Interpreter(model_path=str(shipped))
+        assert list(interpreter.get_signature_list()) == ["serving_default"]
+        details = {t["index"]: t for t in interpreter.get_tensor_details()}
+        ops = collections.Counter()
+        for op in interpreter._get_ops_details():
+            first = op["inputs"][0]
+            ops[(op["op_name"], np.dtype(details[first]["dtype"]).name)] += 1
+        gates = {(n, d) for (n, d) in ops if n in ("LOGISTIC", "TANH")}
+        assert gates == {("LOGISTIC", "float32"), ("TANH", "float32")}, (name, gates)
+        assert ops[("SOFTMAX", "float32")] == 1, name               # the probabilities
+        assert ops[("CONV_2D", "int8")] == 1 and ops[("FULLY_CONNECTED", "int8")] >= 2, name
+        gru = model.get_layer("gru")
+        recurrent = [t for t in details.values() if np.dtype(t["dtype"]) == np.float16
+                     and tuple(t["shape"]) in {(3 * gru.units, gru.units),
+                                               (3 * gru.units, model.get_layer("conv").filters)}]
+        assert len(recurrent) == 2, name   # the GRU kernel and recurrent kernel, float16
+
+
+def test_gru_step_equals_keras_gru_cell():
+    """`causal.GRUStep` (the step model's GRU: gates by slicing, no SPLIT) computes what
+    Keras' own GRUCell computes with the same weights."""
+    rng = np.random.default_rng(0)
+    cell = keras.layers.GRUCell(6)
+    step = causal.GRUStep(6)
+    x = rng.normal(size=(4, 5)).astype("float32")
+    h = rng.normal(size=(4, 6)).astype("float32")
+    cell(x, [h])
+    step(x, h)
+    weights = [w + 0.1 * rng.normal(size=w.shape).astype("float32") for w in cell.get_weights()]
+    cell.set_weights(weights)
+    step.set_weights(weights)
+    want, _ = cell(x, [h])
+    np.testing.assert_allclose(np.asarray(step(x, h)), np.asarray(want), rtol=1e-5, atol=1e-6)

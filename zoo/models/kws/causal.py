@@ -97,6 +97,41 @@ class RingAttention(keras.layers.Layer):
         return {**super().get_config(), "heads": self.heads, "ring": self.ring}
 
 
+class GRUStep(keras.layers.Layer):
+    """One step of a `keras.layers.GRU(units)` (its defaults: `reset_after=True`, sigmoid
+    gates, tanh), `call(x, h) -> h_next`, with the GRU layer's weights (`kernel`,
+    `recurrent_kernel`, `bias` of shape (2, 3 * units)) in the same order. The gates are
+    cut out of each projection by slicing, not by a SPLIT: a single-layout integer file keeps
+    a float-only layer float by its ops' scoped names, which a SPLIT's outputs do not
+    carry (`export.convert._convert_selective`), so a `GRUCell` in a float step left its
+    recurrent projection int8 there."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+
+    def build(self, x_shape, h_shape=None):
+        u = self.units
+        self.kernel = self.add_weight(shape=(x_shape[-1], 3 * u), name="kernel")
+        self.recurrent_kernel = self.add_weight(shape=(u, 3 * u), name="recurrent_kernel")
+        self.bias = self.add_weight(shape=(2, 3 * u), name="bias", initializer="zeros")
+
+    def call(self, x, h):
+        u = self.units
+        mx = ops.matmul(x, self.kernel) + self.bias[0]
+        mh = ops.matmul(h, self.recurrent_kernel) + self.bias[1]
+        z = ops.sigmoid(mx[:, :u] + mh[:, :u])
+        r = ops.sigmoid(mx[:, u:2 * u] + mh[:, u:2 * u])
+        candidate = ops.tanh(mx[:, 2 * u:] + r * mh[:, 2 * u:])
+        return z * h + (1.0 - z) * candidate
+
+    def compute_output_shape(self, x_shape, h_shape=None):
+        return (x_shape[0], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
 def _pad_front(audio):
     return ops.pad(audio, [[0, 0], [LEAD, 0]])
 
@@ -196,10 +231,10 @@ def frame_step_model(model, float_gru=False):
     new = layers["log_mel"](audio)                                  # (b, 2, 40)
     window = L.Concatenate(axis=1, name="mel_window")([mel_tail, new])  # (b, 5, 40)
     x = layers["conv"](layers["norm"](window))                       # (b, 1, filters)
-    # The GRU's own cell on one step: plain ops (no loop), so it quantizes to int8.
-    cell = L.GRUCell(units, name="gru_cell")
+    # The GRU on one step: plain ops (no loop), so it quantizes to int8 unless float_gru.
+    cell = GRUStep(units, name="gru_cell")
     cell.export_float = bool(float_gru)
-    h_next, _ = cell(x[:, 0], [h])
+    h_next = cell(x[:, 0], h)
     keys = values = None
     outputs_state = [L.Identity(name="next_audio_tail")(frame),
                      L.Identity(name="next_mel_tail")(window[:, 2:]),

@@ -6,8 +6,8 @@ import java.nio.ByteBuffer
 import java.nio.ByteOrder
 
 /**
- * A single-layout streaming step file (`NAME.stream.float32.tflite` /
- * `NAME.stream.int8.tflite`: one signature [ModelContract.SIGNATURE_KEY], one invoke per
+ * A single-layout streaming step file (`NAME.stream.int8.tflite`, the bundled default, or
+ * `NAME.stream.float32.tflite`: one signature [ModelContract.SIGNATURE_KEY], one invoke per
  * 20 ms frame, float32 inputs and outputs) through the stock LiteRT API, no plan walked:
  * one Interpreter.runSignature per frame, as [WindowClassifier] runs the window model.
  *
