@@ -294,8 +294,8 @@ def _convert_selective(tf, fn, quantize, samples, per_channel_dense):
     softmax became int8 (probabilities in steps of 1/256): in-stream test accuracy
     77.73 / 74.05 % against the stepped file's 78.70 / 77.98 %, with it 78.83 / 78.05 %
     (kws-stream-att-gru / kws-stream-gru; Keras 78.91 / 78.03 %). Not reached by name:
-    the SPLIT of a float GRU cell's recurrent projection stays int8 (its tensors are
-    named `split_1`, ...; denylisting those names or `split` leaves it int8)."""
+    a SPLIT (a Keras GRUCell cuts its gates with one) stays int8 whatever names are
+    denylisted, so the streaming step model's GRU slices instead (`causal.GRUStep`)."""
     from tensorflow.compiler.mlir.lite import types_pb2
     from tensorflow.lite.python import convert as tfl_convert
 
