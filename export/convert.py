@@ -302,8 +302,8 @@ def _convert_selective(tf, fn, quantize, samples, per_channel_dense):
     from export.single import FLOAT_SCOPE
 
     float_file = _convert_signatures(tf, {SINGLE_SIGNATURE: fn}, "float32", [], per_channel_dense)
-    denylist = sorted({name for name in _tensor_names(float_file) if FLOAT_SCOPE in name}
-                      | set(_output_tensor_names(float_file)))
+    names, output_names = _tensor_names(float_file)
+    denylist = sorted({name for name in names if FLOAT_SCOPE in name} | set(output_names))
     with scratch_directory() as scratch:
         workdir = str(scratch / "saved_model")
         tf.saved_model.save(tf.Module(), workdir, signatures={SINGLE_SIGNATURE: _frozen(tf, fn)})
@@ -329,18 +329,12 @@ def _convert_selective(tf, fn, quantize, samples, per_channel_dense):
 
 
 def _tensor_names(flatbuffer):
+    """(every tensor name, the output tensors' names) of a single-signature file."""
     from export.runtime import interpreter_class
 
     _, interpreter = interpreter_class()
-    return [d["name"] for d in interpreter(model_content=flatbuffer).get_tensor_details()]
-
-
-def _output_tensor_names(flatbuffer):
-    """The tensor names of the outputs of a single-signature file."""
-    from export.runtime import interpreter_class
-
-    _, interpreter = interpreter_class()
-    return [d["name"] for d in interpreter(model_content=flatbuffer).get_output_details()]
+    it = interpreter(model_content=flatbuffer)
+    return [d["name"] for d in it.get_tensor_details()], [d["name"] for d in it.get_output_details()]
 
 
 def _smoke_test(flatbuffer, example):

@@ -27,6 +27,7 @@ class StreamStep(
 
     private val interpreter = Interpreter(model, Interpreter.Options().setNumThreads(threads))
     private val inShapes: List<IntArray>
+    private val inSizes: List<Int>
     private val outShapes: List<IntArray>
     private val inBuffers: Map<String, ByteBuffer>
     private val outBuffers: Map<String, ByteBuffer>
@@ -52,6 +53,7 @@ class StreamStep(
                 }
             }
             inShapes = inTensors.map { it.shape() }
+            inSizes = inTensors.map { it.numElements() }
             outShapes = outTensors.map { it.shape() }
             inBuffers = inputs.zip(inTensors).associate { (n, t) -> n to direct(t.numBytes()) }
             outBuffers = outputs.zip(outTensors).associate { (n, t) -> n to direct(t.numBytes()) }
@@ -65,8 +67,7 @@ class StreamStep(
     fun run(values: List<FloatTensor>): List<FloatTensor> {
         require(values.size == inputs.size) { "expected ${inputs.size} input(s) $inputs" }
         for ((i, name) in inputs.withIndex()) {
-            val size = inShapes[i].fold(1) { a, b -> a * b }
-            require(values[i].data.size == size) {
+            require(values[i].data.size == inSizes[i]) {
                 "$name: expected ${inShapes[i].contentToString()}, got ${values[i].data.size} values"
             }
             val buffer = inBuffers.getValue(name)
