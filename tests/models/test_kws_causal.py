@@ -385,11 +385,10 @@ def test_the_int8_step_file_keeps_the_gru_cell_and_softmax_float_and_computes_ea
     exactly one stage; the shipped int8 step files are single-layout (one signature, one
     invoke) and hold exactly that split: the GRU cell's gates and the output softmax float
     (the GRU weights stored float16), the convolution and the dense layers int8."""
-    import collections
-
     from ai_edge_litert.interpreter import Interpreter
 
     from export import stepped
+    from tests.export.test_single_layout import _ops_by_dtype
     from zoo.models.kws.frames import stream_filename
     from zoo.models.kws.stream_export import FLOAT_GRU_MODES, file_layout
 
@@ -407,10 +406,7 @@ def test_the_int8_step_file_keeps_the_gru_cell_and_softmax_float_and_computes_ea
         interpreter = Interpreter(model_path=str(shipped))
         assert list(interpreter.get_signature_list()) == ["serving_default"]
         details = {t["index"]: t for t in interpreter.get_tensor_details()}
-        ops = collections.Counter()
-        for op in interpreter._get_ops_details():
-            first = op["inputs"][0]
-            ops[(op["op_name"], np.dtype(details[first]["dtype"]).name)] += 1
+        ops = _ops_by_dtype(shipped)
         gates = {(n, d) for (n, d) in ops if n in ("LOGISTIC", "TANH")}
         assert gates == {("LOGISTIC", "float32"), ("TANH", "float32")}, (name, gates)
         assert ops[("SOFTMAX", "float32")] == 1, name               # the probabilities
