@@ -7,8 +7,8 @@ float32 and int8 files are made in both layouts from the shipped weights and
 calibration clips (`export.to_tflite(layout=...)`): `stepped` (signatures run
 by the host loop of `export.runtime`) and `single` (one signature, one invoke,
 the fused unrolled recurrence of `export.single`, front end float in int8;
-for LSTM models also the int8 single file with the cell state in int8 too,
-`float_cell_state=False`, for the cost and gain of keeping it float).
+and the int8 single file with an all-int8 body, `hybrid=False`, for the cost and
+gain of the hybrid recurrent steps and head).
 Latency: the files of one model are loaded in one child process per runtime
 (ai-edge-litert; tflite-runtime 2.14 from its own venv) together with the
 stepped files through the old per-call `SignatureRunner` path ("today's",
@@ -36,8 +36,8 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 LAYOUTS = ("stepped", "single")
 MODES = ("float32", "int8")
-#: The int8 single file with its LSTM cell state in int8 too (`float_cell_state=False`).
-PLAIN_STATE = "single int8 int8-state"
+#: The int8 single file with an all-int8 body (`hybrid=False`: no hybrid steps and head).
+PLAIN_STATE = "single int8 all-int8"
 
 CHILD = r"""
 import json, sys, time
@@ -103,12 +103,12 @@ def export_files(name, folder, log=print):
             files[f"{layout} {mode}"] = (path, report)
     from export import single, stepped
 
-    if single.has_lstm(stepped.build_plan(model)[1]):  # the all-int8 body, for comparison
-        path = Path(folder) / f"{name}.single.int8-state.tflite"
+    if single.has_fused(stepped.build_plan(model)[1]):  # the all-int8 body, for comparison
+        path = Path(folder) / f"{name}.single.int8-all-int8.tflite"
         log(f"  {name}: {PLAIN_STATE}")
         files[PLAIN_STATE] = (path, export.to_tflite(
             model, path, quantize="int8", representative_data=calib, layout="single",
-            validate=False, float_cell_state=False))
+            validate=False, hybrid=False))
     return files
 
 
@@ -172,7 +172,7 @@ def markdown(result):
              + (" --kws-data DIR`." if result.get("kws_data") else "`."), "",
              "| model | runtime | today stepped float32 p50 ms | stepped float32 | stepped int8 "
              "| single float32 | single int8 | single int8 / today | int8/float32 stepped "
-             "| int8/float32 single | single int8, LSTM state int8 too |",
+             "| int8/float32 single | single int8, all-int8 body |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in result["rows"]:
         for backend, lat in row["latency"].items():

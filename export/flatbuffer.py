@@ -565,8 +565,15 @@ def float16_constants(data: bytes, min_elements=FLOAT16_MIN_ELEMENTS):
     half_of = {}  # float32 buffer -> its float16 buffer
     converted = set()
     count = 0
+    FC, I8 = schema.BuiltinOperator.FULLY_CONNECTED, schema.TensorType.INT8
+    codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in model.operatorCodes]
     for sg in model.subgraphs:
         read = {i for op in sg.operators for i in op.inputs}
+        # a hybrid FULLY_CONNECTED (float input, int8 weights) needs a constant bias:
+        # XNNPack refuses one made by a DEQUANTIZE
+        read -= {op.inputs[2] for op in sg.operators if codes[op.opcodeIndex] == FC
+                 and len(op.inputs) > 2 and sg.tensors[op.inputs[1]].type == I8
+                 and sg.tensors[op.inputs[0]].type == F32}
         front = []
         for index, t in enumerate(sg.tensors):
             if index not in read or not constant(t):
@@ -592,9 +599,91 @@ def float16_constants(data: bytes, min_elements=FLOAT16_MIN_ELEMENTS):
             front.append(op)
             count += 1
         sg.operators = front + list(sg.operators)
+    return _rewritten(data, model, converted, count)
+
+
+def hybrid_fully_connected(data: bytes, marker: str):
+    """`(flatbuffer, count)`: `data` with each float FULLY_CONNECTED whose output tensor's
+    name holds `marker` and whose weights are a float32 constant made hybrid (needs TF):
+    its weights int8 (symmetric, one scale per tensor) and `asymmetric_quantize_inputs`
+    set, so the kernel quantizes its float input at each call's own range and returns
+    float (what the converter's dynamic-range mode writes, FULLY_CONNECTED version 9).
+    One scale per tensor, not per output channel: tflite-runtime 2.14's per-channel
+    hybrid kernel returns wrong values for an input of more than one row (measured: a
+    `[49, 128] @ [128, 320]` off by the output's whole range; right on ai-edge-litert, and
+    per tensor right on both). A weight tensor some other op reads too is left float.
+    Run it before `float16_constants` (that leaves a hybrid op's bias float32: XNNPack
+    refuses a hybrid FULLY_CONNECTED whose bias a DEQUANTIZE makes) and before
+    `add_metadata` strips the tensor names. `count` 0: `data` as it is."""
+    import numpy as np
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(data))
+    F32, I8 = schema.TensorType.FLOAT32, schema.TensorType.INT8
+    FC = schema.BuiltinOperator.FULLY_CONNECTED
+    codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in model.operatorCodes]
+
+    def hybrid_code():
+        for i, c in enumerate(model.operatorCodes):
+            if codes[i] == FC and c.version >= 9:
+                return i
+        c = schema.OperatorCodeT()
+        c.builtinCode = c.deprecatedBuiltinCode = FC
+        c.version = 9  # float input, int8 weights, asymmetric input quantization
+        model.operatorCodes.append(c)
+        codes.append(FC)
+        return len(model.operatorCodes) - 1
+
+    def int8_weights(t):
+        values = np.frombuffer(bytes(bytearray(model.buffers[t.buffer].data)), "<f4")
+        scale = float(np.abs(values).max()) / 127 or 1.0
+        out = schema.BufferT()
+        out.data = list(np.clip(np.round(values / scale), -127, 127).astype(np.int8).tobytes())
+        model.buffers.append(out)
+        t.buffer, t.type = len(model.buffers) - 1, I8
+        t.quantization = schema.QuantizationParametersT()
+        t.quantization.scale, t.quantization.zeroPoint = [scale], [0]
+
+    def name(t):
+        return t.name.decode() if isinstance(t.name, bytes) else (t.name or "")
+
+    count, replaced = 0, set()
+    for sg in model.subgraphs:
+        readers = {}
+        for op in sg.operators:
+            for i in op.inputs:
+                readers.setdefault(i, []).append(op)
+        for op in sg.operators:
+            if codes[op.opcodeIndex] != FC or marker not in name(sg.tensors[op.outputs[0]]):
+                continue
+            x, w = sg.tensors[op.inputs[0]], sg.tensors[op.inputs[1]]
+            if x.type != F32:
+                continue
+            if w.type == F32:
+                b = model.buffers[w.buffer] if w.buffer else None
+                if b is None or b.data is None or any(
+                        codes[r.opcodeIndex] != FC for r in readers[op.inputs[1]]):
+                    continue
+                replaced.add(w.buffer)
+                int8_weights(w)  # shared by the FCs of every step: converted once
+            elif w.type != I8:
+                continue
+            op.opcodeIndex = hybrid_code()
+            op.builtinOptions.asymmetricQuantizeInputs = True
+            count += 1
+    return _rewritten(data, model, replaced, count)
+
+
+def _rewritten(data, model, replaced, count):
+    """`(flatbuffer, count)` of the rewritten `model` (a flatbuffer_utils object), the
+    float32 data of the `replaced` buffers that no tensor reads any more dropped; `data`
+    as it was when nothing was rewritten (`count` 0)."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
     if not count:
         return data, 0
     still_read = {t.buffer for sg in model.subgraphs for t in sg.tensors}
-    for b in converted - still_read:
-        model.buffers[b].data = None  # the float32 values, read by nothing now
+    for b in replaced - still_read:
+        model.buffers[b].data = None
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model)), count

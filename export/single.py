@@ -15,25 +15,34 @@ signature calls per inference. This layout runs the same stages in one graph:
 * float-only stages (`export_float = True`, e.g. the log-mel front end) are
   traced under the name scope `FLOAT_SCOPE`, so integer files keep them in
   float (`export.convert` denylists that scope from quantization);
-* with `float_cell_state=True` (what `export.convert` asks for in `int8`
-  unless `to_tflite(float_cell_state=False)`) the
-  LSTM cell-state update `c = f*c + i*g, h = o*tanh(c)` is traced under that
-  scope too: the matmuls and gate nonlinearities stay int8, the state that
-  carries over every step (49 in the keyword spotters) does not round to 8
-  bits at each one (TFLite's own integer LSTM kernel keeps its cell state in
-  int16 for the same reason).
-  Measured on the validation clips, int8 single files' top-1 agreement with
-  Keras: kws-bilstm 93.7 -> 98.8 %, kws-att-bilstm 95.5 -> 98.1 %; the GRU
-  state update kept float gained nothing measurable (kws-gru 98.6 -> 98.5 %),
-  so GRU steps stay all-int8. What the GRU files still lose (kws-gru test
-  accuracy 81.3-81.7 % int8 vs 82.10 % float, by calibration draw) was not
-  found in one place: rounding every activation of this graph (logits and output
-  included) and the GRU weights to 8 bits in a float simulation costs nothing
-  (82.06 %; not simulated: the conv and head weights, the integer kernels' own
-  arithmetic, e.g. LOGISTIC/TANH tables); keeping any one part float (front-end
-  conv, input projection, gate arithmetic, the whole recurrence, the head), 1,000
-  calibration clips, per-channel dense weights or clipping the gate inputs to
-  where sigmoid/tanh saturate all stay within 81.1-81.7 % (2026-12-06).
+* with `hybrid=True` (what `export.convert` asks for in `int8` unless
+  `to_tflite(hybrid=False)`) each fused recurrent step (the recurrent matmul,
+  gates and state update) and every stage after the last recurrent one (the
+  head) are traced under `HYBRID_SCOPE`: they compute in float, and
+  `export.flatbuffer.hybrid_fully_connected` then stores their
+  FULLY_CONNECTED weights in int8 with `asymmetric_quantize_inputs`, the
+  kernel quantizing its float input at that call's own range (what the
+  converter's dynamic-range mode writes). The conv front end and the hoisted
+  input projection stay static int8. A state that carries over every step (49
+  in the keyword spotters) then never rounds to 8 bits at a range fixed at
+  calibration (TFLite's own integer LSTM kernel keeps its cell state in int16
+  for a related reason). Gates are cut by slicing there, not SPLIT (a SPLIT
+  stays int8 whatever is denylisted).
+  Measured on the 4,733 test clips (2026-12-08; shipped weights and
+  calibration clips), int8 test accuracy against Keras: kws-gru 81.98 / 82.10 %
+  (all-int8 body 81.62), kws-att-mh-gru 84.91 / 85.17 % (84.51),
+  kws-att-bilstm 82.76 / 82.78 %, kws-bilstm 80.50 / 80.50 % (the BiLSTMs had
+  82.72 / 80.54 % with only their cell state float: the earlier form); top-1
+  agreement with Keras up ~1 point. As fast as the all-int8 body on
+  ai-edge-litert (XNNPack's dynamically quantized FULLY_CONNECTED) and 3-5 %
+  smaller. Tried on the way (kws-gru / kws-att-mh-gru): the steps all float
+  (float16 weights) give the same accuracy at 1.4-1.6x the latency; only the
+  GRU state update float: no gain (81.15 %); the recurrence hybrid but the head
+  int8: 81.81 / 84.62 %. A streaming step file's GRU cell (a float segment of
+  its own, not a recurrent stage) made hybrid the same way: in-stream test
+  accuracy 78.62 / 78.17 % (kws-stream-att-gru / twin; float cell 78.77 /
+  77.94 %), 22 % smaller, no faster per frame (0.123 / 0.084 ms against
+  0.120 / 0.090): not done.
 
 Other recurrent cells are unrolled with their own Keras `cell` call per step
 (correct, just not fused). Masked sequences and attention decoders need the
@@ -48,6 +57,9 @@ from export.errors import ExportError
 
 #: Name scope of the float-only stages inside a single-layout graph.
 FLOAT_SCOPE = "zoo_float"
+#: Name scope of the parts of an int8 graph that compute in float with int8 weights
+#: (module doc): it holds `FLOAT_SCOPE`, so the quantizer's denylist keeps it float too.
+HYBRID_SCOPE = FLOAT_SCOPE + "_hybrid"
 
 
 def io_names(model, plan):
@@ -96,35 +108,44 @@ def fused_kind(cell):
     return None
 
 
-def has_lstm(stages):
-    """Whether a recurrent stage unrolls in the fused LSTM form (whose cell state
-    `float_cell_state` keeps float)."""
-    return any(s.kind == "recurrent" and fused_kind(sub.cell) == "lstm"
+def has_fused(stages):
+    """Whether a recurrent stage unrolls in the fused form (whose steps, and the head
+    after them, `hybrid=True` makes hybrid)."""
+    return any(s.kind == "recurrent" and fused_kind(sub.cell)
                for s in stages for _, sub in (s.directions or []))
 
 
-def single_function(model, plan, stages, batch_size=1, float_cell_state=False):
+def single_function(model, plan, stages, batch_size=1, hybrid=False):
     """The whole model as one `tf.function` (batch `batch_size`), named inputs/outputs;
-    `float_cell_state`: trace fused LSTM cell-state updates under `FLOAT_SCOPE`."""
+    `hybrid`: trace the fused recurrent steps and the stages after the last recurrent
+    one under `HYBRID_SCOPE` (module doc)."""
     import tensorflow as tf
 
     check_supported(stages)
     in_names, out_names = io_names(model, plan)
     specs = [tf.TensorSpec((batch_size,) + tuple(t.shape[1:]), t.dtype, name=n)
              for t, n in zip(model.inputs, in_names)]
+    last_recurrent = max((i for i, s in enumerate(stages) if s.kind == "recurrent"), default=None)
+
+    def scope(i, s):
+        if s.float_only:
+            return FLOAT_SCOPE
+        if hybrid and last_recurrent is not None and i > last_recurrent:
+            return HYBRID_SCOPE
+        return s.name
 
     @tf.function(input_signature=specs)
     def fn(*args):
         env = dict(zip(plan["inputs"], args))
-        for s in stages:
+        for i, s in enumerate(stages):
             xs = [env[n] for n in s.inputs]
             if s.kind == "segment":
-                with tf.name_scope(FLOAT_SCOPE if s.float_only else s.name):
+                with tf.name_scope(scope(i, s)):
                     outs = s.model(xs if len(xs) > 1 else xs[0], training=False)
                 outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
             else:
                 with tf.name_scope(s.name):
-                    outs = recurrent_stage(tf, s, xs, float_cell_state)
+                    outs = recurrent_stage(tf, s, xs, hybrid)
             env.update(zip(s.outputs, outs))
         return {name: env[n] for name, n in zip(out_names, plan["outputs"])}
 
@@ -134,7 +155,7 @@ def single_function(model, plan, stages, batch_size=1, float_cell_state=False):
 # ------------------------------------------------------------------ recurrence
 
 
-def recurrent_stage(tf, stage, xs, float_cell_state=False):
+def recurrent_stage(tf, stage, xs, hybrid=False):
     """The outputs of recurrent `stage` (Keras order: output, then each direction's
     final states) for inputs `xs` = [sequence, *initial_states]."""
     sequence, initial = xs[0], xs[1:]
@@ -148,7 +169,7 @@ def recurrent_stage(tf, stage, xs, float_cell_state=False):
     flip = [len(subs) > 1 and sub.go_backwards for sub in subs]
     if len(kinds) == 1 and None not in kinds and len(units) == 1:
         seqs, lasts, finals = _fused(tf, kinds.pop(), subs, sequence, inits,
-                                     stage.return_sequences, flip, float_cell_state)
+                                     stage.return_sequences, flip, hybrid)
     else:
         seqs, lasts, finals = [], [], []
         for sub, init, rev in zip(subs, inits, flip):
@@ -239,7 +260,16 @@ def _weights(tf, subs):
                       (s.cell.kernel, s.cell.recurrent_kernel, s.cell.bias)) for s in subs]
 
 
-def _fused(tf, kind, subs, sequence, inits, return_sequences, flip, float_cell_state=False):
+def _cut(tf, z, sizes, by_slicing):
+    """`z` cut along its last axis into parts of `sizes`: one SPLIT, or strided slices
+    (`by_slicing`: a SPLIT stays int8 in a quantized file whatever is denylisted)."""
+    if not by_slicing:
+        return tf.split(z, sizes, axis=-1)
+    starts = np.cumsum([0] + list(sizes))
+    return [z[:, a:b] for a, b in zip(starts[:-1], starts[1:])]
+
+
+def _fused(tf, kind, subs, sequence, inits, return_sequences, flip, hybrid=False):
     """Fused unroll of LSTM/GRU directions (see module doc). Returns per direction:
     the output sequence (None unless `return_sequences`; its steps stacked in reverse
     where `flip[d]`), the last output and the final states."""
@@ -276,19 +306,18 @@ def _fused(tf, kind, subs, sequence, inits, return_sequences, flip, float_cell_s
         # the validation clips: giving a role one int8 range over all steps (as a stepped
         # file does) agrees with Keras less often than each step's own range (kws-att-bilstm
         # 88.4 % vs 94.8 %, kws-bilstm 91.8 % vs 93.5 %), so each step keeps its own.
-        with tf.name_scope(f"t{t}"):
+        with tf.name_scope(f"t{t}"), tf.name_scope(HYBRID_SCOPE if hybrid else "step"):
             if kind == "lstm":
                 z = x_t + tf.matmul(h, rec)
-                i, f, g, o = tf.split(z, 4, axis=-1)
+                i, f, g, o = _cut(tf, z, [width] * 4, hybrid)
                 i, f, o, g = tf.sigmoid(i), tf.sigmoid(f), tf.sigmoid(o), tf.tanh(g)
-                with tf.name_scope(FLOAT_SCOPE if float_cell_state else "cell"):
-                    c = f * c + i * g
-                    h = o * tf.tanh(c)
+                c = f * c + i * g
+                h = o * tf.tanh(c)
             else:  # z and r gates share one ADD and one LOGISTIC
                 inner = tf.matmul(h, rec) + b_rec
-                x_zr, x_h = tf.split(x_t, [2 * width, width], axis=-1)
-                i_zr, i_h = tf.split(inner, [2 * width, width], axis=-1)
-                z, r = tf.split(tf.sigmoid(x_zr + i_zr), 2, axis=-1)
+                x_zr, x_h = _cut(tf, x_t, [2 * width, width], hybrid)
+                i_zr, i_h = _cut(tf, inner, [2 * width, width], hybrid)
+                z, r = _cut(tf, tf.sigmoid(x_zr + i_zr), [width, width], hybrid)
                 candidate = tf.tanh(x_h + r * i_h)
                 h = candidate + z * (h - candidate)
         hs.append(h)

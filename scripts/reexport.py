@@ -23,7 +23,7 @@ from pathlib import Path
 
 from zoo import registry, training
 from zoo.files import atomic_write_bytes
-from zoo.shipping import pretrained_dir, write_card
+from zoo.shipping import portable, pretrained_dir, write_card
 
 
 def reexport(name, data_dir, modes, rescore=False, validation_examples=500):
@@ -82,7 +82,7 @@ def reexport(name, data_dir, modes, rescore=False, validation_examples=500):
             atomic_write_bytes(dest / fname, (Path(tmp) / fname).read_bytes())
     results["metrics"].update(metrics)
     results["exports"].update(shipped)
-    atomic_write_bytes(dest / "results.json", json.dumps(results, indent=2).encode())
+    atomic_write_bytes(dest / "results.json", json.dumps(portable(results), indent=2).encode())
     write_card(name)
     for mode in modes:
         print(f"{name} {mode}: {shipped[mode]['report']['recurrent']} layout, "

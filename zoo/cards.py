@@ -96,7 +96,9 @@ LAYOUTS = {
     "keras": "recurrent layers converted as TFLite WHILE loops (one call per input)",
     "single": "one signature (`serving_default`), one invoke: the recurrence unrolled in the "
               "graph (fused gates, each weight stored once), the log-mel front end float in "
-              "integer files; any stock TFLite runtime runs it with no code of ours",
+              "integer files, and in int8 files the unrolled recurrent steps and the head "
+              "after them float with int8 weights (each matmul quantizes its input at the "
+              "call's own range); any stock TFLite runtime runs it with no code of ours",
 }
 FRONT_MATTER = "---"
 

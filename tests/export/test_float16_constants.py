@@ -26,10 +26,13 @@ def _dense_file(w, b, v):
     return converter.convert()
 
 
-def _run(data, x):
-    from ai_edge_litert.interpreter import Interpreter
+def _run(data, x, xnnpack=True):
+    """Outputs of the one-input file `data` for the rows of `x`, one invoke each; with
+    `xnnpack=False` on the builtin kernels (no default delegate)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-    interpreter = Interpreter(model_content=data)
+    resolver = OpResolverType.AUTO if xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    interpreter = Interpreter(model_content=data, experimental_op_resolver_type=resolver)
     interpreter.allocate_tensors()
     (inp,), (out,) = interpreter.get_input_details(), interpreter.get_output_details()
     rows = []

@@ -140,7 +140,18 @@ def _ops_by_dtype(path):
     return count
 
 
-def test_int8_keeps_the_front_end_float_and_the_body_integer(tmp_path):
+def _fully_connected_kinds(path):
+    """Counter of (input dtype, weights dtype) over the file's FULLY_CONNECTED ops."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+    details = {t["index"]: t for t in interpreter.get_tensor_details()}
+    return collections.Counter(
+        tuple(np.dtype(details[i]["dtype"]).name for i in op["inputs"][:2])
+        for op in interpreter._get_ops_details() if op["op_name"] == "FULLY_CONNECTED")
+
+
+def test_int8_keeps_the_front_end_float_the_convolution_integer_and_the_steps_hybrid(tmp_path):
     keras.utils.set_random_seed(0)
     model = speech_model()
     path = tmp_path / "m.int8.tflite"
@@ -148,13 +159,24 @@ def test_int8_keeps_the_front_end_float_and_the_body_integer(tmp_path):
                               validation_data=audio(24, seed=1), layout="single")
     ops = _ops_by_dtype(path)
     assert ops[("RFFT2D", "float32")] == 1 and ops[("LOG", "float32")] == 1
-    fc = {dtype for (name, dtype) in ops if name == "FULLY_CONNECTED"}
-    # the mel filter bank is the one float FULLY_CONNECTED; every recurrent one is int8
-    assert ops[("FULLY_CONNECTED", "float32")] == 1 and fc == {"float32", "int8"}
-    assert ops[("FULLY_CONNECTED", "int8")] >= 8  # one per time step
+    assert ops[("CONV_2D", "int8")] == 1  # the convolution: static int8
+    fc = _fully_connected_kinds(path)
+    # the mel filter bank is the one all-float FULLY_CONNECTED, the hoisted input projection
+    # static int8; each recurrent step (after the first, whose state is zero) and the head
+    # float with int8 weights
+    steps = model.layers[3].input.shape[1]
+    assert fc[("float32", "float32")] == 1 and fc[("int8", "int8")] >= 1, fc
+    assert fc[("float32", "int8")] >= steps - 1, fc
     gates = {dtype for (name, dtype) in ops if name in ("LOGISTIC", "TANH")}
-    assert gates == {"int8"}  # the recurrent body is integer
+    assert gates == {"float32"}
     assert report.validation["relative_mean_error"] < 0.05, report.validation
+    # hybrid=False: the all-int8 body
+    plain = tmp_path / "plain.tflite"
+    export.to_tflite(model, plain, quantize="int8", representative_data=audio(48),
+                     validate=False, layout="single", hybrid=False)
+    assert {dtype for (name, dtype) in _ops_by_dtype(plain) if name in ("LOGISTIC", "TANH")} \
+        == {"int8"}
+    assert ("float32", "int8") not in _fully_connected_kinds(plain)
 
 
 @pytest.mark.parametrize("mode", ["dynamic", "int16x8"])
@@ -193,11 +215,10 @@ def test_int8_backward_direction_is_right(tmp_path, calib):
     assert report.validation["relative_mean_error"] < 0.03, report.validation
 
 
-def test_int8_lstm_keeps_its_cell_state_float(tmp_path, calib):
-    """In int8 single files the LSTM cell-state update (c = f*c + i*g, h = o*tanh(c)) stays
-    float while the matmuls and gates are int8; a state that remembers (forget gates near
-    1) would otherwise round to 8 bits at every one of its 49 steps (measured on this
-    model: relative error 0.018 with an int8 cell state, 0.008 with it float)."""
+def test_int8_lstm_steps_keep_their_state_float(tmp_path, calib):
+    """In int8 single files each LSTM step computes in float with int8 weights (hybrid):
+    a state that remembers (forget gates near 1) would otherwise round to 8 bits at every
+    one of its 49 steps, at a range fixed at calibration."""
     keras.utils.set_random_seed(5)
     model = recurrent_model(kind="lstm", bidirectional=True, steps=49, units=16)
     for direction in (model.layers[2].forward_layer, model.layers[2].backward_layer):
@@ -209,14 +230,13 @@ def test_int8_lstm_keeps_its_cell_state_float(tmp_path, calib):
     report = export.to_tflite(model, path, quantize="int8", representative_data=x[:96],
                               validation_data=x[96:], layout="single")
     ops = _ops_by_dtype(path)
-    assert ops[("LOGISTIC", "int8")] >= 49 and ("LOGISTIC", "float32") not in ops  # gates
-    assert ops[("TANH", "float32")] == 49  # tanh(c), one per step (both directions at once)
-    assert ops[("FULLY_CONNECTED", "int8")] >= 49 and ("FULLY_CONNECTED", "float32") not in ops
-    assert report.validation["relative_mean_error"] < 0.013, report.validation
-    # float_cell_state=False: the all-int8 body, the cell state rounded at every step
+    assert ops[("LOGISTIC", "float32")] >= 48 and ("LOGISTIC", "int8") not in ops  # gates
+    assert ops[("TANH", "float32")] >= 2 * 48  # tanh(g), tanh(c)
+    assert _fully_connected_kinds(path)[("float32", "int8")] >= 48
+    # hybrid=False: the all-int8 body, the cell state rounded at every step
     plain = export.to_tflite(model, tmp_path / "plain.tflite", quantize="int8",
                              representative_data=x[:96], validation_data=x[96:],
-                             layout="single", float_cell_state=False)
+                             layout="single", hybrid=False)
     assert ("TANH", "float32") not in _ops_by_dtype(tmp_path / "plain.tflite")
     assert (plain.validation["relative_mean_error"]
             > 1.5 * report.validation["relative_mean_error"]), (plain.validation,
