@@ -611,7 +611,8 @@ def hybrid_fully_connected(data: bytes, marker: str):
     One scale per tensor, not per output channel: tflite-runtime 2.14's per-channel
     hybrid kernel returns wrong values for an input of more than one row (measured: a
     `[49, 128] @ [128, 320]` off by the output's whole range; right on ai-edge-litert, and
-    per tensor right on both). A weight tensor some other op reads too is left float.
+    per tensor right on both). A weight tensor that an op outside `marker` reads too is
+    left float.
     Run it before `float16_constants` (that leaves a hybrid op's bias float32: XNNPack
     refuses a hybrid FULLY_CONNECTED whose bias a DEQUANTIZE makes) and before
     `add_metadata` strips the tensor names. `count` 0: `data` as it is."""
@@ -650,20 +651,22 @@ def hybrid_fully_connected(data: bytes, marker: str):
 
     count, replaced = 0, set()
     for sg in model.subgraphs:
+        def marked(op, sg=sg):
+            return codes[op.opcodeIndex] == FC and marker in name(sg.tensors[op.outputs[0]])
+
         readers = {}
         for op in sg.operators:
             for i in op.inputs:
                 readers.setdefault(i, []).append(op)
         for op in sg.operators:
-            if codes[op.opcodeIndex] != FC or marker not in name(sg.tensors[op.outputs[0]]):
+            if not marked(op):
                 continue
             x, w = sg.tensors[op.inputs[0]], sg.tensors[op.inputs[1]]
             if x.type != F32:
                 continue
             if w.type == F32:
                 b = model.buffers[w.buffer] if w.buffer else None
-                if b is None or b.data is None or any(
-                        codes[r.opcodeIndex] != FC for r in readers[op.inputs[1]]):
+                if b is None or b.data is None or not all(map(marked, readers[op.inputs[1]])):
                     continue
                 replaced.add(w.buffer)
                 int8_weights(w)  # shared by the FCs of every step: converted once
